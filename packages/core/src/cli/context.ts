@@ -1,0 +1,73 @@
+import type { Command } from 'commander'
+import pg from 'pg'
+import { ConfigurationError } from '../errors.js'
+import type { SqlConnection } from '../migrations/connection.js'
+import { schemaName } from '../migrations/schema-name.js'
+
+/** Where the CLI reads settings and writes output; tests pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  env: Record<string, string | undefined>
+}
+
+export const processIo = (): CliIo => ({
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+})
+
+/** The invocation itself is wrong (missing setting, bad flag): exit code 2, nothing was touched. */
+export class UsageError extends Error {}
+
+export interface ConnectionFlags {
+  databaseUrl?: string
+  schema?: string
+}
+
+export function connectionOptions(command: Command): Command {
+  return command
+    .option('--database-url <url>', 'PostgreSQL connection URL (default: $DATABASE_URL)')
+    .option('--schema <name>', 'Postgres schema holding the queue (default: $PGQ_SCHEMA or "pgq")')
+}
+
+/** Resolves flags, then env, then defaults; checks the schema name before connecting. */
+export function resolveConnection(flags: ConnectionFlags, io: CliIo): { url: string; schema: string } {
+  const url = flags.databaseUrl || io.env.DATABASE_URL
+  if (!url) throw new UsageError('no database to connect to: pass --database-url <url> or set DATABASE_URL')
+  try {
+    return { url, schema: schemaName(flags.schema || io.env.PGQ_SCHEMA || undefined) }
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw new UsageError(error.message)
+    throw error
+  }
+}
+
+/** Opens one pg session for a command and always closes it, so the process can exit. */
+export async function withClient<T>(url: string, fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'pgq-cli', connectionTimeoutMillis: 15_000 })
+  client.on('error', () => undefined) // a dropped connection surfaces as a failed query instead
+  try {
+    await client.connect()
+  } catch (error) {
+    // Never echo the URL: it may hold a password.
+    throw new Error(`could not connect to the database: ${describeError(error)}`)
+  }
+  try {
+    return await fn(client)
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+/** One line, no stack: enough to act on. */
+export function describeError(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return describeError(error.errors[0])
+  if (error instanceof Error) {
+    const text = error.message || (error as { code?: string }).code || error.name
+    return text.split('\n')[0] ?? text
+  }
+  return String(error)
+}
+
+export const line = (write: (text: string) => void, text: string) => write(`${text}\n`)

@@ -1,0 +1,20 @@
+import type { SqlConnection } from '../migrations/connection.js'
+import type { DrizzleLike } from './executor.js'
+
+/** One dedicated connection, for migrations and LISTEN; give it back with release(). */
+export interface Session extends SqlConnection {
+  /** Called for each NOTIFY this session receives (after it LISTENs); returns an unsubscribe. */
+  onNotification(listener: (channel: string, payload: string) => void): () => void
+  release(): Promise<void>
+}
+
+/**
+ * What pgq needs from a Postgres driver: Drizzle over a pool for statements, and a
+ * dedicated session now and then. Each folder under drivers/ provides one.
+ */
+export interface PgqDriver {
+  readonly name: string
+  readonly db: DrizzleLike
+  session(): Promise<Session>
+  end(): Promise<void>
+}

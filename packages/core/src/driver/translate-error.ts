@@ -1,0 +1,38 @@
+import { DuplicateJobError, SchemaOutdatedError } from '../errors.js'
+
+interface PgErrorFields {
+  code?: string
+  constraint?: string
+  detail?: string
+  message?: string
+}
+
+// Missing relation, column, function, type or schema: the database is behind this code.
+const MISSING_OBJECT = new Set(['42P01', '42703', '42883', '42704', '3F000'])
+
+function pgFields(error: unknown): PgErrorFields | undefined {
+  for (let e = error as { cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof (e as PgErrorFields).code === 'string' && /^[0-9A-Z]{5}$/.test((e as PgErrorFields).code!)) {
+      return e as PgErrorFields
+    }
+    e = e.cause as typeof e
+  }
+  return undefined
+}
+
+/** Maps Postgres errors with a meaning for pgq users to typed errors; others pass through. */
+export function translateError(error: unknown): unknown {
+  const pg = pgFields(error)
+  if (!pg) return error
+  if (pg.code === 'PQ001') {
+    return new DuplicateJobError(JSON.parse(pg.detail ?? '[]') as string[], { cause: error })
+  }
+  if (pg.code === '23505' && pg.constraint === 'jobs_dedupe_key_idx') {
+    const key = /\(dedupe_key\)=\((.*)\) already exists/.exec(pg.detail ?? '')?.[1]
+    return new DuplicateJobError(key === undefined ? [] : [key], { cause: error })
+  }
+  if (pg.code && MISSING_OBJECT.has(pg.code)) {
+    return new SchemaOutdatedError(`the pgq schema is missing an object (${pg.message})`, { cause: error })
+  }
+  return error
+}

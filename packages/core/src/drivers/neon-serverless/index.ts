@@ -1,0 +1,25 @@
+import { Pool } from '@neondatabase/serverless'
+import { drizzle } from 'drizzle-orm/neon-serverless'
+import type { PgqDriver, Session } from '../../driver/driver.js'
+import { poolSession } from '../../driver/pool-session.js'
+
+export type NeonServerlessConfig = { connectionString: string; max?: number } | { pool: Pool }
+
+/**
+ * pgq over Neon's WebSocket driver, for edge runtimes. In a Worker, make one per request
+ * and end it in ctx.waitUntil(driver.end()).
+ */
+export function neonServerlessDriver(config: NeonServerlessConfig): PgqDriver {
+  const ownPool = !('pool' in config)
+  const pool = 'pool' in config ? config.pool : new Pool({ connectionString: config.connectionString, max: config.max ?? 10 })
+  return {
+    name: 'neon-serverless',
+    db: drizzle({ client: pool }),
+    async session(): Promise<Session> {
+      return poolSession(await pool.connect())
+    },
+    end: async () => {
+      if (ownPool) await pool.end()
+    },
+  }
+}

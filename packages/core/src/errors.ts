@@ -1,0 +1,47 @@
+/** Base class of every error pgq throws on purpose; `code` is stable for programs to match. */
+export class PgqError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** Input to an operation was wrong; nothing was written. */
+export class InvalidJobError extends PgqError {
+  /** Position in the batch of the offending job, when the input was a batch. */
+  readonly index: number | undefined
+  constructor(message: string, index?: number) {
+    super('PGQ_INVALID_JOB', index === undefined ? message : `job #${index}: ${message}`)
+    this.index = index
+  }
+}
+
+/** A dedupe key is already held by a queued or running job; the whole batch was rejected. */
+export class DuplicateJobError extends PgqError {
+  readonly dedupeKeys: string[]
+  constructor(dedupeKeys: string[], options?: { cause?: unknown }) {
+    super(
+      'PGQ_DUPLICATE_JOB',
+      `dedupe key(s) already held by a queued or running job: ${dedupeKeys.join(', ')}. ` +
+        `Nothing was enqueued; pass { onConflict: 'skip' } to enqueue the rest and get null for these.`,
+      options,
+    )
+    this.dedupeKeys = dedupeKeys
+  }
+}
+
+/** The database's pgq schema is missing or older than this code. */
+export class SchemaOutdatedError extends PgqError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('PGQ_SCHEMA_OUTDATED', `${detail}. Run \`pgq upgrade\` (or \`pgq install\` on a new database).`, options)
+  }
+}
+
+/** A setting passed to pgq is invalid. */
+export class ConfigurationError extends PgqError {
+  constructor(message: string) {
+    super('PGQ_CONFIGURATION', message)
+  }
+}

@@ -1,0 +1,26 @@
+import { ConfigurationError } from '../errors.js'
+import { DEFAULT_SCHEMA } from '../schema/pg-schema.js'
+
+const VALID = /^[a-z_][a-z0-9_]{0,62}$/
+
+/** Checks a schema name; only plain lower-case identifiers, so quoting is never ambiguous. */
+export function schemaName(name: string = DEFAULT_SCHEMA): string {
+  if (!VALID.test(name)) {
+    throw new ConfigurationError(
+      `invalid schema name ${JSON.stringify(name)}: use 1-63 lower-case letters, digits or _, not starting with a digit`,
+    )
+  }
+  return name
+}
+
+/** The LISTEN/NOTIFY channel of a schema (the trigger builds the same from TG_TABLE_SCHEMA). */
+export function eventsChannel(schema: string): string {
+  return `${schema}_events`
+}
+
+/** Rewrites the `"pgq"` placeholder of a migration to the configured schema. */
+export function applySchemaName(statement: string, schema: string): string {
+  const renamed = statement.replaceAll(`"${DEFAULT_SCHEMA}"`, `"${schemaName(schema)}"`)
+  // The schema may exist already (created by a DBA with the right owner).
+  return renamed.replace(/^CREATE SCHEMA "/, 'CREATE SCHEMA IF NOT EXISTS "')
+}

@@ -1,0 +1,69 @@
+import { execute } from '../driver/executor.js'
+import { ConfigurationError } from '../errors.js'
+import { type ClaimRequest, claimJobs } from '../sql/claim-jobs.js'
+import { completeJobs } from '../sql/complete-jobs.js'
+import { type Failure, failJobs } from '../sql/fail-jobs.js'
+import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
+import { toId, toJob } from '../sql/rows.js'
+import { tablesFor } from '../sql/tables.js'
+import type { Job, JobId, JobStatus } from '../types.js'
+import type { QueueConnectionOptions } from './options.js'
+import { schemaGate } from './schema-check.js'
+
+export type ClaimEntrypoint = ClaimRequest['entrypoints'][number]
+
+function checkClaim(batchSize: number, entrypoints: readonly ClaimEntrypoint[]): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ConfigurationError(`batchSize must be a positive integer, got ${batchSize}`)
+  }
+  for (const e of entrypoints) {
+    for (const [key, value] of Object.entries({ cap: e.cap, concurrencyLimit: e.concurrencyLimit, retryAfterMs: e.retryAfterMs })) {
+      if (!Number.isFinite(value) || value < 0) {
+        throw new ConfigurationError(`entrypoint ${JSON.stringify(e.name)}: ${key} must be a number >= 0, got ${value}`)
+      }
+    }
+  }
+}
+
+/** The hot path of one worker: claim, complete, fail, heartbeat. Every call is one statement. */
+export function createConsumer(options: QueueConnectionOptions & { workerId: string }) {
+  const { db, workerId } = options
+  const t = tablesFor(options.schema)
+  const ready = schemaGate(db, t, options.checkSchema ?? true)
+
+  return {
+    workerId,
+
+    /** Takes up to batchSize jobs: stale ones first, then by priority and age, within every limit. */
+    async claim<P = unknown>(batchSize: number, entrypoints: readonly ClaimEntrypoint[]): Promise<Job<P>[]> {
+      checkClaim(batchSize, entrypoints)
+      if (entrypoints.length === 0) return []
+      await ready()
+      const rows = await execute(db, claimJobs(t, { workerId, batchSize, entrypoints: [...entrypoints] }))
+      return rows.map((r) => toJob<P>(r))
+    },
+
+    /** Marks jobs successful; returns the ids this worker still held. */
+    async complete(ids: readonly JobId[]): Promise<JobId[]> {
+      if (ids.length === 0) return []
+      await ready()
+      return (await execute(db, completeJobs(t, workerId, [...ids]))).map(toId)
+    },
+
+    async fail(failures: readonly Failure[]): Promise<{ id: JobId; status: JobStatus }[]> {
+      if (failures.length === 0) return []
+      await ready()
+      const rows = await execute(db, failJobs(t, workerId, [...failures]))
+      return rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
+    },
+
+    /** Refreshes the heartbeat of running jobs; returns the ids still held by this worker. */
+    async heartbeat(ids: readonly JobId[]): Promise<JobId[]> {
+      if (ids.length === 0) return []
+      await ready()
+      return (await execute(db, heartbeatJobs(t, workerId, [...ids]))).map(toId)
+    },
+  }
+}
+
+export type Consumer = ReturnType<typeof createConsumer>

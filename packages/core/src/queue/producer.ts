@@ -1,0 +1,112 @@
+import { execute } from '../driver/executor.js'
+import { cancelJobs } from '../sql/cancel-jobs.js'
+import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
+import { insertJobs } from '../sql/insert-jobs.js'
+import { requeueFailedJobs } from '../sql/requeue-jobs.js'
+import { toId, toJob, toLogEntry } from '../sql/rows.js'
+import { tablesFor } from '../sql/tables.js'
+import type { Job, JobId, JobStatus, LogEntry } from '../types.js'
+import { type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
+import type { InTransaction, QueueConnectionOptions } from './options.js'
+import { schemaGate } from './schema-check.js'
+
+export type OnConflict = 'error' | 'skip'
+export interface BatchOptions extends InTransaction {
+  /** 'error' (default): a held dedupe key rejects the whole batch with DuplicateJobError. 'skip': null in its place. */
+  onConflict?: OnConflict
+}
+
+export interface QueueSizeRow {
+  entrypoint: string
+  status: JobStatus
+  priority: number
+  count: number
+}
+
+export interface JobState {
+  id: JobId
+  /** null when the job is unknown (never existed, or its log was cleaned). */
+  status: JobStatus | null
+  attempts: number
+  inQueue: boolean
+}
+
+/** The operations any process needs: enqueue, cancel, requeue and look. Safe on the edge. */
+export function createProducer(options: QueueConnectionOptions) {
+  const { db } = options
+  const t = tablesFor(options.schema)
+  const ready = schemaGate(db, t, options.checkSchema ?? true)
+
+  async function enqueueMany(jobs: readonly NewJob[], opts: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
+  async function enqueueMany(jobs: readonly NewJob[], opts?: BatchOptions): Promise<JobId[]>
+  async function enqueueMany(jobs: readonly NewJob[], opts: BatchOptions = {}): Promise<(JobId | null)[]> {
+    const columns = toInsertColumns(jobs)
+    await ready()
+    const rows = await execute(opts.tx ?? db, insertJobs(t, columns, opts.onConflict ?? 'error'))
+    return rows.map((r) => (r.id == null ? null : toId(r)))
+  }
+
+  async function enqueue(entrypoint: string, payload: unknown, opts: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
+  async function enqueue(entrypoint: string, payload?: unknown, opts?: EnqueueOptions & BatchOptions): Promise<JobId>
+  async function enqueue(entrypoint: string, payload?: unknown, opts: EnqueueOptions & BatchOptions = {}): Promise<JobId | null> {
+    const { tx, onConflict, ...jobOptions } = opts
+    const [id] = await enqueueMany([{ entrypoint, payload, ...jobOptions }], { tx, onConflict: onConflict ?? 'error' })
+    return id ?? null
+  }
+
+  return {
+    schema: t.schema,
+    channel: t.channel,
+    enqueue,
+    enqueueMany,
+
+    /** Removes the jobs from the queue, logs them as canceled and tells their workers. */
+    async cancel(ids: readonly JobId[], opts: InTransaction = {}): Promise<{ id: JobId; previousStatus: JobStatus }[]> {
+      if (ids.length === 0) return []
+      await ready()
+      const rows = await execute(opts.tx ?? db, cancelJobs(t, [...ids]))
+      return rows.map((r) => ({ id: toId(r), previousStatus: r.previous_status as JobStatus }))
+    },
+
+    /** Puts held (failed) jobs back in the queue; returns their ids. */
+    async requeueFailed(filter: { ids?: JobId[]; entrypoints?: string[] } = {}, opts: InTransaction = {}): Promise<JobId[]> {
+      await ready()
+      return (await execute(opts.tx ?? db, requeueFailedJobs(t, filter))).map(toId)
+    },
+
+    async queueSize(): Promise<QueueSizeRow[]> {
+      await ready()
+      return (await execute(db, queueSize(t))).map((r) => ({
+        entrypoint: r.entrypoint as string,
+        status: r.status as JobStatus,
+        priority: Number(r.priority),
+        count: Number(r.count),
+      }))
+    },
+
+    async status(ids: readonly JobId[]): Promise<JobState[]> {
+      if (ids.length === 0) return []
+      await ready()
+      return (await execute(db, jobStatus(t, [...ids]))).map((r) => ({
+        id: toId(r),
+        status: (r.status ?? null) as JobStatus | null,
+        attempts: Number(r.attempts ?? 0),
+        inQueue: Boolean(r.in_queue),
+      }))
+    },
+
+    async history(id: JobId): Promise<LogEntry[]> {
+      await ready()
+      return (await execute(db, jobHistory(t, id))).map(toLogEntry)
+    },
+
+    /** The job's queue row, or null once it has left the queue. */
+    async job<P = unknown>(id: JobId): Promise<Job<P> | null> {
+      await ready()
+      const [row] = await execute(db, jobById(t, id))
+      return row ? toJob<P>(row) : null
+    },
+  }
+}
+
+export type Producer = ReturnType<typeof createProducer>

@@ -1,0 +1,29 @@
+import { type DrizzleLike, execute } from '../driver/executor.js'
+import { SchemaOutdatedError } from '../errors.js'
+import { SCHEMA_VERSION } from '../migrations/version.js'
+import { installedVersion } from '../sql/inspect-jobs.js'
+import type { Tables } from '../sql/tables.js'
+
+/** Fails with a clear error when the database's schema is behind this code (newer is fine: migrations only add). */
+export async function assertSchemaCurrent(db: DrizzleLike, t: Tables): Promise<void> {
+  const [row] = await execute(db, installedVersion(t))
+  const version = Number(row?.version ?? 0)
+  if (version < SCHEMA_VERSION) {
+    throw new SchemaOutdatedError(
+      `the pgq schema "${t.schema}" is at version ${version}, this code needs version ${SCHEMA_VERSION}`,
+    )
+  }
+}
+
+/** Runs the check once per owner, on first use; a failed check is retried next time. */
+export function schemaGate(db: DrizzleLike, t: Tables, enabled: boolean): () => Promise<void> {
+  let checked: Promise<void> | undefined
+  return () => {
+    if (!enabled) return Promise.resolve()
+    checked ??= assertSchemaCurrent(db, t).catch((error) => {
+      checked = undefined
+      throw error
+    })
+    return checked
+  }
+}

@@ -1,0 +1,5 @@
+export * from './jobs.js'
+export * from './log.js'
+export * from './pg-schema.js'
+export * from './schedules.js'
+export * from './statistics.js'

@@ -1,0 +1,40 @@
+import { sql } from 'drizzle-orm'
+import { bigint, index, integer, jsonb, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { jobStatus, pgqSchema } from './pg-schema.js'
+
+const tz = { withTimezone: true, mode: 'date' } as const
+
+/**
+ * The queue: one row per job that is waiting, running, or held after failing.
+ * Finished jobs leave this table; their story is in `log`.
+ */
+export const jobs = pgqSchema.table(
+  'jobs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    priority: smallint('priority').notNull().default(0),
+    entrypoint: text('entrypoint').notNull(),
+    // jsonb, not bytea: the API takes JSON values, and jsonb keeps them queryable in SQL.
+    payload: jsonb('payload'),
+    headers: jsonb('headers'),
+    status: jobStatus('status').notNull().default('queued'),
+    created: timestamp('created', tz).notNull().defaultNow(),
+    updated: timestamp('updated', tz).notNull().defaultNow(),
+    heartbeat: timestamp('heartbeat', tz).notNull().defaultNow(),
+    executeAfter: timestamp('execute_after', tz).notNull().defaultNow(),
+    workerId: uuid('worker_id'),
+    attempts: integer('attempts').notNull().default(0),
+    dedupeKey: text('dedupe_key'),
+  },
+  (t) => [
+    // The claim walks this per entrypoint in priority order; execute_after filters in the index.
+    index('jobs_claim_idx')
+      .on(t.entrypoint, t.priority.desc().nullsFirst(), t.id, t.executeAfter)
+      .where(sql`status = 'queued'`),
+    // Concurrency counts and stale rescue look only at running jobs.
+    index('jobs_picked_heartbeat_idx').on(t.entrypoint, t.heartbeat).where(sql`status = 'picked'`),
+    uniqueIndex('jobs_dedupe_key_idx')
+      .on(t.dedupeKey)
+      .where(sql`status in ('queued', 'picked') and dedupe_key is not null`),
+  ],
+)

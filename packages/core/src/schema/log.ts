@@ -1,0 +1,27 @@
+import { sql } from 'drizzle-orm'
+import { bigint, boolean, index, jsonb, smallint, text, timestamp } from 'drizzle-orm/pg-core'
+import { jobStatus, pgqSchema } from './pg-schema.js'
+
+/**
+ * Append-only history: one row each time a job moves to a state worth keeping
+ * (finished, failed, retried, canceled). `status` is the state the job moved to.
+ */
+export const log = pgqSchema.table(
+  'log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: bigint('job_id', { mode: 'number' }).notNull(),
+    status: jobStatus('status').notNull(),
+    priority: smallint('priority').notNull(),
+    entrypoint: text('entrypoint').notNull(),
+    attempts: bigint('attempts', { mode: 'number' }).notNull().default(0),
+    created: timestamp('created', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // { name, message, stack, attempt, workerId, entrypoint } when the job failed.
+    traceback: jsonb('traceback'),
+    aggregated: boolean('aggregated').notNull().default(false),
+  },
+  (t) => [
+    index('log_job_id_idx').on(t.jobId, t.id),
+    index('log_not_aggregated_idx').on(t.id).where(sql`not aggregated`),
+  ],
+)

@@ -1,0 +1,25 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { array, type Tables } from './tables.js'
+
+export interface ClaimRequest {
+  workerId: string
+  /** Most jobs to take in this call, across entrypoints. */
+  batchSize: number
+  entrypoints: {
+    name: string
+    /** Most jobs of this entrypoint this worker takes now (its own cap). */
+    cap: number
+    /** Most jobs of this entrypoint running at once across all workers; 0 = no limit. */
+    concurrencyLimit: number
+    /** A running job whose heartbeat is older than this is re-picked; 0 = never. */
+    retryAfterMs: number
+  }[]
+}
+
+/** Claim: one call of the claim_jobs function (drizzle/0001), which does the locking. */
+export function claimJobs(t: Tables, r: ClaimRequest): SQL {
+  const e = r.entrypoints
+  return sql`select * from ${t.claimJobs}(${r.workerId}::uuid, ${r.batchSize}::integer,
+    ${array(e.map((x) => x.name))}::text[], ${array(e.map((x) => x.cap))}::integer[],
+    ${array(e.map((x) => x.concurrencyLimit))}::integer[], ${array(e.map((x) => x.retryAfterMs))}::float8[])`
+}

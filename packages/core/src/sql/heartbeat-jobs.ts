@@ -1,0 +1,10 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { array, type Tables } from './tables.js'
+
+/** Heartbeat every running job of one worker in one statement; returns the ids still held. */
+export function heartbeatJobs(t: Tables, workerId: string, ids: number[]): SQL {
+  return sql`
+    update ${t.jobs} set heartbeat = now()
+    where id = any(${array(ids)}::bigint[]) and worker_id = ${workerId}::uuid and status = 'picked'
+    returning id`
+}

@@ -1,0 +1,46 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { array, type Tables } from './tables.js'
+
+/** Column arrays of a validated batch; JSON values are already serialised. */
+export interface InsertJobsColumns {
+  entrypoints: string[]
+  payloads: (string | null)[]
+  priorities: number[]
+  executeAfter: (string | null)[]
+  delayMs: (number | null)[]
+  dedupeKeys: (string | null)[]
+  headers: (string | null)[]
+}
+
+/**
+ * Enqueue: one statement for the whole batch. Ids are drawn up front so each result maps
+ * back to its input position; a held dedupe key either makes the statement raise (the
+ * batch is undone) or, with skip, leaves null in that position.
+ */
+export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' | 'skip'): SQL {
+  const rejectDuplicates =
+    onConflict === 'skip'
+      ? sql`true`
+      : sql`${t.rejectDuplicateJobs}((select array_agg(i.dedupe_key order by i.ord) from input i
+          where i.dedupe_key is not null and i.id not in (select id from inserted)))`
+  return sql`
+    with input as (
+      select nextval(${t.jobsIdSequence}::regclass) as id, i.*
+      from unnest(${array(c.entrypoints)}::text[], ${array(c.payloads)}::text[], ${array(c.priorities)}::smallint[],
+                  ${array(c.executeAfter)}::timestamptz[], ${array(c.delayMs)}::float8[], ${array(c.dedupeKeys)}::text[],
+                  ${array(c.headers)}::text[])
+        with ordinality as i(entrypoint, payload, priority, execute_after, delay_ms, dedupe_key, headers, ord)
+    ),
+    inserted as (
+      insert into ${t.jobs} (id, entrypoint, payload, priority, execute_after, dedupe_key, headers)
+      select id, entrypoint, payload::jsonb, priority,
+             coalesce(execute_after, now() + coalesce(delay_ms, 0) * interval '1 millisecond'),
+             dedupe_key, headers::jsonb
+      from input order by ord
+      on conflict (dedupe_key) where status in ('queued', 'picked') and dedupe_key is not null do nothing
+      returning id
+    )
+    select inserted.id from input left join inserted on inserted.id = input.id
+    where ${rejectDuplicates}
+    order by input.ord`
+}

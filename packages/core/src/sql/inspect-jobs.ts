@@ -1,0 +1,39 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { array, type Tables } from './tables.js'
+
+/** Jobs in the queue table per entrypoint, status and priority. */
+export function queueSize(t: Tables): SQL {
+  return sql`
+    select entrypoint, status, priority, count(*)::integer as count
+    from ${t.jobs} group by entrypoint, status, priority order by entrypoint, status, priority`
+}
+
+/** A job's row while it is in the queue, else its last log entry. */
+export function jobStatus(t: Tables, ids: number[]): SQL {
+  return sql`
+    select i.id, coalesce(j.status, l.status) as status, coalesce(j.attempts, l.attempts) as attempts,
+           j.id is not null as in_queue
+    from unnest(${array(ids)}::bigint[]) with ordinality as i(id, ord)
+    left join ${t.jobs} j on j.id = i.id
+    left join lateral (
+      select status, attempts from ${t.log} where job_id = i.id order by id desc limit 1
+    ) l on true
+    order by i.ord`
+}
+
+/** Every log entry of one job, oldest first. */
+export function jobHistory(t: Tables, id: number): SQL {
+  return sql`
+    select job_id, status, priority, entrypoint, attempts, created, traceback
+    from ${t.log} where job_id = ${id}::bigint order by id`
+}
+
+/** One job's queue row. */
+export function jobById(t: Tables, id: number): SQL {
+  return sql`select * from ${t.jobs} where id = ${id}::bigint`
+}
+
+/** The highest migration version installed. */
+export function installedVersion(t: Tables): SQL {
+  return sql`select coalesce(max(version), 0)::integer as version from ${t.migrations}`
+}

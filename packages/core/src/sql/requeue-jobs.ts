@@ -1,0 +1,28 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { array, type Tables } from './tables.js'
+
+/**
+ * Requeue held (failed) jobs: all of them, of some entrypoints, or by id. Attempts start
+ * again from zero (the log keeps the history); waiting workers are woken.
+ */
+export function requeueFailedJobs(t: Tables, filter: { ids?: number[]; entrypoints?: string[] }): SQL {
+  return sql`
+    with again as (
+      update ${t.jobs}
+      set status = 'queued', attempts = 0, worker_id = null, execute_after = now(), updated = now()
+      where status = 'failed'
+        and (${array(filter.ids ?? null)}::bigint[] is null or id = any(${array(filter.ids ?? null)}::bigint[]))
+        and (${array(filter.entrypoints ?? null)}::text[] is null or entrypoint = any(${array(filter.entrypoints ?? null)}::text[]))
+      returning id, priority, entrypoint, attempts
+    ),
+    logged as (
+      insert into ${t.log} (job_id, status, priority, entrypoint, attempts)
+      select id, 'queued', priority, entrypoint, attempts from again
+    ),
+    notified as (
+      select pg_notify(${t.channel}, json_build_object('type', 'insert', 'entrypoints', json_object_agg(entrypoint, n))::text)
+      from (select entrypoint, count(*) as n from again group by entrypoint) c
+      having count(*) > 0
+    )
+    select id from again where (select count(*) from notified) >= 0`
+}

@@ -1,0 +1,32 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { eventsChannel, schemaName } from '../migrations/schema-name.js'
+
+/** Qualified names of one installed pgq schema, built once (the name is validated). */
+export interface Tables {
+  schema: string
+  channel: string
+  jobs: SQL
+  log: SQL
+  jobsIdSequence: string
+  claimJobs: SQL
+  rejectDuplicateJobs: SQL
+  migrations: SQL
+}
+
+export function tablesFor(schema?: string): Tables {
+  const s = schemaName(schema)
+  const q = (name: string) => sql.raw(`"${s}".${name}`)
+  return {
+    schema: s,
+    channel: eventsChannel(s),
+    jobs: q('jobs'),
+    log: q('log'),
+    jobsIdSequence: `"${s}".jobs_id_seq`,
+    claimJobs: q('claim_jobs'),
+    rejectDuplicateJobs: q('reject_duplicate_jobs'),
+    migrations: q('pgq_migrations'),
+  }
+}
+
+/** Binds a JS array as ONE array parameter (Drizzle would otherwise expand it into a list). */
+export const array = (values: readonly unknown[] | null) => sql.param(values)

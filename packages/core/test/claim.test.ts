@@ -1,0 +1,148 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createConsumer } from '../src/queue/consumer.js'
+import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
+
+const open = (name: string, cap = 100) => ({ name, cap, concurrencyLimit: 0, retryAfterMs: 0 })
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe.each(DRIVERS)('claim over %s', (driverName) => {
+  const q = useQueueDatabase('claim', driverName)
+  beforeEach(() => q.reset())
+
+  it('takes the highest priority first, then the oldest, and marks them picked', async () => {
+    const producer = q.producer()
+    const low = await producer.enqueue('a', 'low', { priority: -1 })
+    const first = await producer.enqueue('a', 'first')
+    const high = await producer.enqueue('a', 'high', { priority: 10 })
+    const second = await producer.enqueue('a', 'second')
+    const worker = q.consumer()
+    const jobs = await worker.claim(3, [open('a')])
+    expect(jobs.map((j) => j.id)).toEqual([high, first, second])
+    expect(jobs.every((j) => j.status === 'picked' && j.workerId === worker.workerId && j.attempts === 1)).toBe(true)
+    expect((await worker.claim(3, [open('a')])).map((j) => j.id)).toEqual([low])
+  })
+
+  it('leaves jobs whose execute_after is in the future', async () => {
+    const producer = q.producer()
+    await producer.enqueue('a', 'later', { executeAfter: 60_000 })
+    const now = await producer.enqueue('a', 'now')
+    expect((await q.consumer().claim(10, [open('a')])).map((j) => j.id)).toEqual([now])
+    await q.sql(`update pgq.jobs set execute_after = now() - interval '1 second' where status = 'queued'`)
+    expect(await q.consumer().claim(10, [open('a')])).toHaveLength(1)
+  })
+
+  it('never claims entrypoints the worker does not serve', async () => {
+    const producer = q.producer()
+    await producer.enqueueMany([{ entrypoint: 'mine', payload: 1 }, { entrypoint: 'theirs', payload: 2 }])
+    const jobs = await q.consumer().claim(10, [open('mine')])
+    expect(jobs.map((j) => j.entrypoint)).toEqual(['mine'])
+    expect(await q.sql(`select status from pgq.jobs where entrypoint = 'theirs'`)).toEqual([{ status: 'queued' }])
+  })
+
+  it('respects the per-worker cap of each entrypoint and the batch size', async () => {
+    await q.producer().enqueueMany(Array.from({ length: 20 }, (_, i) => ({ entrypoint: i % 2 ? 'a' : 'b', payload: i })))
+    const jobs = await q.consumer().claim(6, [open('a', 2), open('b', 10)])
+    expect(jobs).toHaveLength(6)
+    expect(jobs.filter((j) => j.entrypoint === 'a')).toHaveLength(2)
+  })
+
+  it('gives concurrent claimers disjoint jobs (SKIP LOCKED)', async () => {
+    await q.producer().enqueueMany(Array.from({ length: 200 }, (_, i) => ({ entrypoint: 'a', payload: i })))
+    const workers = Array.from({ length: 8 }, () => q.consumer())
+    const seen: number[] = []
+    await Promise.all(
+      workers.map(async (w) => {
+        for (;;) {
+          const jobs = await w.claim(7, [open('a')])
+          if (jobs.length === 0) return
+          seen.push(...jobs.map((j) => j.id))
+        }
+      }),
+    )
+    expect(seen).toHaveLength(200)
+    expect(new Set(seen).size).toBe(200)
+  })
+
+  it('serialises an entrypoint with concurrency limit 1', async () => {
+    await q.producer().enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'serial', payload: n })))
+    const limited = { name: 'serial', cap: 10, concurrencyLimit: 1, retryAfterMs: 0 }
+    const a = q.consumer()
+    const [first] = await a.claim(10, [limited])
+    expect(first).toBeDefined()
+    expect(await q.consumer().claim(10, [limited])).toHaveLength(0)
+    expect(await a.claim(10, [limited])).toHaveLength(0)
+    await a.complete([first!.id])
+    expect(await q.consumer().claim(10, [limited])).toHaveLength(1)
+  })
+
+  it('holds a concurrency limit globally: 8 concurrent claimers on their own connections never exceed it', async () => {
+    const LIMIT = 3
+    const TOTAL = 120
+    await q.producer().enqueueMany(Array.from({ length: TOTAL }, (_, i) => ({ entrypoint: 'limited', payload: i })))
+    const limited = { name: 'limited', cap: 5, concurrencyLimit: LIMIT, retryAfterMs: 0 }
+    const drivers = Array.from({ length: 8 }, () => makeDriver(driverName, q.url, 2))
+    let running = 0
+    let maxRunning = 0
+    let maxInDatabase = 0
+    let done = 0
+    try {
+      await Promise.all(
+        drivers.map(async (driver) => {
+          const w = createConsumer({ db: driver.db, workerId: crypto.randomUUID(), checkSchema: false })
+          while (done < TOTAL) {
+            const jobs = await w.claim(5, [limited])
+            if (jobs.length === 0) {
+              await sleep(2)
+              continue
+            }
+            running += jobs.length
+            maxRunning = Math.max(maxRunning, running)
+            const [row] = await q.sql(`select count(*)::int as n from pgq.jobs where status = 'picked'`)
+            maxInDatabase = Math.max(maxInDatabase, row!.n as number)
+            await sleep(3 + Math.random() * 5)
+            running -= jobs.length
+            await w.complete(jobs.map((j) => j.id))
+            done += jobs.length
+          }
+        }),
+      )
+    } finally {
+      await Promise.all(drivers.map((d) => d.end()))
+    }
+    expect(done).toBe(TOTAL)
+    expect(maxRunning).toBeLessThanOrEqual(LIMIT)
+    expect(maxInDatabase).toBeLessThanOrEqual(LIMIT)
+    expect(maxRunning).toBe(LIMIT) // the limit was reached, so the check above meant something
+    expect(await q.sql(`select count(*)::int as n from pgq.log where status = 'successful'`)).toEqual([{ n: TOTAL }])
+  })
+
+  it('re-picks jobs whose heartbeat is older than the retry timer, even at the concurrency limit', async () => {
+    await q.producer().enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'rescue', payload: n })))
+    const spec = { name: 'rescue', cap: 10, concurrencyLimit: 2, retryAfterMs: 1000 }
+    const dead = q.consumer()
+    const held = await dead.claim(10, [spec])
+    expect(held).toHaveLength(2) // the limit
+    const rescuer = q.consumer()
+    expect(await rescuer.claim(10, [spec])).toHaveLength(0) // heartbeats are fresh
+    await q.sql(`update pgq.jobs set heartbeat = now() - interval '5 seconds' where status = 'picked'`)
+    const rescued = await rescuer.claim(10, [spec])
+    expect(rescued.map((j) => j.id).sort()).toEqual(held.map((j) => j.id).sort())
+    expect(rescued.every((j) => j.attempts === 2 && j.workerId === rescuer.workerId)).toBe(true)
+    // The dead worker can no longer touch them; the rescuer can.
+    expect(await dead.complete(held.map((j) => j.id))).toEqual([])
+    expect((await rescuer.complete(rescued.map((j) => j.id))).sort()).toEqual(held.map((j) => j.id).sort())
+  })
+
+  it('does not rescue when the entrypoint has no retry timer', async () => {
+    await q.producer().enqueue('norescue', 1)
+    await q.consumer().claim(1, [open('norescue')])
+    await q.sql(`update pgq.jobs set heartbeat = now() - interval '1 hour'`)
+    expect(await q.consumer().claim(1, [open('norescue')])).toHaveLength(0)
+  })
+
+  it('rejects a bad claim request with a configuration error', async () => {
+    const w = q.consumer()
+    await expect(w.claim(0, [open('a')])).rejects.toThrow(/batchSize must be a positive integer/)
+    await expect(w.claim(1, [{ ...open('a'), concurrencyLimit: -1 }])).rejects.toThrow(/concurrencyLimit must be a number >= 0/)
+  })
+})

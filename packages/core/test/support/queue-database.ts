@@ -1,0 +1,65 @@
+import { afterAll, beforeAll } from 'vitest'
+import pg from 'pg'
+import type { PgqDriver } from '../../src/driver/driver.js'
+import { neonServerlessDriver } from '../../src/drivers/neon-serverless/index.js'
+import { nodePostgresDriver } from '../../src/drivers/node-postgres/index.js'
+import { migrate } from '../../src/migrations/migrator.js'
+import { createConsumer } from '../../src/queue/consumer.js'
+import { createProducer } from '../../src/queue/producer.js'
+import { createTestDatabase, neonPool, pgPool } from '../setup/database.js'
+
+export const DRIVERS = ['node-postgres', 'neon-serverless'] as const
+export type DriverName = (typeof DRIVERS)[number]
+
+export interface QueueFixture {
+  url: string
+  schema: string
+  driver: PgqDriver
+  /** Raw SQL on a plain pg pool, for assertions the API does not offer. */
+  sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>
+  producer(): ReturnType<typeof createProducer>
+  consumer(workerId?: string): ReturnType<typeof createConsumer>
+  /** Empties the queue and the log between tests. */
+  reset(): Promise<void>
+}
+
+export function makeDriver(name: DriverName, url: string, max = 10): PgqDriver {
+  return name === 'node-postgres'
+    ? nodePostgresDriver({ pool: pgPool(url, { max }) })
+    : neonServerlessDriver({ pool: neonPool(url, { max }) })
+}
+
+/**
+ * A fresh database per test file with pgq installed, and the driver under test.
+ * Call at the top of a describe block; the fixture is filled in beforeAll.
+ */
+export function useQueueDatabase(prefix: string, driverName: DriverName, schema = 'pgq'): QueueFixture {
+  const f = { schema } as QueueFixture
+  let drop: () => Promise<void>
+  let admin: pg.Pool
+  beforeAll(async () => {
+    const db = await createTestDatabase(`${prefix}_${driverName.replace('-', '_')}`)
+    drop = db.drop
+    f.url = db.url
+    admin = new pg.Pool({ connectionString: db.url, max: 2 })
+    const client = await admin.connect()
+    try {
+      await migrate(client, { schema })
+    } finally {
+      client.release()
+    }
+    f.driver = makeDriver(driverName, db.url, 20)
+    f.sql = async (text, params) => (await admin.query(text, params)).rows
+    f.producer = () => createProducer({ db: f.driver.db, schema })
+    f.consumer = (workerId = crypto.randomUUID()) => createConsumer({ db: f.driver.db, schema, workerId })
+    f.reset = async () => {
+      await admin.query(`truncate "${schema}".jobs, "${schema}".log`)
+    }
+  })
+  afterAll(async () => {
+    await f.driver?.end()
+    await admin?.end()
+    await drop?.()
+  })
+  return f
+}
