@@ -112,6 +112,14 @@ describe('Neon serverless driver through the ws proxy', () => {
     }
   })
 
+  it('pipes large messages both ways', async () => {
+    const big = 'x'.repeat(8 * 1024 * 1024)
+    const echoed = await pool.query('select length($1::text) as n, md5($1::text) = md5(repeat($2, $3)) as same', [big, 'x', big.length])
+    expect(echoed.rows[0]).toEqual({ n: big.length, same: true })
+    const { rows } = await pool.query(`select string_agg(md5(i::text), '') as s from generate_series(1, 200000) i`)
+    expect(rows[0].s.length).toBe(200000 * 32)
+  })
+
   it('delivers NOTIFY to a LISTENing Client', async () => {
     const listener = neonClient(db.url)
     await listener.connect()
@@ -197,6 +205,30 @@ describe('ws proxy allowlist', () => {
       await new Promise((r) => ws.once('close', r))
     }
     await until(() => proxy.stats().open === 0)
+  })
+})
+
+describe('ws proxy upstream handling', () => {
+  it('closes the WebSocket when the TCP side goes away', async () => {
+    // An allowed target that accepts and immediately hangs up.
+    const hangup = net.createServer((s) => s.destroy())
+    await new Promise<void>((r) => hangup.listen(0, '127.0.0.1', r))
+    const port = (hangup.address() as net.AddressInfo).port
+    const proxy = await startWsProxy({ allow: [{ host: '127.0.0.1', port }, { host: '127.0.0.1', port: 1 }] })
+    try {
+      const r = await rawWs(proxy, `/v2?address=127.0.0.1:${port}`, STARTUP_PROBE)
+      expect([1000, 1011]).toContain(r.code)
+      // Nothing listens on port 1: connect fails, the client hears why.
+      const refused = await rawWs(proxy, '/v2?address=127.0.0.1:1', STARTUP_PROBE)
+      expect(refused).toMatchObject({ code: 1011, reason: 'upstream: ECONNREFUSED' })
+      const client = neonClientVia(proxy, `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`)
+      client.on('error', () => {})
+      await expect(client.connect()).rejects.toThrow()
+      await until(() => proxy.stats().open === 0)
+    } finally {
+      await proxy.close()
+      await new Promise((r) => hangup.close(r))
+    }
   })
 })
 

@@ -53,9 +53,15 @@ describe('migrations', () => {
       const producer = createProducer({ db: driver.db, schema })
       const behind = await producer.enqueue('new', {}).catch((e: unknown) => e)
       expect(behind).toBeInstanceOf(SchemaOutdatedError)
-      expect((behind as Error).message).toMatch(/version 1, this code needs version 2.*Run `pgq upgrade`/)
+      expect((behind as Error).message).toMatch(/version 1, this code needs version 4.*Run `pgq upgrade`/)
 
-      expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({ applied: ['0001_functions_and_triggers'], version: 2 })
+      expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({
+        applied: ['0001_functions_and_triggers', '0002_rate_limits', '0003_claim_jobs_rate_limits'],
+        version: 4,
+      })
+      // The upgraded claim_jobs replaced the old one rather than adding an overload.
+      const claims = await pool.query(`select pronargs from pg_proc where proname = 'claim_jobs' and pronamespace = 'upgrade_path'::regnamespace`)
+      expect(claims.rows).toEqual([{ pronargs: 7 }])
       const rows = await pool.query('select entrypoint, payload, priority, dedupe_key, status from upgrade_path.jobs order by id')
       expect(rows.rows).toHaveLength(25)
       expect(rows.rows[4]).toEqual({ entrypoint: 'old', payload: { n: 5 }, priority: 2, dedupe_key: 'key-5', status: 'queued' })
@@ -69,9 +75,14 @@ describe('migrations', () => {
   it('is safe to run twice and from several sessions at once', async () => {
     const schema = 'concurrent'
     const results = await Promise.all([1, 2, 3, 4].map(() => withClient((c) => migrate(c, { schema }))))
-    expect(results.flatMap((r) => r.applied).sort()).toEqual(['0000_init', '0001_functions_and_triggers'])
-    expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({ applied: [], version: 2 })
-    expect((await withClient((c) => appliedVersions(c, schema))).map((v) => v.version)).toEqual([1, 2])
+    expect(results.flatMap((r) => r.applied).sort()).toEqual([
+      '0000_init',
+      '0001_functions_and_triggers',
+      '0002_rate_limits',
+      '0003_claim_jobs_rate_limits',
+    ])
+    expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({ applied: [], version: 4 })
+    expect((await withClient((c) => appliedVersions(c, schema))).map((v) => v.version)).toEqual([1, 2, 3, 4])
   })
 
   it('installs side by side in two schemas that do not see each other', async () => {

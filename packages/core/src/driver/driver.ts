@@ -5,6 +5,8 @@ import type { DrizzleLike } from './executor.js'
 export interface Session extends SqlConnection {
   /** Called for each NOTIFY this session receives (after it LISTENs); returns an unsubscribe. */
   onNotification(listener: (channel: string, payload: string) => void): () => void
+  /** Called once if the connection fails or ends; returns an unsubscribe. */
+  onClose(listener: (error: Error) => void): () => void
   release(): Promise<void>
 }
 
@@ -15,6 +17,9 @@ export interface Session extends SqlConnection {
 export interface PgqDriver {
   readonly name: string
   readonly db: DrizzleLike
+  /** A connection checked out of the pool. */
   session(): Promise<Session>
+  /** A new connection outside the pool, in autocommit: for LISTEN. */
+  connect(): Promise<Session>
   end(): Promise<void>
 }

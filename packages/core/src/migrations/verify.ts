@@ -14,7 +14,6 @@ export interface VerifyResult {
   problems: string[]
 }
 
-type Row = Record<string, unknown>
 const exported: unknown[] = Object.values(model)
 type Catalog = Awaited<ReturnType<typeof readCatalog>>
 
@@ -114,11 +113,15 @@ function checkTable(schema: string, table: PgTable, found: Catalog, missing: str
       missing.push(label)
       continue
     }
-    const type = is(col, PgEnumColumn) ? typeOfEnumColumn(row, schema) : (row.type as string)
-    if (normalizeType(type) !== normalizeType(col.getSQLType())) problems.push(`${label} has type ${type}, expected ${col.getSQLType()}`)
+    // Enum types are compared schema-qualified: a same-named enum elsewhere is still wrong.
+    const enumColumn = is(col, PgEnumColumn)
+    const type = enumColumn && row.typtype === 'e' ? `${row.type_schema}.${row.typname}` : (row.type as string)
+    const expected = enumColumn ? `${schema}.${col.enum.enumName}` : col.getSQLType()
+    if (normalizeType(type) !== normalizeType(expected)) problems.push(`${label} has type ${type}, expected ${expected}`)
     if (row.not_null !== col.notNull) problems.push(`${label} is ${nullability(row.not_null === true)}, expected ${nullability(col.notNull)}`)
-    const identity = { always: 'a', byDefault: 'd', none: '' }[col.generatedIdentity?.type ?? 'none']
-    if (row.identity !== identity) problems.push(`${label} has identity '${row.identity}', expected '${identity}' (a = always, d = by default)`)
+    const identity = { a: 'always', d: 'byDefault' }[row.identity as string] ?? 'none'
+    const wanted = col.generatedIdentity?.type ?? 'none'
+    if (identity !== wanted) problems.push(`${label} has identity ${identity}, expected ${wanted}`)
   }
 
   const primary = [...config.columns.filter((c) => c.primary), ...config.primaryKeys.flatMap((k) => k.columns)].map((c) => c.name)
@@ -225,11 +228,6 @@ async function checkMigrations(
     if (!row) missing.push(`migration ${file.tag} (version ${file.version} is not applied)`)
     else if (row.hash !== file.hash) problems.push(`migration ${file.tag} was applied with a different hash: its SQL file was edited after it ran`)
   }
-}
-
-function typeOfEnumColumn(row: Row, schema: string): string {
-  // Drizzle names enum types without their schema; a same-named enum elsewhere is still wrong.
-  return row.typtype === 'e' && row.type_schema === schema ? (row.typname as string) : (row.type as string)
 }
 
 /** Drizzle writes SQL aliases; format_type() writes canonical names. */

@@ -156,6 +156,9 @@ class Session {
   }
 
   private fromClient(data: RawData, _isBinary: boolean): void {
+    // After either side is gone, drop bytes (writing would fail, and pausing would stall the
+    // WebSocket closing handshake).
+    if (this.done) return
     this.touch()
     const chunk = Buffer.isBuffer(data)
       ? data
@@ -206,6 +209,8 @@ class Session {
     this.done = true
     clearTimeout(this.idleTimer)
     this.pending = undefined
+    // The WebSocket may be paused for backpressure; it must read to finish closing.
+    if (this.ws.isPaused) this.ws.resume()
     if (!this.socket.destroyed) this.socket.end()
     // If the peer never answers our FIN, don't keep the fd forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref()

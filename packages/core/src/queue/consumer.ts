@@ -4,6 +4,7 @@ import { type ClaimRequest, claimJobs } from '../sql/claim-jobs.js'
 import { completeJobs } from '../sql/complete-jobs.js'
 import { type Failure, failJobs } from '../sql/fail-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
+import { eligibleCount } from '../sql/inspect-jobs.js'
 import { toId, toJob } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus } from '../types.js'
@@ -16,8 +17,18 @@ function checkClaim(batchSize: number, entrypoints: readonly ClaimEntrypoint[]):
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ConfigurationError(`batchSize must be a positive integer, got ${batchSize}`)
   }
+  const names = new Set<string>()
   for (const e of entrypoints) {
-    for (const [key, value] of Object.entries({ cap: e.cap, concurrencyLimit: e.concurrencyLimit, retryAfterMs: e.retryAfterMs })) {
+    // Each listing is claimed for separately, so a second one would escape the limits of the first.
+    if (names.has(e.name)) throw new ConfigurationError(`entrypoint ${JSON.stringify(e.name)} is listed twice`)
+    names.add(e.name)
+    const limits = {
+      cap: e.cap,
+      concurrencyLimit: e.concurrencyLimit,
+      retryAfterMs: e.retryAfterMs,
+      requestsPerSecond: e.requestsPerSecond ?? 0,
+    }
+    for (const [key, value] of Object.entries(limits)) {
       if (!Number.isFinite(value) || value < 0) {
         throw new ConfigurationError(`entrypoint ${JSON.stringify(e.name)}: ${key} must be a number >= 0, got ${value}`)
       }
@@ -62,6 +73,13 @@ export function createConsumer(options: QueueConnectionOptions & { workerId: str
       if (ids.length === 0) return []
       await ready()
       return (await execute(db, heartbeatJobs(t, workerId, [...ids]))).map(toId)
+    },
+
+    /** Queued jobs of these entrypoints that could be claimed now. */
+    async eligible(entrypoints: readonly string[]): Promise<number> {
+      await ready()
+      const [row] = await execute(db, eligibleCount(t, [...entrypoints]))
+      return Number(row?.count ?? 0)
     },
   }
 }

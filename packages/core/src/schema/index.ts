@@ -1,5 +1,6 @@
 export * from './jobs.js'
 export * from './log.js'
 export * from './pg-schema.js'
+export * from './rate-limits.js'
 export * from './schedules.js'
 export * from './statistics.js'

@@ -1,9 +1,10 @@
 import { type SQL, sql } from 'drizzle-orm'
+import { notifyIds } from './notify-done.js'
 import { array, type Tables } from './tables.js'
 
 /**
- * Complete a batch of successes: delete the rows this worker still holds and log them.
- * A job that was canceled or re-picked by another worker meanwhile is left alone.
+ * Complete a batch of successes: delete the rows this worker still holds, log them, and
+ * tell waiters. A job canceled or re-picked by another worker meanwhile is left alone.
  */
 export function completeJobs(t: Tables, workerId: string, ids: number[]): SQL {
   return sql`
@@ -11,8 +12,11 @@ export function completeJobs(t: Tables, workerId: string, ids: number[]): SQL {
       delete from ${t.jobs}
       where id = any(${array(ids)}::bigint[]) and worker_id = ${workerId}::uuid and status = 'picked'
       returning id, priority, entrypoint, attempts
-    )
-    insert into ${t.log} (job_id, status, priority, entrypoint, attempts)
-    select id, 'successful', priority, entrypoint, attempts from done
-    returning job_id as id`
+    ),
+    logged as (
+      insert into ${t.log} (job_id, status, priority, entrypoint, attempts)
+      select id, 'successful', priority, entrypoint, attempts from done
+    ),
+    notified as (${notifyIds(t, 'done', sql`done`)})
+    select id from done where (select count(*) from notified) >= 0`
 }

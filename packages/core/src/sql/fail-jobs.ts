@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { Traceback } from '../types.js'
+import { notifyIds } from './notify-done.js'
 import type { Tables } from './tables.js'
 
 /** What becomes of a failed job: run again later, keep as failed, or drop. */
@@ -46,9 +47,12 @@ export function failJobs(t: Tables, workerId: string, failures: Failure[]): SQL 
     dropped as (
       delete from ${t.jobs} j using input where ${held} and input.action = 'delete'
       returning j.id, j.priority, j.entrypoint, j.attempts, 'exception' as status, input.traceback
-    )
-    insert into ${t.log} (job_id, status, priority, entrypoint, attempts, traceback)
-    select id, status::text::${sql.raw(`"${t.schema}".job_status`)}, priority, entrypoint, attempts, traceback
-    from (select * from retried union all select * from kept union all select * from dropped) f
-    returning job_id as id, status`
+    ),
+    failed as (select * from retried union all select * from kept union all select * from dropped),
+    logged as (
+      insert into ${t.log} (job_id, status, priority, entrypoint, attempts, traceback)
+      select id, status::text::${sql.raw(`"${t.schema}".job_status`)}, priority, entrypoint, attempts, traceback from failed
+    ),
+    notified as (${notifyIds(t, 'done', sql`failed`, sql`status <> 'queued'`)})
+    select id, status from failed where (select count(*) from notified) >= 0`
 }

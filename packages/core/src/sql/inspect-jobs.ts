@@ -37,3 +37,10 @@ export function jobById(t: Tables, id: number): SQL {
 export function installedVersion(t: Tables): SQL {
   return sql`select coalesce(max(version), 0)::integer as version from ${t.migrations}`
 }
+
+/** Queued jobs of these entrypoints that could run now (a drain's "remaining"). */
+export function eligibleCount(t: Tables, entrypoints: string[]): SQL {
+  return sql`
+    select count(*)::integer as count from ${t.jobs}
+    where entrypoint = any(${array(entrypoints)}::text[]) and status = 'queued' and execute_after <= now()`
+}

@@ -1,7 +1,7 @@
-import { Pool } from '@neondatabase/serverless'
+import { Client, Pool } from '@neondatabase/serverless'
 import { drizzle } from 'drizzle-orm/neon-serverless'
 import type { PgqDriver, Session } from '../../driver/driver.js'
-import { poolSession } from '../../driver/pool-session.js'
+import { pooledSession, standaloneSession } from '../../driver/session.js'
 
 export type NeonServerlessConfig = { connectionString: string; max?: number } | { pool: Pool }
 
@@ -16,7 +16,12 @@ export function neonServerlessDriver(config: NeonServerlessConfig): PgqDriver {
     name: 'neon-serverless',
     db: drizzle({ client: pool }),
     async session(): Promise<Session> {
-      return poolSession(await pool.connect())
+      return pooledSession(await pool.connect())
+    },
+    async connect(): Promise<Session> {
+      const client = new Client(pool.options)
+      await client.connect()
+      return standaloneSession(client)
     },
     end: async () => {
       if (ownPool) await pool.end()

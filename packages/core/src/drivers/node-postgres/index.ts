@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import type { PgqDriver, Session } from '../../driver/driver.js'
-import { poolSession } from '../../driver/pool-session.js'
+import { pooledSession, standaloneSession } from '../../driver/session.js'
 
 export type NodePostgresConfig = { connectionString: string; max?: number } | { pool: pg.Pool }
 
@@ -13,7 +13,12 @@ export function nodePostgresDriver(config: NodePostgresConfig): PgqDriver {
     name: 'node-postgres',
     db: drizzle({ client: pool }),
     async session(): Promise<Session> {
-      return poolSession(await pool.connect())
+      return pooledSession(await pool.connect())
+    },
+    async connect(): Promise<Session> {
+      const client = new pg.Client(pool.options)
+      await client.connect()
+      return standaloneSession(client)
     },
     end: async () => {
       if (ownPool) await pool.end()

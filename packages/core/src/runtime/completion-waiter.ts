@@ -1,0 +1,104 @@
+import type { PgqDriver } from '../driver/driver.js'
+import { PgqError } from '../errors.js'
+import type { Producer } from '../queue/producer.js'
+import type { JobId, JobStatus } from '../types.js'
+import { type Listener, startListener } from './listener.js'
+
+/** A status a job does not leave on its own. 'failed' is final only while held. */
+export type FinalStatus = Extract<JobStatus, 'successful' | 'exception' | 'canceled' | 'deleted' | 'failed'>
+const ENDED = new Set<JobStatus>(['successful', 'exception', 'canceled', 'deleted'])
+
+export class WaitTimeoutError extends PgqError {
+  constructor(ids: JobId[], timeoutMs: number) {
+    super('PGQ_WAIT_TIMEOUT', `job(s) ${ids.join(', ')} did not finish within ${timeoutMs} ms`)
+  }
+}
+
+interface Waiter {
+  ids: Set<JobId>
+  results: Map<JobId, FinalStatus>
+  resolve(results: Map<JobId, FinalStatus>): void
+}
+
+/**
+ * waitFor: woken by 'done'/'cancel' notifications on a listener it opens while anyone
+ * waits, with a poll as fallback (and as the only way behind a transaction pooler).
+ */
+export class CompletionWaiter {
+  readonly #waiters = new Set<Waiter>()
+  #listener: Promise<Listener | undefined> | undefined
+  #poll: ReturnType<typeof setInterval> | undefined
+
+  constructor(private readonly deps: { producer: Producer; driver: PgqDriver; channel: string; pollIntervalMs: number }) {}
+
+  async waitFor(ids: JobId[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Map<JobId, FinalStatus>> {
+    const waiter = { ids: new Set(ids), results: new Map() } as Waiter
+    const finished = new Promise<Map<JobId, FinalStatus>>((resolve) => (waiter.resolve = resolve))
+    this.#waiters.add(waiter)
+    this.#listener ??= this.#listen()
+    this.#poll ??= setInterval(() => void this.#check(this.#pendingIds()), this.deps.pollIntervalMs)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let onAbort: (() => void) | undefined
+    try {
+      await this.#listener // LISTEN first, then look: a job finishing in between is not missed
+      await this.#check([...waiter.ids])
+      return await Promise.race([
+        finished,
+        new Promise<never>((_, reject) => {
+          if (options.timeoutMs !== undefined) timer = setTimeout(() => reject(new WaitTimeoutError([...waiter.ids], options.timeoutMs!)), options.timeoutMs)
+          onAbort = () => reject(options.signal!.reason)
+          if (options.signal?.aborted) onAbort()
+          options.signal?.addEventListener('abort', onAbort, { once: true })
+        }),
+      ])
+    } finally {
+      clearTimeout(timer)
+      if (onAbort) options.signal?.removeEventListener('abort', onAbort)
+      this.#waiters.delete(waiter)
+      if (this.#waiters.size === 0) await this.close()
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#poll)
+    this.#poll = undefined
+    const listener = this.#listener
+    this.#listener = undefined
+    await (await listener)?.close()
+  }
+
+  #pendingIds(): JobId[] {
+    return [...new Set([...this.#waiters].flatMap((w) => [...w.ids]))]
+  }
+
+  async #listen(): Promise<Listener | undefined> {
+    return startListener({
+      driver: this.deps.driver,
+      channel: this.deps.channel,
+      onNotification: (n) => {
+        if (n.type !== 'done' && n.type !== 'cancel') return
+        const pending = new Set(this.#pendingIds())
+        const ids = n.ids.filter((id) => pending.has(id))
+        if (ids.length) void this.#check(ids)
+      },
+    }).catch(() => undefined) // no LISTEN here (e.g. a transaction pooler): the poll still works
+  }
+
+  async #check(ids: JobId[]): Promise<void> {
+    if (ids.length === 0) return
+    let states: Awaited<ReturnType<Producer['status']>>
+    try {
+      states = await this.deps.producer.status(ids)
+    } catch {
+      return // the next poll tries again
+    }
+    for (const { id, status, inQueue } of states) {
+      if (!status || !(inQueue ? status === 'failed' : ENDED.has(status))) continue
+      for (const w of this.#waiters) {
+        if (!w.ids.delete(id)) continue
+        w.results.set(id, status as FinalStatus)
+        if (w.ids.size === 0) w.resolve(w.results)
+      }
+    }
+  }
+}

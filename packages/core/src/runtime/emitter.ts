@@ -1,0 +1,23 @@
+/** A small typed event emitter; listeners that throw do not break the worker. */
+export class Emitter<Events extends object> {
+  readonly #listeners = new Map<keyof Events, Set<(event: never) => void>>()
+
+  on<K extends keyof Events>(name: K, listener: (event: Events[K]) => void): () => void {
+    let set = this.#listeners.get(name)
+    if (!set) this.#listeners.set(name, (set = new Set()))
+    set.add(listener as (event: never) => void)
+    return () => void set.delete(listener as (event: never) => void)
+  }
+
+  emit<K extends keyof Events>(name: K, event: Events[K]): void {
+    for (const listener of this.#listeners.get(name) ?? []) {
+      try {
+        ;(listener as (event: Events[K]) => void)(event)
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { ConfigurationError, PgqError } from '../errors.js'
+import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
+import type { Job } from '../types.js'
+import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
+import { type Duration, toMs } from './duration.js'
+
+export interface JobContext {
+  /** Aborts when the job is canceled, lost to another worker, or the worker is forced to stop. */
+  signal: AbortSignal
+  workerId: string
+}
+
+export type Handler<P> = (job: Job<P>, ctx: JobContext) => unknown
+
+export interface EntrypointOptions<P = unknown> extends RetryPolicy {
+  /** Most jobs of this entrypoint running at once across ALL workers. Default: no limit. */
+  concurrencyLimit?: number
+  /** Most jobs of this entrypoint running at once in this worker. Default: no limit. */
+  workerConcurrency?: number
+  /** A running job whose heartbeat is older than this is re-picked by any worker. 0 disables. Default '60s'. */
+  retryTimer?: Duration
+  /** Most jobs started per second across all workers. Default: no limit. */
+  requestsPerSecond?: number
+  /** Validates (and may transform) the payload before the handler runs; any Standard Schema (valibot, zod...). */
+  schema?: StandardSchemaV1<unknown, P>
+  /** A first guess of the handler's duration, until the drain mode has measured it. */
+  estimatedDurationMs?: number
+}
+
+export interface EntrypointDefinition {
+  name: string
+  concurrencyLimit: number
+  workerConcurrency: number
+  retryAfterMs: number
+  requestsPerSecond: number
+  estimatedDurationMs: number | undefined
+  policy: RetryPolicy
+  schema: StandardSchemaV1 | undefined
+  handler: Handler<unknown>
+}
+
+/** A payload that its entrypoint's schema rejected: retrying cannot help. */
+export class PayloadValidationError extends PgqError {
+  constructor(entrypoint: string, issues: readonly StandardSchemaV1.Issue[]) {
+    const detail = issues
+      .map((i) => `${(i.path ?? []).map((p) => (typeof p === 'object' ? p.key : p)).join('.') || '(payload)'}: ${i.message}`)
+      .join('; ')
+    super('PGQ_INVALID_PAYLOAD', `payload rejected by the schema of ${JSON.stringify(entrypoint)}: ${detail}`)
+  }
+}
+
+function count(value: number | undefined, what: string, min: number): number {
+  if (value === undefined) return 0
+  if (!Number.isInteger(value) || value < min) throw new ConfigurationError(`${what} must be an integer >= ${min}, got ${value}`)
+  return value
+}
+
+export function defineEntrypoint(name: string, options: EntrypointOptions<unknown>, handler: Handler<unknown>): EntrypointDefinition {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_ENTRYPOINT_LENGTH) {
+    throw new ConfigurationError(`entrypoint name must be 1-${MAX_ENTRYPOINT_LENGTH} characters, got ${JSON.stringify(name)}`)
+  }
+  if (typeof handler !== 'function') throw new ConfigurationError(`entrypoint ${JSON.stringify(name)} needs a handler function`)
+  checkRetryPolicy(options)
+  const rate = options.requestsPerSecond ?? 0
+  if (!Number.isFinite(rate) || rate < 0) throw new ConfigurationError(`requestsPerSecond must be a number >= 0, got ${rate}`)
+  return {
+    name,
+    concurrencyLimit: count(options.concurrencyLimit, 'concurrencyLimit', 1),
+    workerConcurrency: count(options.workerConcurrency, 'workerConcurrency', 1),
+    retryAfterMs: toMs(options.retryTimer ?? '60s', 'retryTimer'),
+    requestsPerSecond: rate,
+    estimatedDurationMs: options.estimatedDurationMs,
+    policy: { maxAttempts: options.maxAttempts, onFailure: options.onFailure, backoff: options.backoff },
+    schema: options.schema,
+    handler,
+  }
+}
+
+/** Runs the schema, if any; returns the payload the handler gets. */
+export async function validatePayload(def: EntrypointDefinition, payload: unknown): Promise<unknown> {
+  if (!def.schema) return payload
+  const result = await def.schema['~standard'].validate(payload)
+  if (result.issues) throw new PayloadValidationError(def.name, result.issues)
+  return result.value
+}

@@ -1,0 +1,137 @@
+import type { Failure } from '../sql/fail-jobs.js'
+import { failureOf } from '../queue/retry-policy.js'
+import type { Job, JobId } from '../types.js'
+import type { Emitter } from './emitter.js'
+import { type EntrypointDefinition, PayloadValidationError, validatePayload } from './entrypoints.js'
+import type { QueueEvents } from './queue-events.js'
+import type { ResultBuffer } from './result-buffer.js'
+
+interface RunningJob {
+  job: Job
+  def: EntrypointDefinition
+  controller: AbortController
+  startedAt: number
+  /** Its result must not be written: canceled, held by another worker now, or abandoned at a forced stop. */
+  dropped: boolean
+}
+
+export interface RunCounts {
+  claimed: number
+  succeeded: number
+  failed: number
+  retried: number
+  lost: number
+}
+
+/** Runs claimed jobs, tracks what is running, and hands results to the buffer. */
+export class JobRunner {
+  readonly counts: RunCounts = { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0 }
+  readonly #running = new Map<JobId, RunningJob>()
+  readonly #perEntrypoint = new Map<string, number>()
+  readonly #idle: (() => void)[] = []
+
+  constructor(
+    private readonly deps: {
+      workerId: string
+      buffer: ResultBuffer
+      events: Emitter<QueueEvents>
+      definitions: ReadonlyMap<string, EntrypointDefinition>
+      onFinished(entrypoint: string, durationMs: number): void
+    },
+  ) {}
+
+  get size(): number {
+    return this.#running.size
+  }
+
+  runningOf(entrypoint: string): number {
+    return this.#perEntrypoint.get(entrypoint) ?? 0
+  }
+
+  ids(): JobId[] {
+    return [...this.#running.keys()]
+  }
+
+  start(job: Job): void {
+    const def = this.deps.definitions.get(job.entrypoint)
+    if (!def) throw new Error(`claimed a job of unknown entrypoint ${job.entrypoint}`) // the claim names only ours
+    const entry: RunningJob = { job, def, controller: new AbortController(), startedAt: performance.now(), dropped: false }
+    this.#running.set(job.id, entry)
+    this.#perEntrypoint.set(def.name, this.runningOf(def.name) + 1)
+    this.counts.claimed++
+    this.deps.events.emit('job:started', { job, workerId: this.deps.workerId })
+    void this.#execute(entry)
+  }
+
+  /** Aborts running jobs this worker no longer owns; their results are dropped. */
+  drop(ids: Iterable<JobId>, reason: 'canceled' | 'not-held'): void {
+    for (const id of ids) {
+      const entry = this.#running.get(id)
+      if (!entry || entry.dropped) continue
+      entry.dropped = true
+      this.counts.lost++
+      entry.controller.abort(new Error(reason === 'canceled' ? `job ${id} was canceled` : `job ${id} is no longer held by this worker`))
+      this.deps.events.emit('job:lost', { job: entry.job, reason })
+    }
+  }
+
+  /** Forced stop: abort everything; the jobs stay 'picked' for stale rescue. */
+  abandonAll(): void {
+    for (const entry of this.#running.values()) {
+      entry.dropped = true
+      entry.controller.abort(new Error('the worker was forced to stop'))
+    }
+  }
+
+  /** Resolves when nothing runs, or after timeoutMs. */
+  async idle(timeoutMs: number): Promise<boolean> {
+    if (this.#running.size === 0) return true
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const done = await Promise.race([
+      new Promise<boolean>((resolve) => this.#idle.push(() => resolve(true))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ])
+    clearTimeout(timer)
+    return done
+  }
+
+  async #execute(entry: RunningJob): Promise<void> {
+    const { job, def, controller } = entry
+    let error: unknown
+    let ok = false
+    try {
+      const payload = await validatePayload(def, job.payload)
+      await def.handler({ ...job, payload }, { signal: controller.signal, workerId: this.deps.workerId })
+      ok = true
+    } catch (e) {
+      error = e
+    }
+    const durationMs = performance.now() - entry.startedAt
+    this.#running.delete(job.id)
+    this.#perEntrypoint.set(def.name, this.runningOf(def.name) - 1)
+    if (!entry.dropped) this.#record(entry, ok, error, durationMs)
+    this.deps.onFinished(def.name, durationMs)
+    if (this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
+  }
+
+  #record({ job, def }: RunningJob, ok: boolean, error: unknown, durationMs: number): void {
+    const { buffer, events, workerId } = this.deps
+    if (ok) {
+      buffer.complete(job.id)
+      this.counts.succeeded++
+      events.emit('job:succeeded', { job, durationMs })
+      return
+    }
+    // A payload the schema rejects fails for good at once: retrying cannot fix it.
+    const policy = error instanceof PayloadValidationError ? { ...def.policy, maxAttempts: 0 } : def.policy
+    const failure: Failure = failureOf(job, error, workerId, policy)
+    buffer.fail(failure)
+    if (failure.action.kind === 'retry') {
+      this.counts.retried++
+      events.emit('job:retried', { job, error, traceback: failure.traceback, delayMs: failure.action.delayMs, durationMs })
+    } else {
+      this.counts.failed++
+      events.emit('job:failed', { job, error, traceback: failure.traceback, action: failure.action.kind, durationMs })
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// The JSON events pgq sends on `<schema>_events` (see drizzle/0001_functions_and_triggers.sql).
+// Payloads come from the database and other processes, so parsing trusts nothing.
+
+export type QueueNotification =
+  /** Jobs were enqueued (or requeued): how many per entrypoint. */
+  | { type: 'insert'; entrypoints: Record<string, number> }
+  /** These jobs were canceled; their workers should stop them. */
+  | { type: 'cancel'; ids: number[] }
+  /** These jobs finished. */
+  | { type: 'done'; ids: number[] }
+  /** A listener's delivery probe (see listener.ts). */
+  | { type: 'ping'; id: string }
+
+/** The event in `payload`, or null when it is not valid JSON or not a known, well-formed event. */
+export function parseNotification(payload: string): QueueNotification | null {
+  let value: unknown
+  try {
+    value = JSON.parse(payload)
+  } catch {
+    return null
+  }
+  if (!isObject(value)) return null
+  switch (value.type) {
+    case 'insert': {
+      const entrypoints = value.entrypoints
+      if (!isObject(entrypoints)) return null
+      const counts: Record<string, number> = {}
+      for (const [name, n] of Object.entries(entrypoints)) {
+        if (!Number.isSafeInteger(n) || (n as number) < 0) return null
+        counts[name] = n as number
+      }
+      return { type: 'insert', entrypoints: counts }
+    }
+    case 'cancel':
+    case 'done': {
+      const ids = value.ids
+      if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && id > 0)) return null
+      return { type: value.type, ids: ids as number[] }
+    }
+    case 'ping':
+      return typeof value.id === 'string' && value.id !== '' ? { type: 'ping', id: value.id } : null
+    default:
+      return null
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

@@ -1,0 +1,15 @@
+import type { Job, Traceback } from '../types.js'
+
+/** What a queue reports; subscribe with queue.on(name, listener) for logs and metrics. */
+export interface QueueEvents {
+  'job:started': { job: Job; workerId: string }
+  'job:succeeded': { job: Job; durationMs: number }
+  'job:retried': { job: Job; error: unknown; traceback: Traceback; delayMs: number; durationMs: number }
+  'job:failed': { job: Job; error: unknown; traceback: Traceback; action: 'hold' | 'delete'; durationMs: number }
+  /** The worker stopped holding a running job (canceled, or rescued by another worker); its signal was aborted. */
+  'job:lost': { job: Job; reason: 'canceled' | 'not-held' }
+  'listener:lost': { error: Error }
+  'listener:restored': Record<string, never>
+  /** A background step failed; the worker carries on and tries again. */
+  'worker:error': { error: unknown; during: 'claim' | 'flush' | 'heartbeat' | 'listener' | 'count' }
+}

@@ -1,0 +1,134 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type { PgqDriver } from '../driver/driver.js'
+import { ConfigurationError } from '../errors.js'
+import { eventsChannel, schemaName } from '../migrations/schema-name.js'
+import { type BatchOptions, createProducer, type Producer } from '../queue/producer.js'
+import type { JobId } from '../types.js'
+import type { EnqueueOptions, NewJob } from '../validation/job-input.js'
+import { CompletionWaiter, type FinalStatus } from './completion-waiter.js'
+import { Emitter } from './emitter.js'
+import { defineEntrypoint, type EntrypointDefinition, type EntrypointOptions, type Handler } from './entrypoints.js'
+import type { QueueEvents } from './queue-events.js'
+import { type RunOptions, type RunSummary, startWorker, type WorkerHandle } from './worker.js'
+
+/** Entrypoint name → payload type, grown by each queue.entrypoint() call. */
+export type Registry = Record<string, unknown>
+
+/** One job of any registered entrypoint, its payload typed by its name. */
+export type TypedNewJob<R extends Registry> = { [N in keyof R & string]: NewJob<R[N]> & { entrypoint: N } }[keyof R & string]
+
+export interface QueueOptions {
+  driver: PgqDriver
+  schema?: string
+  /** Check the installed schema version before the first operation. Default true. */
+  checkSchema?: boolean
+  /** waitFor's poll, the fallback to notifications. Default 1000 ms. */
+  waitPollIntervalMs?: number
+}
+
+/**
+ * The API users write against: register entrypoints, enqueue typed jobs, run workers,
+ * wait for results. It wires the producer, workers and waiter together; the work is theirs.
+ */
+export class Queue<R extends Registry = {}> {
+  readonly schema: string
+  readonly producer: Producer
+  readonly #driver: PgqDriver
+  readonly #definitions = new Map<string, EntrypointDefinition>()
+  readonly #events = new Emitter<QueueEvents>()
+  readonly #waiter: CompletionWaiter
+  readonly #workers = new Set<WorkerHandle>()
+
+  constructor(options: QueueOptions) {
+    this.schema = schemaName(options.schema)
+    this.#driver = options.driver
+    this.producer = createProducer({ db: options.driver.db, schema: this.schema, checkSchema: options.checkSchema })
+    this.#waiter = new CompletionWaiter({
+      producer: this.producer,
+      driver: options.driver,
+      channel: eventsChannel(this.schema),
+      pollIntervalMs: options.waitPollIntervalMs ?? 1000,
+    })
+  }
+
+  /** Registers a handler. The payload type comes from `options.schema` or the handler's parameter. */
+  entrypoint<N extends string, P>(name: N, handler: Handler<P>): Queue<R & { [K in N]: P }>
+  entrypoint<N extends string, P>(name: N, options: EntrypointOptions<P>, handler: Handler<P>): Queue<R & { [K in N]: P }>
+  // biome-ignore lint/suspicious/noExplicitAny: the overloads above carry the types
+  entrypoint(name: string, a: EntrypointOptions<any> | Handler<any>, b?: Handler<any>): Queue<any> {
+    const [options, handler] = typeof a === 'function' ? [{}, a] : [a, b!]
+    if (this.#definitions.has(name)) throw new ConfigurationError(`entrypoint ${JSON.stringify(name)} is registered twice`)
+    this.#definitions.set(name, defineEntrypoint(name, options, handler))
+    return this
+  }
+
+  entrypoints(): string[] {
+    return [...this.#definitions.keys()]
+  }
+
+  on<K extends keyof QueueEvents>(name: K, listener: (event: QueueEvents[K]) => void): () => void {
+    return this.#events.on(name, listener)
+  }
+
+  enqueue<N extends keyof R & string>(entrypoint: N, payload: R[N], options: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
+  enqueue<N extends keyof R & string>(entrypoint: N, payload: R[N], options?: EnqueueOptions & BatchOptions): Promise<JobId>
+  enqueue(entrypoint: string, payload: unknown, options?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
+    return this.producer.enqueue(entrypoint, payload, options)
+  }
+
+  enqueueMany(jobs: readonly TypedNewJob<R>[], options: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
+  enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<JobId[]>
+  enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<(JobId | null)[]> {
+    return this.producer.enqueueMany(jobs, options)
+  }
+
+  cancel(ids: readonly JobId[]) {
+    return this.producer.cancel(ids)
+  }
+
+  requeueFailed(filter?: Parameters<Producer['requeueFailed']>[0]) {
+    return this.producer.requeueFailed(filter)
+  }
+
+  /** Resolves with the final status of a job (or of each job, in order). */
+  waitFor(id: JobId, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<FinalStatus>
+  waitFor(ids: readonly JobId[], options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<FinalStatus[]>
+  async waitFor(idOrIds: JobId | readonly JobId[], options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<FinalStatus | FinalStatus[]> {
+    const ids = typeof idOrIds === 'number' ? [idOrIds] : [...idOrIds]
+    const results = await this.#waiter.waitFor(ids, options)
+    const statuses = ids.map((id) => results.get(id)!)
+    return typeof idOrIds === 'number' ? statuses[0]! : statuses
+  }
+
+  /** Starts a worker and returns at once; see run() to wait for it. */
+  start(options: RunOptions = {}): WorkerHandle {
+    const worker = startWorker(options, {
+      driver: this.#driver,
+      schema: this.schema,
+      channel: eventsChannel(this.schema),
+      definitions: this.#definitions,
+      events: this.#events,
+    })
+    this.#workers.add(worker)
+    const forget = () => this.#workers.delete(worker)
+    worker.done.then(forget, forget)
+    return worker
+  }
+
+  /** Runs a worker until it drains (drain mode) or is stopped by options.signal. */
+  run(options: RunOptions = {}): Promise<RunSummary> {
+    return this.start(options).done
+  }
+
+  /** Stops workers gracefully and closes the waiter's listener. The driver stays open (it is yours). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#workers].map((w) => w.stop()))
+    await this.#waiter.close()
+  }
+}
+
+export function createQueue(options: QueueOptions): Queue<{}> {
+  return new Queue(options)
+}
+
+export type { StandardSchemaV1 }

@@ -1,0 +1,103 @@
+import type { Consumer } from '../queue/consumer.js'
+import type { Failure } from '../sql/fail-jobs.js'
+import type { JobId } from '../types.js'
+
+export interface ResultBufferOptions {
+  consumer: Consumer
+  /** Flush once this many results wait. */
+  maxBatch: number
+  /** Wait this long for more results before a flush (0: the next macrotask). */
+  delayMs: number
+  onError(error: unknown): void
+}
+
+/**
+ * Completions and failures wait here and go to Postgres in batches: one statement per
+ * kind per flush. A failed flush keeps its results and is tried again; until then the
+ * jobs stay 'picked' and heartbeated, so nothing is lost if the process dies.
+ */
+export class ResultBuffer {
+  readonly #o: ResultBufferOptions
+  #done: JobId[] = []
+  #failed: Failure[] = []
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #flushing: Promise<void> | undefined
+  #retryDelayMs = 0
+
+  constructor(options: ResultBufferOptions) {
+    this.#o = options
+  }
+
+  get size(): number {
+    return this.#done.length + this.#failed.length
+  }
+
+  /** Ids whose result is not yet written (they still need heartbeats). */
+  pendingIds(): JobId[] {
+    return [...this.#done, ...this.#failed.map((f) => f.id)]
+  }
+
+  complete(id: JobId): void {
+    this.#done.push(id)
+    this.#schedule()
+  }
+
+  fail(failure: Failure): void {
+    this.#failed.push(failure)
+    this.#schedule()
+  }
+
+  /** Writes everything buffered; resolves when the buffer is empty or a write failed. */
+  async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    while (this.#flushing) await this.#flushing
+    if (this.size === 0) return
+    const done = this.#done.splice(0)
+    const failed = this.#failed.splice(0)
+    this.#flushing = this.#write(done, failed)
+    try {
+      await this.#flushing
+    } finally {
+      this.#flushing = undefined
+    }
+  }
+
+  /** Keeps flushing until empty (shutdown); gives up after `deadline`. */
+  async drain(deadline: number): Promise<boolean> {
+    while (this.size > 0 && Date.now() < deadline) {
+      await this.flush()
+      if (this.size > 0) await new Promise((r) => setTimeout(r, Math.min(this.#retryDelayMs, Math.max(0, deadline - Date.now()))))
+    }
+    return this.size === 0
+  }
+
+  async #write(done: JobId[], failed: Failure[]): Promise<void> {
+    const { consumer } = this.#o
+    let ok = true
+    const putBack = (restore: () => void) => (error: unknown) => {
+      ok = false
+      this.#requeue(error, restore)
+    }
+    await Promise.all([
+      done.length && consumer.complete(done).catch(putBack(() => this.#done.unshift(...done))),
+      failed.length && consumer.fail(failed).catch(putBack(() => this.#failed.unshift(...failed))),
+    ])
+    if (ok) this.#retryDelayMs = 0
+  }
+
+  #requeue(error: unknown, putBack: () => void): void {
+    putBack()
+    this.#o.onError(error)
+    this.#retryDelayMs = Math.min(5000, Math.max(100, this.#retryDelayMs * 2))
+    this.#timer ??= setTimeout(() => void this.flush(), this.#retryDelayMs)
+  }
+
+  #schedule(): void {
+    if (this.size >= this.#o.maxBatch) {
+      void this.flush()
+    } else {
+      this.#timer ??= setTimeout(() => void this.flush(), this.#o.delayMs)
+    }
+  }
+}

@@ -1,0 +1,260 @@
+import type { PgqDriver } from '../driver/driver.js'
+import { ConfigurationError } from '../errors.js'
+import { createConsumer } from '../queue/consumer.js'
+import type { ClaimEntrypoint } from '../queue/consumer.js'
+import { DrainBudget } from './drain-budget.js'
+import type { Emitter } from './emitter.js'
+import type { EntrypointDefinition } from './entrypoints.js'
+import { HeartbeatTicker, heartbeatInterval } from './heartbeat-ticker.js'
+import { JobRunner, type RunCounts } from './job-runner.js'
+import { type Listener, startListener } from './listener.js'
+import type { QueueEvents } from './queue-events.js'
+import { ResultBuffer } from './result-buffer.js'
+import { Wakeup } from './wakeup.js'
+
+export interface RunOptions {
+  /** 'continuous' (default): a long-lived host woken by LISTEN/NOTIFY. 'drain': one serverless invocation. */
+  mode?: 'continuous' | 'drain'
+  /** Most jobs claimed per statement. Default 10. */
+  batchSize?: number
+  /** Most jobs running at once in this worker; at least 2 × batchSize. Default 2 × batchSize. */
+  maxConcurrentTasks?: number
+  /** Drain mode: the invocation's time budget. Default 25 s. */
+  timeBudgetMs?: number
+  /** Aborting it stops the worker gracefully. */
+  signal?: AbortSignal
+  /** Continuous mode: look for jobs this often even without a notification (delayed jobs, missed events). Default 1000. */
+  pollIntervalMs?: number
+  /** Graceful stop: wait this long for running jobs, then abandon them to stale rescue. Default 30 s. */
+  shutdownTimeoutMs?: number
+  /** Default: a third of the shortest retry timer. */
+  heartbeatIntervalMs?: number
+  /** Wait this long to batch results before writing them. Default 0 (the next tick). */
+  flushDelayMs?: number
+  /** Serve only these registered entrypoints. Default: all. */
+  entrypoints?: string[]
+  /** Continuous mode's listener. */
+  listener?: { healthCheckIntervalMs?: number; roundTripTimeoutMs?: number }
+  workerId?: string
+}
+
+export interface RunSummary extends RunCounts {
+  /** Drain mode: jobs of the served entrypoints still claimable when it stopped (-1 if unknown). */
+  remaining: number
+  durationMs: number
+  stoppedBy: 'empty' | 'budget' | 'signal' | 'forced'
+}
+
+export interface WorkerHandle {
+  readonly workerId: string
+  /** Resolves when the worker has stopped; rejects if it could not start. */
+  readonly done: Promise<RunSummary>
+  /** Graceful stop; with force, running jobs are aborted and left for stale rescue. */
+  stop(options?: { force?: boolean }): Promise<RunSummary>
+}
+
+interface WorkerDeps {
+  driver: PgqDriver
+  schema: string
+  channel: string
+  definitions: ReadonlyMap<string, EntrypointDefinition>
+  events: Emitter<QueueEvents>
+}
+
+function settings(o: RunOptions, deps: WorkerDeps) {
+  const batchSize = o.batchSize ?? 10
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigurationError(`batchSize must be an integer >= 1, got ${batchSize}`)
+  const maxConcurrentTasks = o.maxConcurrentTasks ?? 2 * batchSize
+  if (!Number.isInteger(maxConcurrentTasks) || maxConcurrentTasks < 2 * batchSize) {
+    throw new ConfigurationError(
+      `maxConcurrentTasks (${maxConcurrentTasks}) must be an integer of at least 2 × batchSize (${2 * batchSize}), so one batch can be claimed while the previous one runs`,
+    )
+  }
+  const names = o.entrypoints ?? [...deps.definitions.keys()]
+  const served = names.map((name) => {
+    const def = deps.definitions.get(name)
+    if (!def) throw new ConfigurationError(`cannot serve ${JSON.stringify(name)}: no such entrypoint is registered`)
+    return def
+  })
+  if (served.length === 0) throw new ConfigurationError('no entrypoints to serve: register one with queue.entrypoint()')
+  const mode = o.mode ?? 'continuous'
+  if (mode !== 'continuous' && mode !== 'drain') throw new ConfigurationError(`mode must be 'continuous' or 'drain', got ${JSON.stringify(mode)}`)
+  const timeBudgetMs = o.timeBudgetMs ?? 25_000
+  if (!(timeBudgetMs > 0)) throw new ConfigurationError(`timeBudgetMs must be > 0, got ${timeBudgetMs}`)
+  return {
+    mode,
+    batchSize,
+    maxConcurrentTasks,
+    served,
+    timeBudgetMs,
+    pollIntervalMs: o.pollIntervalMs ?? 1000,
+    shutdownTimeoutMs: o.shutdownTimeoutMs ?? 30_000,
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? heartbeatInterval(served.map((d) => d.retryAfterMs)),
+    flushDelayMs: o.flushDelayMs ?? 0,
+    workerId: o.workerId ?? crypto.randomUUID(),
+  }
+}
+
+/** Starts a worker: claims jobs of the served entrypoints and runs them until stopped or drained. */
+export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle {
+  const s = settings(options, deps)
+  const started = performance.now()
+  const consumer = createConsumer({ db: deps.driver.db, schema: deps.schema, workerId: s.workerId })
+  const wakeup = new Wakeup()
+  const budget = s.mode === 'drain' ? new DrainBudget(s.timeBudgetMs) : undefined
+  const servedNames = new Set(s.served.map((d) => d.name))
+  const reportError = (during: QueueEvents['worker:error']['during']) => (error: unknown) =>
+    deps.events.emit('worker:error', { error, during })
+  const buffer = new ResultBuffer({ consumer, maxBatch: Math.max(s.batchSize, 100), delayMs: s.flushDelayMs, onError: reportError('flush') })
+  const runner = new JobRunner({
+    workerId: s.workerId,
+    buffer,
+    events: deps.events,
+    definitions: deps.definitions,
+    onFinished(entrypoint, durationMs) {
+      budget?.observe(entrypoint, durationMs)
+      wakeup.wake()
+    },
+  })
+  const heartbeat = new HeartbeatTicker({
+    consumer,
+    intervalMs: s.heartbeatIntervalMs,
+    heldIds: () => [...runner.ids(), ...buffer.pendingIds()],
+    onLost: (ids) => runner.drop(ids, 'not-held'),
+    onError: reportError('heartbeat'),
+  })
+
+  let stopping = false
+  let forced = false
+  let stoppedBy: RunSummary['stoppedBy'] = 'signal'
+  let listener: Listener | undefined
+  let onForced: () => void = () => undefined
+  const whenForced = new Promise<boolean>((resolve) => (onForced = () => resolve(false)))
+  const stop = (force = false) => {
+    if (force && !forced) {
+      forced = true
+      runner.abandonAll()
+      onForced()
+    }
+    stopping = true
+    wakeup.wake()
+  }
+  const onAbort = () => stop()
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+
+  function claimable(free: number): ClaimEntrypoint[] {
+    const want = Math.min(s.batchSize, free)
+    const specs: ClaimEntrypoint[] = []
+    for (const def of s.served) {
+      let cap = want
+      if (def.workerConcurrency) cap = Math.min(cap, def.workerConcurrency - runner.runningOf(def.name))
+      if (budget) cap = budget.cap(def, cap, runner.runningOf(def.name))
+      if (cap > 0) {
+        specs.push({
+          name: def.name,
+          cap,
+          concurrencyLimit: def.concurrencyLimit,
+          retryAfterMs: def.retryAfterMs,
+          requestsPerSecond: def.requestsPerSecond,
+        })
+      }
+    }
+    return specs
+  }
+
+  async function claimLoop(): Promise<void> {
+    let failures = 0
+    while (!stopping) {
+      if (budget && budget.remainingMs() <= 0) {
+        stoppedBy = 'budget'
+        return
+      }
+      const free = s.maxConcurrentTasks - runner.size
+      const specs = free > 0 ? claimable(free) : []
+      if (specs.length === 0) {
+        if (budget && runner.size === 0) {
+          stoppedBy = 'budget' // nothing it serves can finish in the time left
+          return
+        }
+        await wakeup.wait(s.pollIntervalMs)
+        continue
+      }
+      const want = Math.min(s.batchSize, free)
+      let jobs: Awaited<ReturnType<typeof consumer.claim>>
+      try {
+        jobs = await consumer.claim(want, specs)
+        failures = 0
+      } catch (error) {
+        reportError('claim')(error)
+        failures++
+        await wakeup.wait(Math.min(5000, 100 * 2 ** failures))
+        continue
+      }
+      for (const job of jobs) runner.start(job)
+      if (jobs.length === want) continue // there may be more: claim again at once
+      if (budget && runner.size === 0) {
+        // Done when each entrypoint either had less than asked or cannot finish in time.
+        const exhausted = s.served.every((def) => {
+          const spec = specs.find((x) => x.name === def.name)
+          return spec ? jobs.filter((j) => j.entrypoint === def.name).length < spec.cap : !budget.fits(def)
+        })
+        if (exhausted) {
+          stoppedBy = s.served.some((def) => !budget.fits(def)) ? 'budget' : 'empty'
+          return
+        }
+        continue
+      }
+      // Less than asked: sleep until a job arrives or finishes, or the poll timer.
+      await wakeup.wait(budget ? Math.max(1, budget.remainingMs()) : s.pollIntervalMs)
+    }
+  }
+
+  async function run(): Promise<RunSummary> {
+    if (s.mode === 'continuous') {
+      listener = await startListener({
+        driver: deps.driver,
+        channel: deps.channel,
+        healthCheckIntervalMs: options.listener?.healthCheckIntervalMs,
+        roundTripTimeoutMs: options.listener?.roundTripTimeoutMs,
+        onNotification(n) {
+          if (n.type === 'insert' && Object.keys(n.entrypoints).some((e) => servedNames.has(e))) wakeup.wake()
+          else if (n.type === 'cancel') runner.drop(n.ids, 'canceled')
+        },
+        onLost: (error) => deps.events.emit('listener:lost', { error }),
+        onRestored: () => {
+          deps.events.emit('listener:restored', {})
+          wakeup.wake() // notifications may have been missed while it was down
+        },
+      })
+    }
+    heartbeat.start()
+    try {
+      await claimLoop()
+      // Running jobs get until the budget's reserve (drain) or the shutdown timeout; what
+      // still runs then is abandoned to stale rescue.
+      const graceMs = budget ? Math.max(0, budget.deadline - budget.reserveMs - Date.now()) : s.shutdownTimeoutMs
+      if (!(await Promise.race([runner.idle(graceMs), whenForced]))) stop(true)
+      if (forced) stoppedBy = 'forced'
+      const deadline = budget ? budget.deadline : Date.now() + s.shutdownTimeoutMs
+      await buffer.drain(deadline)
+      await heartbeat.stop()
+      let remaining = -1
+      if (budget) remaining = await consumer.eligible([...servedNames]).catch((e) => (reportError('count')(e), -1))
+      return { ...runner.counts, remaining, durationMs: performance.now() - started, stoppedBy }
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+      await heartbeat.stop()
+      await listener?.close()
+    }
+  }
+
+  const done = run()
+  return {
+    workerId: s.workerId,
+    done,
+    stop(opts = {}) {
+      stop(opts.force)
+      return done
+    },
+  }
+}
