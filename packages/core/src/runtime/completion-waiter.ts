@@ -81,6 +81,7 @@ export class CompletionWaiter {
         const ids = n.ids.filter((id) => pending.has(id))
         if (ids.length) void this.#check(ids)
       },
+      onRestored: () => void this.#check(this.#pendingIds()), // events may have been missed
     }).catch(() => undefined) // no LISTEN here (e.g. a transaction pooler): the poll still works
   }
 

@@ -21,7 +21,7 @@ export interface ListenerOptions {
   onRestored?(): void
   /** Default 30 s. */
   healthCheckIntervalMs?: number
-  /** How long a NOTIFY may take to come back (also bounds each setup query). Default 5 s. */
+  /** How long a NOTIFY may take to come back (also bounds LISTEN and the setup query). Default 5 s. */
   roundTripTimeoutMs?: number
   /** Reconnect backoff, doubling from min to max. Default 100 ms .. 5 s. */
   reconnectDelayMs?: { min: number; max: number }
@@ -75,8 +75,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   let reconnecting: Promise<void> | undefined
   let closing: Promise<void> | undefined
 
-  /** `work`, unless the timeout, the connection's death or close() comes first. */
-  function guarded<T>(work: Promise<T>, live: Live | undefined, what: string): Promise<T> {
+  /** `work`, unless the timeout (if `what` is given), the connection's death or close() comes first. */
+  function guarded<T>(work: Promise<T>, live: Live | undefined, what?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer)
@@ -87,8 +87,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         done()
         reject(e)
       }
-      const timer = setTimeout(() => fail(new Timeout(`${what} timed out after ${timeoutMs} ms`)), timeoutMs)
-      unref(timer)
+      const timer = what === undefined ? undefined : setTimeout(() => fail(new Timeout(`${what} timed out after ${timeoutMs} ms`)), timeoutMs)
+      if (timer) unref(timer)
       aborts.add(fail)
       live?.aborts.add(fail)
       if (closed) fail(new Error('listener closed'))
@@ -147,8 +147,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 
   async function establish(): Promise<Live> {
     const connecting = driver.connect()
-    const session = await guarded(connecting, undefined, 'connect').catch((e: unknown) => {
-      // Abandoned (timeout or close): give the connection back whenever it arrives.
+    // No timeout of ours: the driver's connect timeout applies (a cold Neon compute can take seconds).
+    const session = await guarded(connecting, undefined).catch((e: unknown) => {
+      // Abandoned by close(): give the connection back whenever it arrives.
       connecting.then((s) => s.release(), () => undefined)
       throw e
     })

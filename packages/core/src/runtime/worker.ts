@@ -198,10 +198,15 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
           const spec = specs.find((x) => x.name === def.name)
           return spec ? jobs.filter((j) => j.entrypoint === def.name).length < spec.cap : !budget.fits(def)
         })
-        if (exhausted) {
-          stoppedBy = s.served.some((def) => !budget.fits(def)) ? 'budget' : 'empty'
+        if (!exhausted) continue
+        const fitting = s.served.filter((def) => budget.fits(def)).map((def) => def.name)
+        // Jobs still eligible but not given to us are held back by limits other workers hold: wait.
+        const waiting = fitting.length ? await consumer.eligible(fitting).catch(() => 0) : 0
+        if (waiting === 0) {
+          stoppedBy = fitting.length < s.served.length ? 'budget' : 'empty'
           return
         }
+        await wakeup.wait(Math.min(s.pollIntervalMs, Math.max(1, budget.remainingMs())))
         continue
       }
       // Less than asked: sleep until a job arrives or finishes, or the poll timer.

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll } from 'vitest'
+import type { Logger } from 'drizzle-orm/logger'
 import pg from 'pg'
 import type { PgqDriver } from '../../src/driver/driver.js'
 import { neonServerlessDriver } from '../../src/drivers/neon-serverless/index.js'
@@ -23,10 +24,10 @@ export interface QueueFixture {
   reset(): Promise<void>
 }
 
-export function makeDriver(name: DriverName, url: string, max = 10): PgqDriver {
+export function makeDriver(name: DriverName, url: string, max = 10, logger?: Logger): PgqDriver {
   return name === 'node-postgres'
-    ? nodePostgresDriver({ pool: pgPool(url, { max }) })
-    : neonServerlessDriver({ pool: neonPool(url, { max }) })
+    ? nodePostgresDriver({ pool: pgPool(url, { max }), logger })
+    : neonServerlessDriver({ pool: neonPool(url, { max }), logger })
 }
 
 /**

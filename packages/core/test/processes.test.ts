@@ -1,0 +1,314 @@
+// Real worker processes (test/fixtures/worker-process.ts) against one fresh database per test:
+// the global concurrency limit, SIGKILL and stale rescue, exactly-once completion under load,
+// and SIGTERM (graceful, then forced). The handlers record each invocation in the database.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { PgqDriver } from '../src/driver/driver.js'
+import { nodePostgresDriver } from '../src/drivers/node-postgres/index.js'
+import { migrate } from '../src/migrations/migrator.js'
+import { createQueue } from '../src/runtime/queue.js'
+import type { WorkerProcessConfig } from './fixtures/worker-process.js'
+import { createTestDatabase, type TestDatabase } from './setup/database.js'
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url))
+const CORE_DIR = fileURLToPath(new URL('..', import.meta.url))
+const ENTRYPOINT = 'work'
+
+const OBSERVATION_TABLES = `
+  create table test_observations (
+    id bigserial primary key,
+    job_id bigint not null,
+    worker_id uuid not null,
+    running_at_start integer not null,
+    started_at timestamptz not null default clock_timestamp(),
+    finished_at timestamptz
+  );
+  create table test_running (n integer not null);
+  insert into test_running values (0);`
+
+interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  at: number
+}
+
+interface WorkerProcess {
+  child: ChildProcess
+  pid: number
+  /** Resolves with the worker id once it printed its ready line; rejects if it exits first or takes over 30 s. */
+  ready: Promise<string>
+  exited: Promise<Exit>
+  output(): string
+}
+
+const children = new Set<WorkerProcess>()
+let db: TestDatabase | undefined
+let admin: pg.Pool | undefined
+let driver: PgqDriver | undefined
+
+function spawnWorker(config: Omit<WorkerProcessConfig, 'databaseUrl' | 'entrypoint' | 'parentPid'>): WorkerProcess {
+  const full: WorkerProcessConfig = { databaseUrl: db!.url, entrypoint: ENTRYPOINT, parentPid: process.pid, ...config }
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(full)], {
+    cwd: CORE_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })))
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker ${child.pid} not ready after 30 s:\n${stderr}`)), 30_000)
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+      for (const l of stdout.split('\n')) {
+        if (!l.startsWith('{')) continue
+        try {
+          const msg = JSON.parse(l) as { ready?: boolean; workerId?: string }
+          if (msg.ready) {
+            clearTimeout(timer)
+            resolve(msg.workerId!)
+          }
+        } catch {}
+      }
+    })
+    void exited.then((e) => {
+      clearTimeout(timer)
+      reject(new Error(`worker ${child.pid} exited (${e.code ?? e.signal}) before it was ready:\n${stderr}`))
+    })
+  })
+  ready.catch(() => undefined)
+  const w: WorkerProcess = { child, pid: child.pid!, ready, exited, output: () => `--- stdout\n${stdout}--- stderr\n${stderr}` }
+  children.add(w)
+  return w
+}
+
+const alive = (w: WorkerProcess) => w.child.exitCode === null && w.child.signalCode === null
+
+async function killAll(): Promise<void> {
+  const all = [...children]
+  children.clear()
+  for (const w of all) if (alive(w)) w.child.kill('SIGKILL')
+  await Promise.all(all.map((w) => Promise.race([w.exited, sleep(5000)])))
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]> {
+  return (await admin!.query(text, params)).rows as T[]
+}
+
+async function scalar(text: string, params?: unknown[]): Promise<number> {
+  const rows = await sql<{ v: string | number }>(text, params)
+  return Number(rows[0]!.v)
+}
+
+/** Polls until `check` is true; fails with `what` (and the last value) after timeoutMs. */
+async function waitUntil<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe()
+    if (check(v)) return v
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(v)})`)
+    await sleep(50)
+  }
+}
+
+/** Resolves with the exit, or fails if it takes longer than timeoutMs. */
+async function exitWithin(w: WorkerProcess, timeoutMs: number): Promise<Exit> {
+  const r = await Promise.race([w.exited, sleep(timeoutMs).then(() => undefined)])
+  if (!r) throw new Error(`worker ${w.pid} still running ${timeoutMs} ms later:\n${w.output()}`)
+  return r
+}
+
+async function enqueue(count: number): Promise<number[]> {
+  const q = createQueue({ driver: driver! })
+  const ids: number[] = []
+  for (let i = 0; i < count; i += 500) {
+    const n = Math.min(500, count - i)
+    ids.push(...(await q.enqueueMany(Array.from({ length: n }, (_, k) => ({ entrypoint: ENTRYPOINT, payload: i + k })))))
+  }
+  return ids
+}
+
+const successful = () => scalar(`select count(*) as v from pgq.log where status = 'successful'`)
+
+describe('worker processes', () => {
+  beforeEach(async () => {
+    db = await createTestDatabase('processes')
+    admin = new pg.Pool({ connectionString: db.url, max: 2 })
+    admin.on('error', () => undefined) // the database is dropped WITH (FORCE) at the end
+    const client = await admin.connect()
+    try {
+      await migrate(client, { schema: 'pgq' })
+      await client.query(OBSERVATION_TABLES)
+    } finally {
+      client.release()
+    }
+    driver = nodePostgresDriver({ connectionString: db.url, max: 2 })
+  })
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') for (const w of children) console.error(`worker ${w.pid}:\n${w.output()}`)
+    await killAll()
+    await driver?.end()
+    await admin?.end()
+    await db?.drop()
+    driver = admin = db = undefined
+  })
+
+  afterAll(killAll)
+
+  it('8 processes never run more than concurrencyLimit 3 jobs at once, and run each once', { timeout: 60_000 }, async () => {
+    const workers = Array.from({ length: 8 }, () =>
+      spawnWorker({
+        entrypointOptions: { concurrencyLimit: 3 },
+        handler: { sleepMs: 30 },
+        batchSize: 2,
+        maxConcurrentTasks: 4,
+        // Only the finishing worker is woken when a slot frees; the others find it by polling.
+        pollIntervalMs: 50,
+      }),
+    )
+    await Promise.all(workers.map((w) => w.ready))
+    const ids = await enqueue(60)
+    await waitUntil('60 successful jobs', successful, (n) => n >= 60, 40_000)
+
+    const [obs] = await sql<{ rows: string; jobs: string; max: number; unfinished: string; workers: string }>(
+      `select count(*) as rows, count(distinct job_id) as jobs, max(running_at_start) as max,
+         count(*) filter (where finished_at is null) as unfinished, count(distinct worker_id) as workers
+       from test_observations`,
+    )
+    expect(obs).toMatchObject({ rows: '60', jobs: '60', max: 3, unfinished: '0' })
+    expect(Number(obs!.workers)).toBeGreaterThan(1)
+    const log = await sql<{ job_id: string }>(`select job_id from pgq.log where status = 'successful' order by job_id`)
+    expect(log.map((r) => Number(r.job_id))).toEqual([...ids].sort((a, b) => a - b))
+    expect(await scalar('select count(*) as v from pgq.jobs')).toBe(0)
+
+    // And they all stop cleanly.
+    for (const w of workers) w.child.kill('SIGTERM')
+    for (const w of workers) expect(await exitWithin(w, 10_000)).toMatchObject({ code: 0 })
+    for (const w of workers) expect(w.output()).not.toContain('lingering')
+  })
+
+  it('re-runs the jobs of a worker killed with SIGKILL after the retry timer', { timeout: 60_000 }, async () => {
+    const common = { entrypointOptions: { retryTimer: '1s' }, heartbeatIntervalMs: 300, batchSize: 1, maxConcurrentTasks: 2, pollIntervalMs: 100 }
+    // A's jobs take long enough to be running when it dies; B's are quick.
+    const a = spawnWorker({ ...common, handler: { sleepMs: 10_000 } })
+    const aId = await a.ready
+    const ids = await enqueue(6)
+    await waitUntil('A to start a job', () => scalar('select count(*) as v from test_observations where worker_id = $1', [aId]), (n) => n >= 1)
+    const b = spawnWorker({ ...common, handler: { sleepMs: 200 } })
+    const bId = await b.ready
+
+    a.child.kill('SIGKILL')
+    expect(await exitWithin(a, 5000)).toMatchObject({ signal: 'SIGKILL' })
+    const killedAt = await scalar(`select extract(epoch from clock_timestamp()) * 1000 as v`)
+    await waitUntil('6 successful jobs', successful, (n) => n >= 6, 30_000)
+
+    const killed = (await sql<{ job_id: string }>('select job_id from test_observations where worker_id = $1', [aId])).map((r) => Number(r.job_id))
+    expect(killed.length).toBeGreaterThanOrEqual(1)
+    const log = await sql<{ job_id: string; attempts: string }>(`select job_id, attempts from pgq.log where status = 'successful' order by job_id`)
+    expect(log.map((r) => Number(r.job_id))).toEqual(ids)
+    for (const r of log) expect(Number(r.attempts)).toBe(killed.includes(Number(r.job_id)) ? 2 : 1)
+    expect(await scalar('select count(*) as v from pgq.jobs')).toBe(0)
+
+    const obs = await sql<{ job_id: string; worker_id: string; finished: boolean; started_ms: number }>(
+      `select job_id, worker_id, finished_at is not null as finished, extract(epoch from started_at) * 1000 as started_ms
+       from test_observations order by id`,
+    )
+    for (const id of ids) {
+      const runs = obs.filter((o) => Number(o.job_id) === id)
+      if (killed.includes(id)) {
+        // A's run never finished; B's rescue ran it again, after A's heartbeat went stale.
+        expect(runs.map((o) => [o.worker_id, o.finished])).toEqual([
+          [aId, false],
+          [bId, true],
+        ])
+        expect(Number(runs[1]!.started_ms) - killedAt).toBeGreaterThan(500)
+      } else {
+        expect(runs.map((o) => [o.worker_id, o.finished])).toEqual([[bId, true]])
+      }
+    }
+  })
+
+  it('2,000 jobs across 4 processes all complete exactly once', { timeout: 90_000 }, async () => {
+    const workers = Array.from({ length: 4 }, () => spawnWorker({ batchSize: 10, maxConcurrentTasks: 20, poolMax: 4 }))
+    const workerIds = await Promise.all(workers.map((w) => w.ready))
+    const t0 = Date.now()
+    await enqueue(2000)
+    await waitUntil('2000 successful jobs', successful, (n) => n >= 2000, 60_000)
+    const elapsed = Date.now() - t0
+
+    const [obs] = await sql<{ rows: string; jobs: string; unfinished: string }>(
+      `select count(*) as rows, count(distinct job_id) as jobs, count(*) filter (where finished_at is null) as unfinished
+       from test_observations`,
+    )
+    expect(obs).toEqual({ rows: '2000', jobs: '2000', unfinished: '0' })
+    const [log] = await sql<{ rows: string; jobs: string; once: boolean }>(
+      `select count(*) as rows, count(distinct job_id) as jobs, bool_and(attempts = 1) as once from pgq.log where status = 'successful'`,
+    )
+    expect(log).toEqual({ rows: '2000', jobs: '2000', once: true })
+    expect(await scalar('select count(*) as v from pgq.log')).toBe(2000)
+    expect(await scalar('select count(*) as v from pgq.jobs')).toBe(0)
+    const perWorker = await sql<{ worker_id: string; n: string }>('select worker_id, count(*) as n from test_observations group by worker_id')
+    expect(perWorker.every((r) => workerIds.includes(r.worker_id))).toBe(true)
+    console.log(`[processes] 2000 jobs in ${elapsed} ms; per worker: ${perWorker.map((r) => r.n).join(', ')}`)
+  })
+
+  it('SIGTERM finishes the running job and exits 0; a second SIGTERM abandons a hanging job', { timeout: 60_000 }, async () => {
+    // concurrencyLimit 1: one job runs, the others stay queued.
+    const common = { entrypointOptions: { concurrencyLimit: 1 }, batchSize: 1, maxConcurrentTasks: 2, pollIntervalMs: 100 }
+    const graceful = spawnWorker({ ...common, handler: { sleepMs: 1000 } })
+    const gracefulId = await graceful.ready
+    const ids = await enqueue(3)
+    const [running] = await waitUntil(
+      'the first job to start',
+      () => sql<{ job_id: string }>('select job_id from test_observations'),
+      (rows) => rows.length >= 1,
+    )
+    const termAt = Date.now()
+    graceful.child.kill('SIGTERM')
+    const exit = await exitWithin(graceful, 5000)
+    expect(exit).toMatchObject({ code: 0, signal: null })
+    expect(exit.at - termAt).toBeLessThan(4000)
+    expect(graceful.output()).not.toContain('lingering')
+
+    const runningId = Number(running!.job_id)
+    expect(await sql('select job_id, worker_id, finished_at is not null as finished from test_observations')).toEqual([
+      { job_id: String(runningId), worker_id: gracefulId, finished: true },
+    ])
+    expect(await sql(`select job_id, status, attempts from pgq.log where status <> 'queued'`)).toEqual([
+      { job_id: String(runningId), status: 'successful', attempts: '1' },
+    ])
+    const left = ids.filter((id) => id !== runningId)
+    expect(await sql('select id, status, attempts from pgq.jobs order by id')).toEqual(left.map((id) => ({ id: String(id), status: 'queued', attempts: 0 })))
+
+    // Two SIGTERMs: the first waits for the job, the second abandons it.
+    const forced = spawnWorker({ ...common, handler: { hang: true } })
+    const forcedId = await forced.ready
+    const [hung] = await waitUntil(
+      'the hanging job to start',
+      () => sql<{ job_id: string }>('select job_id from test_observations where worker_id = $1', [forcedId]),
+      (rows) => rows.length >= 1,
+    )
+    const firstAt = Date.now()
+    forced.child.kill('SIGTERM')
+    await sleep(150)
+    forced.child.kill('SIGTERM')
+    const forcedExit = await exitWithin(forced, 5000)
+    expect(forcedExit).toMatchObject({ code: 0, signal: null })
+    expect(forcedExit.at - firstAt).toBeLessThan(4000)
+
+    const hungId = Number(hung!.job_id)
+    expect(await sql('select id, status, worker_id, attempts from pgq.jobs order by id')).toEqual(
+      left.map((id) =>
+        id === hungId
+          ? { id: String(id), status: 'picked', worker_id: forcedId, attempts: 1 }
+          : { id: String(id), status: 'queued', worker_id: null, attempts: 0 },
+      ),
+    )
+    expect(await scalar('select count(*) as v from pgq.log where job_id = $1 and status <> $2', [hungId, 'queued'])).toBe(0)
+  })
+})

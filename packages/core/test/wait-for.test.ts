@@ -1,0 +1,61 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { WaitTimeoutError } from '../src/runtime/completion-waiter.js'
+import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
+import { queueOn, sleep } from './support/runtime.js'
+
+describe.each(DRIVERS)('waitFor over %s', (driverName) => {
+  const q = useQueueDatabase('waitfor', driverName)
+  beforeEach(() => q.reset())
+
+  it('resolves the final status of many jobs at once, woken by NOTIFY', async () => {
+    const waiting = queueOn(q.driver, { waitPollIntervalMs: 60_000 }) // the poll cannot be what wakes it
+    const ids = await waiting.producer.enqueueMany([
+      { entrypoint: 'ok', payload: 1 },
+      { entrypoint: 'fails', payload: 2 },
+      { entrypoint: 'ok', payload: 3 },
+      { entrypoint: 'canceled', payload: 4 },
+    ])
+    const results = waiting.waitFor(ids, { timeoutMs: 10_000 })
+    await sleep(200)
+    // The jobs run in a worker with a connection of its own, as in another process.
+    const workerDriver = makeDriver(driverName, q.url, 4)
+    try {
+      const worker = queueOn(workerDriver)
+        .entrypoint('ok', () => undefined)
+        .entrypoint('fails', { onFailure: 'delete' }, () => {
+          throw new Error('x')
+        })
+      const started = performance.now()
+      await waiting.cancel([ids[3]!])
+      await worker.run({ mode: 'drain', timeBudgetMs: 5000 })
+      expect(await results).toEqual(['successful', 'exception', 'successful', 'canceled'])
+      expect(performance.now() - started).toBeLessThan(10_000)
+    } finally {
+      await workerDriver.end()
+      await waiting.close()
+    }
+  })
+
+  it('resolves at once for a job that finished before the call, and reports held failures', async () => {
+    const queue = queueOn(q.driver).entrypoint('hold', () => {
+      throw new Error('held')
+    })
+    const id = await queue.enqueue('hold', null)
+    await queue.run({ mode: 'drain', timeBudgetMs: 5000 })
+    expect(await queue.waitFor(id, { timeoutMs: 2000 })).toBe('failed')
+    await queue.close()
+  })
+
+  it('times out with a typed error naming the jobs still pending, and honours an AbortSignal', async () => {
+    const queue = queueOn(q.driver, { waitPollIntervalMs: 50 })
+    const id = await queue.producer.enqueue('never_run', null)
+    const error = await queue.waitFor(id, { timeoutMs: 300 }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WaitTimeoutError)
+    expect((error as Error).message).toContain(String(id))
+    const controller = new AbortController()
+    const waiting = queue.waitFor(id, { signal: controller.signal })
+    controller.abort(new Error('caller gave up'))
+    await expect(waiting).rejects.toThrow('caller gave up')
+    await queue.close()
+  })
+})

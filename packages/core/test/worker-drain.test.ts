@@ -1,0 +1,109 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { ConfigurationError } from '../src/errors.js'
+import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
+import { countingDriver, queueOn, sleep } from './support/runtime.js'
+
+describe.each(DRIVERS)('drain mode over %s', (driverName) => {
+  const q = useQueueDatabase('drain', driverName)
+  beforeEach(() => q.reset())
+
+  it('runs every eligible job and returns a summary', async () => {
+    const ran: number[] = []
+    const queue = queueOn(q.driver)
+      .entrypoint('ok', async (job: { payload: { n: number } }) => void ran.push(job.payload.n))
+      .entrypoint('bad', { maxAttempts: 3, backoff: { baseMs: 60_000 } }, async () => {
+        throw new Error('boom')
+      })
+      .entrypoint('worse', { maxAttempts: 1 }, () => {
+        throw new Error('final')
+      })
+    await queue.enqueueMany([
+      ...Array.from({ length: 30 }, (_, n) => ({ entrypoint: 'ok' as const, payload: { n } })),
+      { entrypoint: 'bad', payload: {} },
+      { entrypoint: 'worse', payload: {} },
+    ])
+    await queue.enqueue('ok', { n: 99 }, { executeAfter: 60_000 }) // not eligible
+    const summary = await queue.run({ mode: 'drain', batchSize: 5, timeBudgetMs: 10_000 })
+    expect(summary).toMatchObject({ claimed: 32, succeeded: 30, failed: 1, retried: 1, lost: 0, remaining: 0, stoppedBy: 'empty' })
+    expect(ran.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, n) => n))
+    expect(await q.sql(`select entrypoint, status from pgq.jobs order by entrypoint`)).toEqual([
+      { entrypoint: 'bad', status: 'queued' },
+      { entrypoint: 'ok', status: 'queued' },
+      { entrypoint: 'worse', status: 'failed' },
+    ])
+  })
+
+  it('ends inside its budget and leaves what it cannot finish claimable', async () => {
+    const queue = queueOn(q.driver).entrypoint('slow', { estimatedDurationMs: 300 }, () => sleep(300))
+    await queue.enqueueMany(Array.from({ length: 40 }, () => ({ entrypoint: 'slow' as const, payload: null })))
+    const budget = 1500
+    const started = performance.now()
+    const summary = await queue.run({ mode: 'drain', batchSize: 2, maxConcurrentTasks: 4, timeBudgetMs: budget })
+    const elapsed = performance.now() - started
+    expect(elapsed).toBeLessThan(budget)
+    expect(summary.stoppedBy).toBe('budget')
+    expect(summary.succeeded).toBe(summary.claimed) // nothing claimed was cut off
+    expect(summary.claimed).toBeGreaterThan(0)
+    expect(summary.remaining).toBe(40 - summary.claimed)
+    expect(await q.sql(`select status, count(*)::int as n from pgq.jobs group by status`)).toEqual([{ status: 'queued', n: 40 - summary.claimed }])
+  })
+
+  it('learns durations: once a run shows the next would overrun, it stops claiming', async () => {
+    const queue = queueOn(q.driver).entrypoint('long', () => sleep(400))
+    await queue.enqueueMany(Array.from({ length: 5 }, () => ({ entrypoint: 'long' as const, payload: null })))
+    const first = await queue.run({ mode: 'drain', timeBudgetMs: 800 })
+    expect(first.claimed).toBeLessThanOrEqual(2)
+    expect(first.stoppedBy).toBe('budget')
+    expect(await q.sql(`select count(*)::int as n from pgq.jobs where status = 'picked'`)).toEqual([{ n: 0 }])
+  })
+
+  it('claims in batches: one claim statement per batch', async () => {
+    const counting = countingDriver(driverName, q.url)
+    try {
+      const queue = queueOn(counting.driver, { checkSchema: false }).entrypoint('n', () => undefined)
+      await queue.enqueueMany(Array.from({ length: 100 }, () => ({ entrypoint: 'n' as const, payload: null })))
+      const summary = await queue.run({ mode: 'drain', batchSize: 25, timeBudgetMs: 10_000 })
+      expect(summary.succeeded).toBe(100)
+      const claims = counting.count(/claim_jobs/)
+      const completes = counting.count(/'successful'/)
+      expect(claims).toBeGreaterThanOrEqual(5) // 4 full batches, then the empty one
+      expect(claims).toBeLessThanOrEqual(12)
+      expect(completes).toBeLessThanOrEqual(12) // completions go in batches, not one per job
+    } finally {
+      await counting.driver.end()
+    }
+  })
+
+  it('rejects maxConcurrentTasks below 2 × batchSize with a configuration error', () => {
+    const queue = queueOn(q.driver).entrypoint('x', () => undefined)
+    expect(() => queue.start({ batchSize: 10, maxConcurrentTasks: 15 })).toThrow(ConfigurationError)
+    expect(() => queue.start({ batchSize: 10, maxConcurrentTasks: 15 })).toThrow(/at least 2 × batchSize \(20\)/)
+    expect(() => queueOn(q.driver).start({})).toThrow(/no entrypoints to serve/)
+    expect(() => queue.start({ entrypoints: ['y'] })).toThrow(/no such entrypoint/)
+  })
+
+  it('never runs more than maxConcurrentTasks at once', async () => {
+    let running = 0
+    let peak = 0
+    const queue = queueOn(q.driver).entrypoint('busy', async () => {
+      peak = Math.max(peak, ++running)
+      await sleep(20)
+      running--
+    })
+    await queue.enqueueMany(Array.from({ length: 60 }, () => ({ entrypoint: 'busy' as const, payload: null })))
+    const summary = await queue.run({ mode: 'drain', batchSize: 4, maxConcurrentTasks: 8, timeBudgetMs: 20_000 })
+    expect(summary.succeeded).toBe(60)
+    expect(peak).toBeLessThanOrEqual(8)
+    expect(peak).toBeGreaterThan(4)
+  })
+
+  it('never claims jobs of entrypoints it does not serve', async () => {
+    const queue = queueOn(q.driver).entrypoint('mine', () => undefined)
+    await q.producer().enqueueMany([
+      { entrypoint: 'mine', payload: 1 },
+      { entrypoint: 'someone_else', payload: 2 },
+    ])
+    expect(await queue.run({ mode: 'drain', timeBudgetMs: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(await q.sql(`select entrypoint, status from pgq.jobs`)).toEqual([{ entrypoint: 'someone_else', status: 'queued' }])
+  })
+})
