@@ -52,7 +52,7 @@ describe.each(DRIVERS)('enqueue over %s', (driverName) => {
     expect(ids).toHaveLength(500)
     const rows = await q.sql('select id, payload from pgq.jobs where id = any($1::bigint[])', [ids])
     const byId = new Map(rows.map((r) => [Number(r.id), (r.payload as { i: number }).i]))
-    ids.forEach((id, i) => expect(byId.get(id)).toBe(i))
+    expect(ids.map((id) => byId.get(id))).toEqual(jobs.map((j) => j.payload.i))
   })
 
   it("joins the caller's transaction: rolled back, nothing; committed, the job", async () => {

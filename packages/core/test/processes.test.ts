@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { PgqDriver } from '../src/driver/driver.js'
 import { nodePostgresDriver } from '../src/drivers/node-postgres/index.js'
 import { migrate } from '../src/migrations/migrator.js'
-import { createQueue } from '../src/runtime/queue.js'
+import { createProducer } from '../src/queue/producer.js'
 import type { WorkerProcessConfig } from './fixtures/worker-process.js'
 import { createTestDatabase, type TestDatabase } from './setup/database.js'
 
@@ -123,11 +123,11 @@ async function exitWithin(w: WorkerProcess, timeoutMs: number): Promise<Exit> {
 }
 
 async function enqueue(count: number): Promise<number[]> {
-  const q = createQueue({ driver: driver! })
+  const producer = createProducer({ db: driver!.db, schema: 'pgq' })
   const ids: number[] = []
   for (let i = 0; i < count; i += 500) {
     const n = Math.min(500, count - i)
-    ids.push(...(await q.enqueueMany(Array.from({ length: n }, (_, k) => ({ entrypoint: ENTRYPOINT, payload: i + k })))))
+    ids.push(...(await producer.enqueueMany(Array.from({ length: n }, (_, k) => ({ entrypoint: ENTRYPOINT, payload: i + k })))))
   }
   return ids
 }
@@ -172,8 +172,10 @@ describe('worker processes', () => {
       }),
     )
     await Promise.all(workers.map((w) => w.ready))
+    const t0 = Date.now()
     const ids = await enqueue(60)
     await waitUntil('60 successful jobs', successful, (n) => n >= 60, 40_000)
+    console.log(`[processes] 60 jobs under concurrencyLimit 3 in ${Date.now() - t0} ms`)
 
     const [obs] = await sql<{ rows: string; jobs: string; max: number; unfinished: string; workers: string }>(
       `select count(*) as rows, count(distinct job_id) as jobs, max(running_at_start) as max,

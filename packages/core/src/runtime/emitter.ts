@@ -3,8 +3,8 @@ export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<(event: never) => void>>()
 
   on<K extends keyof Events>(name: K, listener: (event: Events[K]) => void): () => void {
-    let set = this.#listeners.get(name)
-    if (!set) this.#listeners.set(name, (set = new Set()))
+    const set = this.#listeners.get(name) ?? new Set()
+    this.#listeners.set(name, set)
     set.add(listener as (event: never) => void)
     return () => void set.delete(listener as (event: never) => void)
   }

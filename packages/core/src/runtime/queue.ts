@@ -14,8 +14,15 @@ import { type RunOptions, type RunSummary, startWorker, type WorkerHandle } from
 /** Entrypoint name → payload type, grown by each queue.entrypoint() call. */
 export type Registry = Record<string, unknown>
 
+/** The entrypoints a queue may enqueue to: the registered ones, or any name while none is known. */
+export type EntrypointName<R extends Registry> = keyof R extends never ? string : keyof R & string
+/** The payload type of an entrypoint (unknown while none is registered). */
+export type PayloadOf<R extends Registry, N extends string> = N extends keyof R ? R[N] : unknown
+
 /** One job of any registered entrypoint, its payload typed by its name. */
-export type TypedNewJob<R extends Registry> = { [N in keyof R & string]: NewJob<R[N]> & { entrypoint: N } }[keyof R & string]
+export type TypedNewJob<R extends Registry> = keyof R extends never
+  ? NewJob
+  : { [N in keyof R & string]: NewJob<R[N]> & { entrypoint: N } }[keyof R & string]
 
 export interface QueueOptions {
   driver: PgqDriver
@@ -30,6 +37,7 @@ export interface QueueOptions {
  * The API users write against: register entrypoints, enqueue typed jobs, run workers,
  * wait for results. It wires the producer, workers and waiter together; the work is theirs.
  */
+// biome-ignore lint/complexity/noBannedTypes: {} is the empty registry that entrypoint() grows
 export class Queue<R extends Registry = {}> {
   readonly schema: string
   readonly producer: Producer
@@ -70,8 +78,8 @@ export class Queue<R extends Registry = {}> {
     return this.#events.on(name, listener)
   }
 
-  enqueue<N extends keyof R & string>(entrypoint: N, payload: R[N], options: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
-  enqueue<N extends keyof R & string>(entrypoint: N, payload: R[N], options?: EnqueueOptions & BatchOptions): Promise<JobId>
+  enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
+  enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options?: EnqueueOptions & BatchOptions): Promise<JobId>
   enqueue(entrypoint: string, payload: unknown, options?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
     return this.producer.enqueue(entrypoint, payload, options)
   }
@@ -127,8 +135,13 @@ export class Queue<R extends Registry = {}> {
   }
 }
 
-export function createQueue(options: QueueOptions): Queue<{}> {
-  return new Queue(options)
+/**
+ * A queue with no entrypoints yet. Pass the registry type to enqueue typed jobs from a
+ * process that runs no handlers: createQueue<{ send_email: { to: string } }>({ driver }).
+ */
+// biome-ignore lint/complexity/noBannedTypes: no entrypoints yet
+export function createQueue<R extends Registry = {}>(options: QueueOptions): Queue<R> {
+  return new Queue<R>(options)
 }
 
 export type { StandardSchemaV1 }

@@ -9,6 +9,8 @@ export interface ResultBufferOptions {
   /** Wait this long for more results before a flush (0: the next macrotask). */
   delayMs: number
   onError(error: unknown): void
+  /** After results were written: limited entrypoints may have room again. */
+  onWritten?(): void
 }
 
 /**
@@ -84,6 +86,7 @@ export class ResultBuffer {
       failed.length && consumer.fail(failed).catch(putBack(() => this.#failed.unshift(...failed))),
     ])
     if (ok) this.#retryDelayMs = 0
+    this.#o.onWritten?.()
   }
 
   #requeue(error: unknown, putBack: () => void): void {

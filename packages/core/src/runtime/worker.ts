@@ -105,7 +105,16 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
   const servedNames = new Set(s.served.map((d) => d.name))
   const reportError = (during: QueueEvents['worker:error']['during']) => (error: unknown) =>
     deps.events.emit('worker:error', { error, during })
-  const buffer = new ResultBuffer({ consumer, maxBatch: Math.max(s.batchSize, 100), delayMs: s.flushDelayMs, onError: reportError('flush') })
+  // A finished job holds its concurrency slot until its result is written, so limited
+  // entrypoints are claimed again after each write (and after other workers' 'done' events).
+  const limited = s.served.some((d) => d.concurrencyLimit > 0)
+  const buffer = new ResultBuffer({
+    consumer,
+    maxBatch: Math.max(s.batchSize, 100),
+    delayMs: s.flushDelayMs,
+    onError: reportError('flush'),
+    onWritten: limited ? () => wakeup.wake() : undefined,
+  })
   const runner = new JobRunner({
     workerId: s.workerId,
     buffer,
@@ -224,6 +233,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
         onNotification(n) {
           if (n.type === 'insert' && Object.keys(n.entrypoints).some((e) => servedNames.has(e))) wakeup.wake()
           else if (n.type === 'cancel') runner.drop(n.ids, 'canceled')
+          else if (n.type === 'done' && limited) wakeup.wake()
         },
         onLost: (error) => deps.events.emit('listener:lost', { error }),
         onRestored: () => {
@@ -244,7 +254,12 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
       await buffer.drain(deadline)
       await heartbeat.stop()
       let remaining = -1
-      if (budget) remaining = await consumer.eligible([...servedNames]).catch((e) => (reportError('count')(e), -1))
+      if (budget) {
+        remaining = await consumer.eligible([...servedNames]).catch((error) => {
+          reportError('count')(error)
+          return -1
+        })
+      }
       return { ...runner.counts, remaining, durationMs: performance.now() - started, stoppedBy }
     } finally {
       options.signal?.removeEventListener('abort', onAbort)

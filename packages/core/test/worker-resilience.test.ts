@@ -1,0 +1,265 @@
+// How a continuous worker (and waitFor) behave when the connection is not what they hoped:
+// behind a transaction-mode PgBouncer, and across a real PostgreSQL restart.
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Pool as NeonPool } from '@neondatabase/serverless'
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { PgqDriver } from '../src/driver/driver.js'
+import { configureNeonForLocalProxy } from '../src/drivers/neon-serverless/local-proxy-config.js'
+import { neonServerlessDriver } from '../src/drivers/neon-serverless/index.js'
+import { nodePostgresDriver } from '../src/drivers/node-postgres/index.js'
+import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js'
+import { migrate } from '../src/migrations/migrator.js'
+import { startWsProxy } from '../src/proxy/ws-proxy.js'
+import { WaitTimeoutError } from '../src/runtime/completion-waiter.js'
+import { ListenerUnavailableError } from '../src/runtime/listener-errors.js'
+import type { QueueEvents } from '../src/runtime/queue-events.js'
+import type { Job } from '../src/types.js'
+import { wsProxyPort } from './setup/database.js'
+import { startPgBouncer } from './setup/pgbouncer.js'
+import { DRIVERS, type DriverName, useQueueDatabase } from './support/queue-database.js'
+import { queueOn, sleep } from './support/runtime.js'
+
+type Cleanup = () => Promise<unknown>
+
+describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (driverName) => {
+  const q = useQueueDatabase('resilience', driverName)
+  const cleanups: Cleanup[] = []
+  let viaBouncer: PgqDriver
+  beforeAll(async () => {
+    const bouncer = await startPgBouncer({ targetUrl: q.url, poolMode: 'transaction' })
+    cleanups.push(() => bouncer.stop())
+    // The fixture's own driver (direct) must stay reachable through Neon's proxy too.
+    viaBouncer = await ownDriver(driverName, bouncer.url, cleanups, [q.url])
+  })
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c()
+  })
+  beforeEach(() => q.reset())
+
+  it('refuses to start: done rejects with ListenerUnavailableError naming the pooler, and nothing is claimed', async () => {
+    const id = await queueOn(q.driver).enqueue('never', null) // enqueued before the worker starts
+    const ran: number[] = []
+    const errors: QueueEvents['worker:error'][] = []
+    const queue = queueOn(viaBouncer).entrypoint('never', (job) => void ran.push(job.id))
+    queue.on('worker:error', (e) => errors.push(e))
+    const t0 = performance.now()
+    const worker = queue.start({ mode: 'continuous', pollIntervalMs: 50, listener: { roundTripTimeoutMs: 1000 } })
+    const err = await worker.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    const rejectedMs = performance.now() - t0
+    expect(err).toBeInstanceOf(ListenerUnavailableError)
+    expect(err).toMatchObject({ code: 'PGQ_LISTENER_UNAVAILABLE', reason: 'no-delivery' })
+    const message = (err as Error).message
+    expect(message).toMatch(/PgBouncer pool_mode=transaction/)
+    expect(message).toMatch(/direct \(non-pooled\) connection string/)
+    expect(rejectedMs).toBeLessThan(5000) // the 1 s round-trip timeout, not the 5 s default
+    // stop() after a failed start settles the same way and does not hang.
+    await expect(worker.stop()).rejects.toBe(err)
+
+    await sleep(300) // several poll intervals: a claim loop left running would have claimed by now
+    expect(ran).toEqual([])
+    expect(errors).toEqual([])
+    expect(await q.sql('select status, attempts, worker_id from pgq.jobs where id = $1', [id])).toEqual([
+      { status: 'queued', attempts: 0, worker_id: null },
+    ])
+    console.log(`[resilience ${driverName}] worker behind transaction-mode PgBouncer rejected in ${rejectedMs.toFixed(0)} ms`)
+  })
+
+  it('waitFor still resolves through it, by polling, for jobs a direct worker completes', async () => {
+    const waiting = queueOn(viaBouncer, { waitPollIntervalMs: 50 })
+    const ids = await waiting.enqueueMany([
+      { entrypoint: 'direct', payload: 1 },
+      { entrypoint: 'direct', payload: 2 },
+      { entrypoint: 'direct', payload: 3 },
+    ])
+    const direct = queueOn(q.driver).entrypoint('direct', () => sleep(100))
+    const worker = direct.start({ mode: 'continuous', pollIntervalMs: 100 })
+    try {
+      const t0 = performance.now()
+      expect(await waiting.waitFor(ids, { timeoutMs: 15_000 })).toEqual(['successful', 'successful', 'successful'])
+      console.log(`[resilience ${driverName}] waitFor behind transaction-mode PgBouncer resolved in ${(performance.now() - t0).toFixed(0)} ms`)
+      // Again, for a job already finished: the poll answers at once, no listener needed.
+      const t1 = performance.now()
+      expect(await waiting.waitFor(ids[0]!, { timeoutMs: 15_000 })).toBe('successful')
+      console.log(`[resilience ${driverName}] waitFor of a finished job behind PgBouncer resolved in ${(performance.now() - t1).toFixed(0)} ms`)
+    } finally {
+      await worker.stop()
+      await waiting.close()
+    }
+  })
+
+  // RUNTIME BUG (src/runtime/completion-waiter.ts, CompletionWaiter.waitFor): the timeout and the
+  // signal are only armed after `await this.#listener`, and the listener behind a transaction
+  // pooler takes its whole round-trip timeout (5 s, not configurable from the queue) to fail. So
+  // a waitFor with timeoutMs 1000 behind PgBouncer rejects after ~6 s, not ~1 s. `it.fails`:
+  // this test passes (and so fails here) once that is fixed; then drop `.fails`.
+  it.fails('waitFor honours timeoutMs behind it, though its listener cannot start', async () => {
+    const waiting = queueOn(viaBouncer, { waitPollIntervalMs: 50 })
+    const id = await waiting.enqueue('nobody', null)
+    try {
+      const t0 = performance.now()
+      const err = await waiting.waitFor(id, { timeoutMs: 1000 }).catch((e: unknown) => e)
+      const elapsed = performance.now() - t0
+      console.log(`[resilience ${driverName}] waitFor(timeoutMs: 1000) behind PgBouncer rejected after ${elapsed.toFixed(0)} ms`)
+      expect(err).toBeInstanceOf(WaitTimeoutError)
+      expect(elapsed).toBeLessThan(2500)
+    } finally {
+      await waiting.close()
+    }
+  })
+})
+
+describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverName) => {
+  it('loses no job: all 100 end successful, the listener is lost and restored', { timeout: 120_000 }, async () => {
+    const cleanups: Cleanup[] = []
+    try {
+      const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgq-resilience-restart-'))
+      cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }))
+      let server = await startEmbeddedPostgres({ dataDir, fast: true })
+      cleanups.push(() => server.stop()) // the current server, whichever it is by then
+      await withClient(server.url, (c) => migrate(c, { schema: 'pgq' }))
+      const driver = await ownDriver(driverName, server.url, cleanups)
+
+      const ran = new Map<number, number>() // payload n → runs
+      let running = 0
+      const queue = queueOn(driver).entrypoint('step', { retryTimer: '2s' }, async (job: Job<number>) => {
+        running++
+        try {
+          ran.set(job.payload, (ran.get(job.payload) ?? 0) + 1)
+          await sleep(300)
+        } finally {
+          running--
+        }
+      })
+      const events = { lost: 0, restored: 0, errors: new Map<string, number>(), retried: 0, failed: 0 }
+      queue.on('listener:lost', () => void events.lost++)
+      queue.on('listener:restored', () => void events.restored++)
+      queue.on('worker:error', ({ during }) => void events.errors.set(during, (events.errors.get(during) ?? 0) + 1))
+      queue.on('job:retried', () => void events.retried++)
+      queue.on('job:failed', () => void events.failed++)
+
+      const worker = queue.start({ mode: 'continuous', pollIntervalMs: 200, listener: { healthCheckIntervalMs: 500 } })
+      cleanups.push(() => worker.stop({ force: true }).catch(() => undefined))
+
+      // Enqueue calls fail while the server is down: retry each. The dedupe key makes a retry
+      // of an insert that did commit (but whose answer was lost) a no-op while the job waits.
+      let enqueueRetries = 0
+      const enqueue = async (n: number) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await queue.enqueue('step', n, { dedupeKey: `step-${n}`, onConflict: 'skip' })
+          } catch (e) {
+            if (attempt >= 100) throw e
+            enqueueRetries++
+            await sleep(100)
+          }
+        }
+      }
+      const stream = async (from: number, to: number) => {
+        for (let n = from; n < to; n++) {
+          await enqueue(n)
+          await sleep(20)
+        }
+      }
+
+      const t0 = performance.now()
+      const first = stream(0, 50)
+      // Restart while jobs run (and, likely, while the first 50 are still being enqueued).
+      await expect.poll(() => ran.size >= 15 && running > 0, { timeout: 20_000, interval: 5 }).toBe(true)
+      const runningAtStop = running
+      const tStop = performance.now()
+      await server.stop()
+      const tStart = performance.now()
+      server = await startEmbeddedPostgres({ dataDir, port: server.port, fast: true })
+      const tUp = performance.now()
+      await first
+      await stream(50, 100)
+
+      await expect
+        .poll(() => withClient(server.url, (c) => counts(c)), { timeout: 60_000, interval: 200 })
+        .toEqual({ successful: 100, left: 0 })
+      const tDone = performance.now()
+      await expect.poll(() => events.restored, { timeout: 10_000 }).toBeGreaterThanOrEqual(1)
+      const summary = await worker.stop()
+
+      expect(events.lost).toBeGreaterThanOrEqual(1)
+      expect(events.restored).toBeGreaterThanOrEqual(1)
+      expect([...ran.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, n) => n))
+      expect(events.failed).toBe(0)
+      const log = await withClient(server.url, async (c) => {
+        const { rows } = await c.query<{ status: string; n: number }>('select status::text, count(*)::int as n from pgq.log group by 1 order by 1')
+        return Object.fromEntries(rows.map((r) => [r.status, r.n]))
+      })
+      const reruns = [...ran.values()].filter((v) => v > 1).length
+      console.log(
+        `[resilience ${driverName}] restart with ${runningAtStop} running: stop ${(tStart - tStop).toFixed(0)} ms, start ${(tUp - tStart).toFixed(0)} ms; ` +
+          `all 100 successful ${(tDone - tUp).toFixed(0)} ms after restart (${(tDone - t0).toFixed(0)} ms total); ` +
+          `lost ${events.lost}, restored ${events.restored}, re-run ${reruns}, enqueue retries ${enqueueRetries}, ` +
+          `worker errors ${JSON.stringify(Object.fromEntries(events.errors))}, log ${JSON.stringify(log)}, ` +
+          `claimed ${summary.claimed}, succeeded ${summary.succeeded}, lost ${summary.lost}`,
+      )
+    } finally {
+      for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('cleanup failed:', e))
+    }
+  })
+})
+
+async function counts(c: pg.Client): Promise<{ successful: number; left: number }> {
+  const { rows } = await c.query<{ successful: number; left: number }>(
+    `select (select count(distinct job_id)::int from pgq.log where status = 'successful') as successful,
+            (select count(*)::int from pgq.jobs) as left`,
+  )
+  return rows[0]!
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url })
+  client.on('error', () => undefined)
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * A driver on `url` whose pool it ends itself and whose pools ignore errors (servers go away
+ * on purpose here). For Neon, a ws proxy that may reach `url` (and `alsoReach`), made the
+ * global one until cleanup.
+ */
+async function ownDriver(name: DriverName, url: string, cleanups: Cleanup[], alsoReach: string[] = []): Promise<PgqDriver> {
+  let driver: PgqDriver
+  let pool: { end(): Promise<void> }
+  if (name === 'node-postgres') {
+    const p = new pg.Pool({ connectionString: url, max: 10 })
+    p.on('error', () => undefined)
+    driver = nodePostgresDriver({ pool: p })
+    pool = p
+  } else {
+    const target = (u: string) => {
+      const { hostname, port } = new URL(u)
+      return { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 5432) }
+    }
+    const proxy = await startWsProxy({ allow: [url, ...alsoReach].map(target) })
+    configureNeonForLocalProxy(proxy.port)
+    cleanups.push(async () => {
+      configureNeonForLocalProxy(wsProxyPort())
+      await proxy.close()
+    })
+    const p = new NeonPool({ connectionString: url, max: 10 })
+    p.on('error', () => undefined)
+    driver = neonServerlessDriver({ pool: p })
+    pool = p
+  }
+  cleanups.push(async () => {
+    await driver.end()
+    await pool.end().catch(() => undefined)
+  })
+  return driver
+}
