@@ -30,6 +30,12 @@ CREATE TABLE "pgq"."log" (
 	"aggregated" boolean DEFAULT false NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "pgq"."rate_limits" (
+	"entrypoint" text PRIMARY KEY NOT NULL,
+	"tokens" double precision NOT NULL,
+	"refreshed_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "pgq"."schedules" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "pgq"."schedules_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"entrypoint" text NOT NULL,

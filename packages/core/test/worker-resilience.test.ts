@@ -28,11 +28,14 @@ describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (
   const q = useQueueDatabase('resilience', driverName)
   const cleanups: Cleanup[] = []
   let viaBouncer: PgqDriver
+  /** Straight to the server; not the fixture's driver, whose Neon pool would outlive our proxy. */
+  let direct: PgqDriver
   beforeAll(async () => {
     const bouncer = await startPgBouncer({ targetUrl: q.url, poolMode: 'transaction' })
     cleanups.push(() => bouncer.stop())
-    // The fixture's own driver (direct) must stay reachable through Neon's proxy too.
-    viaBouncer = await ownDriver(driverName, bouncer.url, cleanups, [q.url])
+    if (driverName === 'neon-serverless') await useNeonProxyFor([bouncer.url, q.url], cleanups)
+    viaBouncer = ownDriver(driverName, bouncer.url, cleanups)
+    direct = ownDriver(driverName, q.url, cleanups)
   })
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c()
@@ -40,7 +43,7 @@ describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (
   beforeEach(() => q.reset())
 
   it('refuses to start: done rejects with ListenerUnavailableError naming the pooler, and nothing is claimed', async () => {
-    const id = await queueOn(q.driver).enqueue('never', null) // enqueued before the worker starts
+    const id = await queueOn(direct).enqueue('never', null) // enqueued before the worker starts
     const ran: number[] = []
     const errors: QueueEvents['worker:error'][] = []
     const queue = queueOn(viaBouncer).entrypoint('never', (job) => void ran.push(job.id))
@@ -77,8 +80,7 @@ describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (
       { entrypoint: 'direct', payload: 2 },
       { entrypoint: 'direct', payload: 3 },
     ])
-    const direct = queueOn(q.driver).entrypoint('direct', () => sleep(100))
-    const worker = direct.start({ mode: 'continuous', pollIntervalMs: 100 })
+    const worker = queueOn(direct).entrypoint('direct', () => sleep(100)).start({ mode: 'continuous', pollIntervalMs: 100 })
     try {
       const t0 = performance.now()
       expect(await waiting.waitFor(ids, { timeoutMs: 15_000 })).toEqual(['successful', 'successful', 'successful'])
@@ -123,7 +125,8 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
       let server = await startEmbeddedPostgres({ dataDir, fast: true })
       cleanups.push(() => server.stop()) // the current server, whichever it is by then
       await withClient(server.url, (c) => migrate(c, { schema: 'pgq' }))
-      const driver = await ownDriver(driverName, server.url, cleanups)
+      if (driverName === 'neon-serverless') await useNeonProxyFor([server.url], cleanups)
+      const driver = ownDriver(driverName, server.url, cleanups)
 
       const ran = new Map<number, number>() // payload n → runs
       let running = 0
@@ -229,37 +232,43 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 }
 
 /**
- * A driver on `url` whose pool it ends itself and whose pools ignore errors (servers go away
- * on purpose here). For Neon, a ws proxy that may reach `url` (and `alsoReach`), made the
- * global one until cleanup.
+ * Neon's driver reaches servers through a ws proxy with an allowlist; the tests' global one
+ * allows only the shared server. This one allows `urls`, and is the global one until cleanup.
  */
-async function ownDriver(name: DriverName, url: string, cleanups: Cleanup[], alsoReach: string[] = []): Promise<PgqDriver> {
+async function useNeonProxyFor(urls: string[], cleanups: Cleanup[]): Promise<void> {
+  const target = (u: string) => {
+    const { hostname, port } = new URL(u)
+    return { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 5432) }
+  }
+  const proxy = await startWsProxy({ allow: urls.map(target) })
+  configureNeonForLocalProxy(proxy.port)
+  cleanups.push(async () => {
+    configureNeonForLocalProxy(wsProxyPort())
+    await proxy.close()
+  })
+}
+
+/**
+ * A driver on `url` whose pool is ended at cleanup (driver.end() leaves a given pool open) and
+ * ignores errors: servers go away on purpose here. For Neon, call useNeonProxyFor first.
+ */
+function ownDriver(name: DriverName, url: string, cleanups: Cleanup[]): PgqDriver {
   let driver: PgqDriver
-  let pool: { end(): Promise<void> }
+  let endPool: () => Promise<void>
   if (name === 'node-postgres') {
-    const p = new pg.Pool({ connectionString: url, max: 10 })
-    p.on('error', () => undefined)
-    driver = nodePostgresDriver({ pool: p })
-    pool = p
+    const pool = new pg.Pool({ connectionString: url, max: 10 })
+    pool.on('error', () => undefined)
+    driver = nodePostgresDriver({ pool })
+    endPool = () => pool.end()
   } else {
-    const target = (u: string) => {
-      const { hostname, port } = new URL(u)
-      return { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 5432) }
-    }
-    const proxy = await startWsProxy({ allow: [url, ...alsoReach].map(target) })
-    configureNeonForLocalProxy(proxy.port)
-    cleanups.push(async () => {
-      configureNeonForLocalProxy(wsProxyPort())
-      await proxy.close()
-    })
-    const p = new NeonPool({ connectionString: url, max: 10 })
-    p.on('error', () => undefined)
-    driver = neonServerlessDriver({ pool: p })
-    pool = p
+    const pool = new NeonPool({ connectionString: url, max: 10 })
+    pool.on('error', () => undefined)
+    driver = neonServerlessDriver({ pool })
+    endPool = () => pool.end()
   }
   cleanups.push(async () => {
     await driver.end()
-    await pool.end().catch(() => undefined)
+    await endPool().catch(() => undefined)
   })
   return driver
 }

@@ -3,7 +3,7 @@ import { pgqSchema } from './pg-schema.js'
 
 /**
  * One token bucket per rate-limited entrypoint, shared by every worker. claim_jobs
- * (drizzle/0003) refills a bucket by elapsed time × rate, up to its burst, and spends one
+ * (drizzle/0001) refills a bucket by elapsed time × rate, up to its burst, and spends one
  * token per job it starts; it does so under the entrypoint's advisory lock.
  * Entrypoints without a rate never get a row.
  */

@@ -21,7 +21,7 @@ export interface ClaimRequest {
   }[]
 }
 
-/** Claim: one call of the claim_jobs function (drizzle/0003), which does the locking. */
+/** Claim: one call of the claim_jobs function (drizzle/0001), which does the locking. */
 export function claimJobs(t: Tables, r: ClaimRequest): SQL {
   const e = r.entrypoints
   return sql`select * from ${t.claimJobs}(${r.workerId}::uuid, ${r.batchSize}::integer,

@@ -1,8 +1,8 @@
 import { Client, Pool } from '@neondatabase/serverless'
-import { drizzle } from 'drizzle-orm/neon-serverless'
 import type { Logger } from 'drizzle-orm/logger'
-import type { PgqDriver, Session } from '../../driver/driver.js'
-import { pooledSession, standaloneSession } from '../../driver/session.js'
+import { drizzle } from 'drizzle-orm/neon-serverless'
+import type { PgqDriver } from '../../driver/driver.js'
+import { poolDriver } from '../../driver/pool-driver.js'
 
 export type NeonServerlessConfig = ({ connectionString: string; max?: number } | { pool: Pool }) & {
   /** Drizzle's logger: sees every statement pgq sends. */
@@ -14,21 +14,12 @@ export type NeonServerlessConfig = ({ connectionString: string; max?: number } |
  * and end it in ctx.waitUntil(driver.end()).
  */
 export function neonServerlessDriver(config: NeonServerlessConfig): PgqDriver {
-  const ownPool = !('pool' in config)
   const pool = 'pool' in config ? config.pool : new Pool({ connectionString: config.connectionString, max: config.max ?? 10 })
-  return {
+  return poolDriver({
     name: 'neon-serverless',
     db: drizzle({ client: pool, logger: config.logger }),
-    async session(): Promise<Session> {
-      return pooledSession(await pool.connect())
-    },
-    async connect(): Promise<Session> {
-      const client = new Client(pool.options)
-      await client.connect()
-      return standaloneSession(client)
-    },
-    end: async () => {
-      if (ownPool) await pool.end()
-    },
-  }
+    pool,
+    newClient: () => new Client(pool.options),
+    ownsPool: !('pool' in config),
+  })
 }

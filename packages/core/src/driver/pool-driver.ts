@@ -1,0 +1,31 @@
+import type { PgqDriver, Session } from './driver.js'
+import { pooledSession, standaloneSession } from './session.js'
+
+type PooledClient = Parameters<typeof pooledSession>[0]
+type StandaloneClient = Parameters<typeof standaloneSession>[0] & { connect(): Promise<unknown> }
+
+/** The parts both pg-style drivers share; each driver folder supplies its pool and client class. */
+export function poolDriver(parts: {
+  name: string
+  db: PgqDriver['db']
+  pool: { connect(): Promise<unknown>; end(): Promise<void> }
+  newClient(): StandaloneClient
+  ownsPool: boolean
+}): PgqDriver {
+  const { pool } = parts
+  return {
+    name: parts.name,
+    db: parts.db,
+    async session(): Promise<Session> {
+      return pooledSession((await pool.connect()) as PooledClient)
+    },
+    async connect(): Promise<Session> {
+      const client = parts.newClient()
+      await client.connect()
+      return standaloneSession(client)
+    },
+    end: async () => {
+      if (parts.ownsPool) await pool.end()
+    },
+  }
+}
