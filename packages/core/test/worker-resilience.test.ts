@@ -95,12 +95,7 @@ describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (
     }
   })
 
-  // RUNTIME BUG (src/runtime/completion-waiter.ts, CompletionWaiter.waitFor): the timeout and the
-  // signal are only armed after `await this.#listener`, and the listener behind a transaction
-  // pooler takes its whole round-trip timeout (5 s, not configurable from the queue) to fail. So
-  // a waitFor with timeoutMs 1000 behind PgBouncer rejects after ~6 s, not ~1 s. `it.fails`:
-  // this test passes (and so fails here) once that is fixed; then drop `.fails`.
-  it.fails('waitFor honours timeoutMs behind it, though its listener cannot start', async () => {
+  it('waitFor honours timeoutMs behind it, though its listener cannot start', async () => {
     const waiting = queueOn(viaBouncer, { waitPollIntervalMs: 50 })
     const id = await waiting.enqueue('nobody', null)
     try {

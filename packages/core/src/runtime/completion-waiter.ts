@@ -27,6 +27,8 @@ interface Waiter {
 export class CompletionWaiter {
   readonly #waiters = new Set<Waiter>()
   #listener: Promise<Listener | undefined> | undefined
+  /** After a failed LISTEN (e.g. a transaction pooler), poll only until this time. */
+  #listenAgainAt = 0
   #poll: ReturnType<typeof setInterval> | undefined
 
   constructor(private readonly deps: { producer: Producer; driver: PgqDriver; channel: string; pollIntervalMs: number }) {}
@@ -35,13 +37,12 @@ export class CompletionWaiter {
     const waiter = { ids: new Set(ids), results: new Map() } as Waiter
     const finished = new Promise<Map<JobId, FinalStatus>>((resolve) => (waiter.resolve = resolve))
     this.#waiters.add(waiter)
-    this.#listener ??= this.#listen()
+    this.#listen()
     this.#poll ??= setInterval(() => void this.#check(this.#pendingIds()), this.deps.pollIntervalMs)
     let timer: ReturnType<typeof setTimeout> | undefined
     let onAbort: (() => void) | undefined
     try {
-      await this.#listener // LISTEN first, then look: a job finishing in between is not missed
-      await this.#check([...waiter.ids])
+      void this.#check([...waiter.ids]) // a job that finished already resolves at once
       return await Promise.race([
         finished,
         new Promise<never>((_, reject) => {
@@ -55,7 +56,8 @@ export class CompletionWaiter {
       clearTimeout(timer)
       if (onAbort) options.signal?.removeEventListener('abort', onAbort)
       this.#waiters.delete(waiter)
-      if (this.#waiters.size === 0) await this.close()
+      // Not awaited: a LISTEN still being set up must not delay the answer.
+      if (this.#waiters.size === 0) void this.close().catch(() => undefined)
     }
   }
 
@@ -71,8 +73,10 @@ export class CompletionWaiter {
     return [...new Set([...this.#waiters].flatMap((w) => [...w.ids]))]
   }
 
-  async #listen(): Promise<Listener | undefined> {
-    return startListener({
+  /** Starts the shared listener unless it runs or failed lately; once it listens, looks again. */
+  #listen(): void {
+    if (this.#listener || Date.now() < this.#listenAgainAt) return
+    const listening = startListener({
       driver: this.deps.driver,
       channel: this.deps.channel,
       onNotification: (n) => {
@@ -82,7 +86,19 @@ export class CompletionWaiter {
         if (ids.length) void this.#check(ids)
       },
       onRestored: () => void this.#check(this.#pendingIds()), // events may have been missed
-    }).catch(() => undefined) // no LISTEN here (e.g. a transaction pooler): the poll still works
+    }).then(
+      (listener) => {
+        void this.#check(this.#pendingIds()) // whatever finished before LISTEN took effect
+        return listener
+      },
+      () => {
+        // No LISTEN here (e.g. a transaction pooler): the poll does the work; retry later.
+        this.#listenAgainAt = Date.now() + 60_000
+        if (this.#listener === listening) this.#listener = undefined
+        return undefined
+      },
+    )
+    this.#listener = listening
   }
 
   async #check(ids: JobId[]): Promise<void> {

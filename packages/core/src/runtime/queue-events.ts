@@ -1,4 +1,5 @@
 import type { Job, Traceback } from '../types.js'
+import type { ScheduleFiring } from './schedules.js'
 
 /** What a queue reports; subscribe with queue.on(name, listener) for logs and metrics. */
 export interface QueueEvents {
@@ -11,5 +12,7 @@ export interface QueueEvents {
   'listener:lost': { error: Error }
   'listener:restored': Record<string, never>
   /** A background step failed; the worker carries on and tries again. */
-  'worker:error': { error: unknown; during: 'claim' | 'flush' | 'heartbeat' | 'listener' | 'count' }
+  'worker:error': { error: unknown; during: 'claim' | 'flush' | 'heartbeat' | 'listener' | 'count' | 'schedule' }
+  /** A schedule's tick fired here (enqueued its job, or ran its inline handler). */
+  'schedule:fired': ScheduleFiring
 }

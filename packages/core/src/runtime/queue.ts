@@ -9,6 +9,7 @@ import { CompletionWaiter, type FinalStatus } from './completion-waiter.js'
 import { Emitter } from './emitter.js'
 import { defineEntrypoint, type EntrypointDefinition, type EntrypointOptions, type Handler } from './entrypoints.js'
 import type { QueueEvents } from './queue-events.js'
+import { defineSchedule, type InlineHandler, type ScheduleFiring, type ScheduleOptions, Schedules } from './schedules.js'
 import { type RunOptions, type RunSummary, startWorker, type WorkerHandle } from './worker.js'
 
 /** Entrypoint name → payload type, grown by each queue.entrypoint() call. */
@@ -46,6 +47,7 @@ export class Queue<R extends Registry = {}> {
   readonly #events = new Emitter<QueueEvents>()
   readonly #waiter: CompletionWaiter
   readonly #workers = new Set<WorkerHandle>()
+  readonly #schedules: Schedules
 
   constructor(options: QueueOptions) {
     this.schema = schemaName(options.schema)
@@ -56,6 +58,13 @@ export class Queue<R extends Registry = {}> {
       driver: options.driver,
       channel: eventsChannel(this.schema),
       pollIntervalMs: options.waitPollIntervalMs ?? 1000,
+    })
+    this.#schedules = new Schedules({
+      db: options.driver.db,
+      producer: this.producer,
+      schema: this.schema,
+      checkSchema: options.checkSchema ?? true,
+      onFired: (firing) => this.#events.emit('schedule:fired', firing),
     })
   }
 
@@ -68,6 +77,57 @@ export class Queue<R extends Registry = {}> {
     if (this.#definitions.has(name)) throw new ConfigurationError(`entrypoint ${JSON.stringify(name)} is registered twice`)
     this.#definitions.set(name, defineEntrypoint(name, options, handler))
     return this
+  }
+
+  /**
+   * Runs `entrypoint` on a cron schedule: 5 fields (minute precision) or 6 (seconds first),
+   * read in `options.timezone` (default UTC). Stored (upserted) on the first
+   * fireDueSchedules() or worker start; `cleanOld` then deletes this entrypoint's stored
+   * schedules that are no longer registered. Each tick fires once across all processes.
+   *
+   * mode 'enqueue' (the default) enqueues a job per tick, deduplicated per tick, in the same
+   * transaction that claims the tick: retries, backoff, concurrency and rate limits apply,
+   * any worker runs it, and a crashed firer loses no tick. A handler given here is registered
+   * as the entrypoint (with the entrypoint options in `options`); without one, another
+   * process may serve it. mode 'inline' runs the handler in the process firing the tick, at
+   * most once and without retries: for cheap, idempotent housekeeping.
+   *
+   * Throws ConfigurationError for a bad expression or time zone, or inline without a handler.
+   */
+  schedule(entrypoint: string, expression: string, handler: InlineHandler, options: ScheduleOptions & { mode: 'inline' }): Queue<R>
+  schedule<N extends string, P>(
+    entrypoint: N,
+    expression: string,
+    handler: Handler<P>,
+    options?: ScheduleOptions & EntrypointOptions<P> & { mode?: 'enqueue' },
+  ): Queue<R & { [K in N]: P }>
+  schedule(entrypoint: EntrypointName<R>, expression: string, options?: ScheduleOptions & { mode?: 'enqueue' }): Queue<R>
+  schedule(entrypoint: EntrypointName<R>, expression: string, handler: undefined, options?: ScheduleOptions & { mode?: 'enqueue' }): Queue<R>
+  // biome-ignore lint/suspicious/noExplicitAny: the overloads above carry the types
+  schedule(entrypoint: string, expression: string, a?: any, b?: any): Queue<any> {
+    const optionsFirst = typeof a === 'object' && a !== null
+    const handler = optionsFirst ? undefined : a
+    const options: ScheduleOptions & EntrypointOptions = (optionsFirst ? a : b) ?? {}
+    const { cleanOld, timezone, mode, payload, ...entrypointOptions } = options
+    const def = defineSchedule(entrypoint, expression, { cleanOld, timezone, mode, payload }, handler)
+    this.#schedules.check(def)
+    if (Object.keys(entrypointOptions).length > 0 && (def.mode === 'inline' || !handler)) {
+      throw new ConfigurationError(
+        `schedule ${JSON.stringify(entrypoint)}: entrypoint options (${Object.keys(entrypointOptions).join(', ')}) apply only with mode 'enqueue' and a handler`,
+      )
+    }
+    if (def.mode === 'enqueue' && handler) this.entrypoint(entrypoint, entrypointOptions, handler)
+    this.#schedules.add(def)
+    return this
+  }
+
+  /**
+   * Fires every due schedule registered here, once per tick across all processes; call it
+   * from a cron trigger (a continuous worker calls it by itself). Missed ticks fire once.
+   * Inline handlers are awaited; their errors are in the firings, not thrown.
+   */
+  fireDueSchedules(options: { now?: Date; signal?: AbortSignal } = {}): Promise<ScheduleFiring[]> {
+    return this.#schedules.fireDue(options)
   }
 
   entrypoints(): string[] {
@@ -116,6 +176,7 @@ export class Queue<R extends Registry = {}> {
       channel: eventsChannel(this.schema),
       definitions: this.#definitions,
       events: this.#events,
+      schedules: this.#schedules,
     })
     this.#workers.add(worker)
     const forget = () => this.#workers.delete(worker)

@@ -10,6 +10,7 @@ import { JobRunner, type RunCounts } from './job-runner.js'
 import { type Listener, startListener } from './listener.js'
 import type { QueueEvents } from './queue-events.js'
 import { ResultBuffer } from './result-buffer.js'
+import { type ScheduleSource, startScheduler } from './scheduler.js'
 import { Wakeup } from './wakeup.js'
 
 export interface RunOptions {
@@ -36,6 +37,10 @@ export interface RunOptions {
   /** Continuous mode's listener. */
   listener?: { healthCheckIntervalMs?: number; roundTripTimeoutMs?: number }
   workerId?: string
+  /** Continuous mode: also fire this queue's schedules (queue.schedule). Default true. */
+  schedules?: boolean
+  /** Drain mode: fire due schedules before claiming. Default false: cron triggers call queue.fireDueSchedules(). */
+  fireSchedules?: boolean
 }
 
 export interface RunSummary extends RunCounts {
@@ -59,6 +64,13 @@ interface WorkerDeps {
   channel: string
   definitions: ReadonlyMap<string, EntrypointDefinition>
   events: Emitter<QueueEvents>
+  schedules?: ScheduleSource
+}
+
+/** Whether this run fires the queue's schedules (a worker with schedules needs no entrypoint). */
+function firesSchedules(o: RunOptions, deps: WorkerDeps): boolean {
+  if (!deps.schedules?.size) return false
+  return (o.mode ?? 'continuous') === 'continuous' ? o.schedules !== false : o.fireSchedules === true
 }
 
 function settings(o: RunOptions, deps: WorkerDeps) {
@@ -76,7 +88,7 @@ function settings(o: RunOptions, deps: WorkerDeps) {
     if (!def) throw new ConfigurationError(`cannot serve ${JSON.stringify(name)}: no such entrypoint is registered`)
     return def
   })
-  if (served.length === 0) throw new ConfigurationError('no entrypoints to serve: register one with queue.entrypoint()')
+  if (served.length === 0 && !firesSchedules(o, deps)) throw new ConfigurationError('no entrypoints to serve: register one with queue.entrypoint()')
   const mode = o.mode ?? 'continuous'
   if (mode !== 'continuous' && mode !== 'drain') throw new ConfigurationError(`mode must be 'continuous' or 'drain', got ${JSON.stringify(mode)}`)
   const timeBudgetMs = o.timeBudgetMs ?? 25_000
@@ -242,9 +254,13 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
         },
       })
     }
+    if (s.mode === 'drain' && firesSchedules(options, deps)) await deps.schedules!.fireDue({}).catch(reportError('schedule'))
+    const scheduler =
+      s.mode === 'continuous' && firesSchedules(options, deps) ? startScheduler(deps.schedules!, { onError: reportError('schedule') }) : undefined
     heartbeat.start()
     try {
       await claimLoop()
+      await scheduler?.stop()
       // Running jobs get until the budget's reserve (drain) or the shutdown timeout; what
       // still runs then is abandoned to stale rescue.
       const graceMs = budget ? Math.max(0, budget.deadline - budget.reserveMs - Date.now()) : s.shutdownTimeoutMs
@@ -264,6 +280,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
     } finally {
       options.signal?.removeEventListener('abort', onAbort)
       await heartbeat.stop()
+      await scheduler?.stop()
       await listener?.close()
     }
   }

@@ -7,6 +7,7 @@ export interface Tables {
   channel: string
   jobs: SQL
   log: SQL
+  schedules: SQL
   jobsIdSequence: string
   claimJobs: SQL
   rejectDuplicateJobs: SQL
@@ -21,6 +22,7 @@ export function tablesFor(schema?: string): Tables {
     channel: eventsChannel(s),
     jobs: q('jobs'),
     log: q('log'),
+    schedules: q('schedules'),
     jobsIdSequence: `"${s}".jobs_id_seq`,
     claimJobs: q('claim_jobs'),
     rejectDuplicateJobs: q('reject_duplicate_jobs'),

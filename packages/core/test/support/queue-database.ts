@@ -24,10 +24,14 @@ export interface QueueFixture {
   reset(): Promise<void>
 }
 
+/** A driver on a pool of its own; end() closes the pool (a driver leaves a pool it was given open). */
 export function makeDriver(name: DriverName, url: string, max = 10, logger?: Logger): PgqDriver {
-  return name === 'node-postgres'
-    ? nodePostgresDriver({ pool: pgPool(url, { max }), logger })
-    : neonServerlessDriver({ pool: neonPool(url, { max }), logger })
+  const pool = name === 'node-postgres' ? pgPool(url, { max }) : neonPool(url, { max })
+  const driver =
+    name === 'node-postgres'
+      ? nodePostgresDriver({ pool: pool as ReturnType<typeof pgPool>, logger })
+      : neonServerlessDriver({ pool: pool as ReturnType<typeof neonPool>, logger })
+  return { ...driver, end: () => pool.end() }
 }
 
 /**

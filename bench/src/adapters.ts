@@ -1,0 +1,156 @@
+// The parent's side of each queue: install its schema, enqueue (one at a time and in
+// batches), and name the worker script that drains it. Workers live in src/workers.
+import { fileURLToPath } from 'node:url'
+import { createQueue, migrate, nodePostgresDriver } from '@pgq/core'
+import graphileWorker from 'graphile-worker'
+import PgBoss from 'pg-boss'
+import pg from 'pg'
+
+export type QueueName = 'pgq' | 'graphile-worker' | 'pg-boss'
+export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss']
+
+/** Settings each queue runs with; printed with the results. */
+export interface QueueSettings {
+  pgq: { batchSize: number; maxConcurrentTasks: number; flushDelayMs: number; poolMax: number }
+  graphile: { concurrency: number; localQueueSize: number; completeJobBatchDelay: number; failJobBatchDelay: number; maxPoolSize: number }
+  pgboss: { batchSize: number; loops: number; max: number; pollingIntervalSeconds: number }
+}
+
+export const DEFAULT_SETTINGS: QueueSettings = {
+  pgq: { batchSize: 100, maxConcurrentTasks: 200, flushDelayMs: 0, poolMax: 10 },
+  // The values graphile-worker's performance docs suggest for throughput (NOTES.md: 0.17.3).
+  graphile: { concurrency: 24, localQueueSize: 500, completeJobBatchDelay: 0, failJobBatchDelay: 0, maxPoolSize: 26 },
+  // pg-boss 10: batch fetch + batch complete; work() would sleep its polling interval between batches.
+  pgboss: { batchSize: 100, loops: 2, max: 10, pollingIntervalSeconds: 0.5 },
+}
+
+/** One connection, kept open: what the enqueue and latency scenarios send through. */
+export interface Producer {
+  enqueueOne(payload: Record<string, unknown>): Promise<unknown>
+  enqueueBatch(payloads: Record<string, unknown>[]): Promise<unknown>
+  close(): Promise<void>
+}
+
+export interface Adapter {
+  name: QueueName
+  /** Database name suffix. */
+  slug: string
+  install(url: string): Promise<void>
+  producer(url: string): Promise<Producer>
+  /** Queued + running jobs left (0 after a full drain). */
+  pending(url: string): Promise<number>
+  worker: { script: string; runtime: 'tsx' | 'node' }
+  version: string
+}
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
+const silentGraphileLogger = new graphileWorker.Logger(() => () => undefined)
+
+async function count(url: string, sql: string): Promise<number> {
+  const c = new pg.Client(url)
+  await c.connect()
+  try {
+    const { rows } = await c.query(sql)
+    return Number(rows[0].n)
+  } finally {
+    await c.end()
+  }
+}
+
+const pgqAdapter: Adapter = {
+  name: 'pgq',
+  slug: 'pgq',
+  version: 'workspace',
+  worker: { script: here('./workers/pgq-worker.ts'), runtime: 'tsx' },
+  async install(url) {
+    const c = new pg.Client(url)
+    await c.connect()
+    try {
+      await migrate(c)
+    } finally {
+      await c.end()
+    }
+  },
+  async producer(url) {
+    const driver = nodePostgresDriver({ connectionString: url, max: 1 })
+    const queue = createQueue({ driver })
+    // The schema check happens once per producer; do it before anything is timed.
+    await queue.producer.queueSize()
+    return {
+      enqueueOne: (payload) => queue.enqueue('noop', payload),
+      enqueueBatch: (payloads) => queue.enqueueMany(payloads.map((payload) => ({ entrypoint: 'noop', payload }))),
+      close: () => driver.end(),
+    }
+  },
+  pending: (url) => count(url, 'select count(*) as n from pgq.jobs'),
+}
+
+const graphileAdapter: Adapter = {
+  name: 'graphile-worker',
+  slug: 'graphile',
+  version: '0.17.3',
+  worker: { script: here('./workers/graphile-worker.mjs'), runtime: 'node' },
+  async install(url) {
+    await graphileWorker.runMigrations({ connectionString: url, logger: silentGraphileLogger })
+  },
+  async producer(url) {
+    const pool = new pg.Pool({ connectionString: url, max: 1 })
+    const utils = await graphileWorker.makeWorkerUtils({ pgPool: pool, logger: silentGraphileLogger })
+    await utils.migrate()
+    return {
+      enqueueOne: (payload) => utils.addJob('noop', payload),
+      enqueueBatch: (payloads) => utils.addJobs(payloads.map((payload) => ({ identifier: 'noop', payload }))),
+      async close() {
+        await utils.release()
+        await pool.end()
+      },
+    }
+  },
+  pending: (url) => count(url, 'select count(*) as n from graphile_worker._private_jobs'),
+}
+
+const pgBossAdapter: Adapter = {
+  name: 'pg-boss',
+  slug: 'pgboss',
+  version: '10.4.2',
+  worker: { script: here('./workers/pgboss-worker.mjs'), runtime: 'node' },
+  async install(url) {
+    const boss = new PgBoss({ connectionString: url, max: 1, supervise: false, schedule: false })
+    boss.on('error', () => undefined)
+    await boss.start()
+    await boss.createQueue('noop')
+    await boss.stop({ graceful: false, wait: true })
+  },
+  async producer(url) {
+    const boss = new PgBoss({ connectionString: url, max: 1, supervise: false, schedule: false, migrate: false })
+    boss.on('error', () => undefined)
+    await boss.start()
+    return {
+      enqueueOne: (payload) => boss.send('noop', payload),
+      enqueueBatch: (payloads) => boss.insert(payloads.map((data) => ({ name: 'noop', data }))),
+      close: () => boss.stop({ graceful: false, wait: true }),
+    }
+  },
+  pending: (url) => count(url, "select count(*) as n from pgboss.job where state < 'completed'"),
+}
+
+export const ADAPTERS: Record<QueueName, Adapter> = {
+  pgq: pgqAdapter,
+  'graphile-worker': graphileAdapter,
+  'pg-boss': pgBossAdapter,
+}
+
+/** Enqueues n no-op jobs in batches of `batch` on one connection; returns jobs/s. */
+export async function prefill(adapter: Adapter, url: string, n: number, batch = 1000): Promise<number> {
+  const producer = await adapter.producer(url)
+  try {
+    const t0 = performance.now()
+    for (let done = 0; done < n; done += batch) {
+      const size = Math.min(batch, n - done)
+      await producer.enqueueBatch(Array.from({ length: size }, () => ({})))
+    }
+    return n / ((performance.now() - t0) / 1000)
+  } finally {
+    await producer.close()
+  }
+}

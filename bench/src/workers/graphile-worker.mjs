@@ -1,0 +1,56 @@
+// graphile-worker 0.17 under plain node: 'drain' runs runOnce (stops when the queue is empty)
+// with the local queue and batched completion; 'listen' runs run() (LISTEN/NOTIFY).
+import graphileWorker from 'graphile-worker'
+import pg from 'pg'
+import { config, main, now, peakRssKb, receive, send } from './protocol.mjs'
+
+const { Logger, run, runOnce } = graphileWorker
+
+main(async () => {
+  const c = config()
+  const s = c.settings
+  const pool = new pg.Pool({ connectionString: c.url, max: s.maxPoolSize })
+  // Open the connections now, so connecting is not timed.
+  const clients = await Promise.all(Array.from({ length: Math.min(s.maxPoolSize, s.concurrency + 2) }, () => pool.connect()))
+  for (const client of clients) client.release()
+  let processed = 0
+  const taskList = {
+    noop: async (payload) => {
+      processed++
+      if (c.mode === 'listen') await send({ type: 'started', seq: payload?.seq, at: now() })
+    },
+  }
+  const options = {
+    pgPool: pool,
+    taskList,
+    concurrency: s.concurrency,
+    noHandleSignals: true,
+    pollInterval: 2000,
+    logger: new Logger(() => () => undefined),
+    preset: {
+      worker: {
+        localQueue: { size: s.localQueueSize },
+        completeJobBatchDelay: s.completeJobBatchDelay,
+        failJobBatchDelay: s.failJobBatchDelay,
+      },
+    },
+  }
+  if (c.mode === 'drain') {
+    await runOnce(options) // warm-up on the empty queue: options compiled, migrations checked
+    processed = 0
+    await send({ type: 'ready', rssKb: process.memoryUsage().rss / 1024 })
+    await receive('go')
+    const t0 = now()
+    await runOnce(options)
+    const t1 = now()
+    await send({ type: 'done', processed, startedAt: t0, finishedAt: t1, peakRssKb: peakRssKb() })
+    await pool.end()
+  } else {
+    const runner = await run(options)
+    await send({ type: 'ready', rssKb: process.memoryUsage().rss / 1024 })
+    await receive('stop')
+    await runner.stop()
+    await send({ type: 'done', processed, peakRssKb: peakRssKb() })
+    await pool.end()
+  }
+})

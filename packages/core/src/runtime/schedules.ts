@@ -1,0 +1,218 @@
+import { type DrizzleLike, execute } from '../driver/executor.js'
+import { ConfigurationError } from '../errors.js'
+import type { Producer } from '../queue/producer.js'
+import { schemaGate } from '../queue/schema-check.js'
+import { claimDueSchedules } from '../sql/claim-due-schedules.js'
+import { deleteOldSchedules } from '../sql/delete-old-schedules.js'
+import { finishInlineSchedules } from '../sql/finish-inline-schedules.js'
+import { tablesFor } from '../sql/tables.js'
+import { upsertSchedules } from '../sql/upsert-schedules.js'
+import type { JobId, Json } from '../types.js'
+import { jsonProblem } from '../validation/json-value.js'
+import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
+import { type CronExpression, parseCron } from './cron.js'
+
+/**
+ * 'enqueue' (default): each tick enqueues a job, so retries, dedupe, concurrency and rate
+ * limits apply and any worker may run it. 'inline': the handler runs in the process that
+ * fires the tick, at most once per tick and without retries.
+ */
+export type ScheduleMode = 'enqueue' | 'inline'
+
+export interface ScheduleOptions {
+  /** At start, delete this entrypoint's stored schedules that this process no longer registers. */
+  cleanOld?: boolean
+  /** IANA time zone the expression is read in. Default 'UTC'. */
+  timezone?: string
+  mode?: ScheduleMode
+  /** The payload of each enqueued job, or `tick.payload` inline. Default null. */
+  payload?: Json
+}
+
+/** What an inline handler gets for each tick. */
+export interface ScheduleTick {
+  entrypoint: string
+  expression: string
+  /** The tick being fired: the oldest missed one when several were missed. */
+  scheduledFor: Date
+  payload: Json
+}
+
+export type InlineHandler = (tick: ScheduleTick, ctx: { signal: AbortSignal }) => unknown
+
+export interface ScheduleFiring {
+  entrypoint: string
+  expression: string
+  scheduledFor: Date
+  mode: ScheduleMode
+  /** Enqueue mode: the job's id, or null when this tick's job already existed (dedupe). */
+  jobId?: JobId | null
+  /** Inline mode: what the handler threw. */
+  error?: unknown
+}
+
+export interface ScheduleDefinition extends CronExpression {
+  entrypoint: string
+  mode: ScheduleMode
+  payload: Json
+  cleanOld: boolean
+  inline: InlineHandler | undefined
+}
+
+const keyOf = (entrypoint: string, expression: string) => JSON.stringify([entrypoint, expression])
+
+/** Validates one registration; throws ConfigurationError before anything is stored. */
+export function defineSchedule(entrypoint: string, expression: string, options: ScheduleOptions, handler: unknown): ScheduleDefinition {
+  if (typeof entrypoint !== 'string' || entrypoint.length === 0 || entrypoint.length > MAX_ENTRYPOINT_LENGTH) {
+    throw new ConfigurationError(`schedule entrypoint must be 1-${MAX_ENTRYPOINT_LENGTH} characters, got ${JSON.stringify(entrypoint)}`)
+  }
+  const mode = options.mode ?? 'enqueue'
+  if (mode !== 'enqueue' && mode !== 'inline') throw new ConfigurationError(`schedule mode must be 'enqueue' or 'inline', got ${JSON.stringify(mode)}`)
+  if (handler !== undefined && typeof handler !== 'function') throw new ConfigurationError(`the handler of schedule ${JSON.stringify(entrypoint)} must be a function`)
+  if (mode === 'inline' && !handler) {
+    throw new ConfigurationError(`schedule ${JSON.stringify(entrypoint)} is inline but has no handler: pass one, or use mode 'enqueue'`)
+  }
+  const payload = options.payload ?? null
+  const problem = jsonProblem(payload, 'schedule payload')
+  if (problem) throw new ConfigurationError(problem)
+  return {
+    ...parseCron(expression, options.timezone ?? 'UTC'),
+    entrypoint,
+    mode,
+    payload,
+    cleanOld: options.cleanOld ?? false,
+    inline: mode === 'inline' ? (handler as InlineHandler) : undefined,
+  }
+}
+
+interface Transactional {
+  transaction<T>(run: (tx: DrizzleLike) => Promise<T>): Promise<T>
+}
+
+export interface SchedulesDeps {
+  db: DrizzleLike
+  producer: Producer
+  schema: string
+  checkSchema: boolean
+  onFired(firing: ScheduleFiring): void
+}
+
+/** A queue's registered schedules: stores them on first use and fires the due ones. */
+export class Schedules {
+  readonly #defs = new Map<string, ScheduleDefinition>()
+  readonly #stored = new Set<ScheduleDefinition>()
+  readonly #deps: SchedulesDeps
+  readonly #t
+  readonly #ready
+
+  constructor(deps: SchedulesDeps) {
+    this.#deps = deps
+    this.#t = tablesFor(deps.schema)
+    this.#ready = schemaGate(deps.db, this.#t, deps.checkSchema)
+  }
+
+  get size(): number {
+    return this.#defs.size
+  }
+
+  /** Throws if this (entrypoint, expression) is registered already. */
+  check(def: ScheduleDefinition): void {
+    if (this.#defs.has(keyOf(def.entrypoint, def.expression))) {
+      throw new ConfigurationError(`schedule ${JSON.stringify(def.expression)} of ${JSON.stringify(def.entrypoint)} is registered twice`)
+    }
+  }
+
+  add(def: ScheduleDefinition): void {
+    this.check(def)
+    this.#defs.set(keyOf(def.entrypoint, def.expression), def)
+  }
+
+  /** The earliest tick after `now` of any registered schedule, or null if there are none. */
+  nextWake(now: Date): Date | null {
+    let earliest: Date | null = null
+    for (const def of this.#defs.values()) {
+      const next = def.nextAfter(now)
+      if (!earliest || next < earliest) earliest = next
+    }
+    return earliest
+  }
+
+  async fireDue(options: { now?: Date; signal?: AbortSignal } = {}): Promise<ScheduleFiring[]> {
+    const defs = [...this.#defs.values()]
+    if (defs.length === 0) return []
+    const now = options.now ?? new Date()
+    await this.#ready()
+    await this.#store(defs, now)
+    const claim = claimDueSchedules(
+      this.#t,
+      now,
+      defs.map((d) => ({ entrypoint: d.entrypoint, expression: d.expression, following: d.nextAfter(now), inline: d.mode === 'inline' })),
+    )
+    // Enqueue-mode ticks commit with their jobs or not at all: a crash loses no tick.
+    const firings = defs.some((d) => d.mode === 'enqueue')
+      ? await this.#transaction((tx) => this.#claimAndEnqueue(tx, claim))
+      : await this.#claimAndEnqueue(this.#deps.db, claim)
+    await this.#runInline(firings, options.signal ?? new AbortController().signal)
+    for (const firing of firings) this.#deps.onFired(firing)
+    return firings
+  }
+
+  /** Upserts schedules not stored yet by this instance; cleanOld applies then, once. */
+  async #store(defs: ScheduleDefinition[], now: Date): Promise<void> {
+    const fresh = defs.filter((d) => !this.#stored.has(d))
+    if (fresh.length === 0) return
+    const cleaned = [...new Set(fresh.filter((d) => d.cleanOld).map((d) => d.entrypoint))]
+    if (cleaned.length > 0) {
+      const kept = defs.filter((d) => cleaned.includes(d.entrypoint))
+      await execute(this.#deps.db, deleteOldSchedules(this.#t, cleaned, kept))
+    }
+    await execute(this.#deps.db, upsertSchedules(this.#t, fresh.map((d) => ({ ...d, nextRun: d.nextAfter(now) }))))
+    for (const d of fresh) this.#stored.add(d)
+  }
+
+  async #claimAndEnqueue(db: DrizzleLike, claim: ReturnType<typeof claimDueSchedules>): Promise<ScheduleFiring[]> {
+    const firings: (ScheduleFiring & { def: ScheduleDefinition })[] = (await execute(db, claim)).map((row) => {
+      const def = this.#defs.get(keyOf(row.entrypoint as string, row.expression as string))!
+      const scheduledFor = row.scheduled_for instanceof Date ? row.scheduled_for : new Date(String(row.scheduled_for))
+      return { entrypoint: def.entrypoint, expression: def.expression, scheduledFor, mode: def.mode, def }
+    })
+    const enqueued = firings.filter((f) => f.mode === 'enqueue')
+    if (enqueued.length > 0) {
+      const jobs = enqueued.map(({ def, scheduledFor }) => {
+        const tick = scheduledFor.toISOString()
+        return {
+          entrypoint: def.entrypoint,
+          payload: def.payload,
+          // Holds while the job is queued or running: firing the same tick again adds nothing.
+          dedupeKey: `schedule:${def.entrypoint}:${def.expression}:${tick}`,
+          headers: { schedule: { expression: def.expression, timezone: def.timezone, scheduledFor: tick } },
+        }
+      })
+      const ids = await this.#deps.producer.enqueueMany(jobs, { tx: db, onConflict: 'skip' })
+      enqueued.forEach((f, i) => (f.jobId = ids[i] ?? null))
+    }
+    return firings.map(({ def, ...firing }) => firing)
+  }
+
+  async #runInline(firings: ScheduleFiring[], signal: AbortSignal): Promise<void> {
+    const inline = firings.filter((f) => f.mode === 'inline')
+    if (inline.length === 0) return
+    await Promise.all(
+      inline.map(async (f) => {
+        const def = this.#defs.get(keyOf(f.entrypoint, f.expression))!
+        try {
+          await def.inline!({ entrypoint: f.entrypoint, expression: f.expression, scheduledFor: f.scheduledFor, payload: def.payload }, { signal })
+        } catch (error) {
+          f.error = error
+        }
+      }),
+    )
+    await execute(this.#deps.db, finishInlineSchedules(this.#t, inline))
+  }
+
+  #transaction<T>(run: (tx: DrizzleLike) => Promise<T>): Promise<T> {
+    const db = this.#deps.db as DrizzleLike & Partial<Transactional>
+    if (typeof db.transaction !== 'function') throw new ConfigurationError('enqueue-mode schedules need a driver whose db supports transaction()')
+    return db.transaction(run)
+  }
+}

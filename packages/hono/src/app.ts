@@ -1,0 +1,57 @@
+import { Hono } from 'hono'
+import { bearerAuth } from './auth.js'
+import { afterResponse, type PgqEnv } from './context.js'
+import { onError } from './errors.js'
+import { jobRoutes } from './routes/jobs.js'
+import { queueRoutes } from './routes/queue.js'
+import type { AppQueue, QueueScope } from './types.js'
+
+export type WorkerAppOptions<Bindings> = (
+  | {
+      /** One long-lived queue (a Node host). */
+      queue: AppQueue
+    }
+  | {
+      /** A queue per request, released after the response (Workers: the Neon Pool lives for one request). */
+      queueFor: (env: Bindings) => QueueScope
+    }
+) &
+  (
+    | {
+        token: string
+      }
+    | {
+        /** Read the token from the bindings (a Workers secret). */
+        tokenFrom: (env: Bindings) => string | undefined
+      }
+  ) & {
+    /** Cap (and default) of POST /drain's time budget. Default 25 s, inside a Worker's limits. */
+    maxDrainMs?: number
+  }
+
+/**
+ * pgq's HTTP API as a Hono app. Every route but GET /healthz needs `Authorization: Bearer <token>`.
+ * Add routes of your own to the returned app, or mount it under a path with app.route().
+ */
+export function createWorkerApp<Bindings extends object = object>(options: WorkerAppOptions<Bindings>): Hono<PgqEnv<Bindings>> {
+  const tokenFor = 'token' in options ? () => options.token : (env: Bindings) => options.tokenFrom(env)
+  const scopeFor = 'queue' in options ? () => ({ queue: options.queue, end: undefined }) : (env: Bindings) => options.queueFor(env)
+  const app = new Hono<PgqEnv<Bindings>>()
+  app.onError(onError)
+  app.get('/healthz', (c) => c.json({ ok: true }))
+  app.use(bearerAuth((c) => tokenFor(c.env as Bindings)))
+  app.use(async (c, next) => {
+    const scope = scopeFor(c.env)
+    c.set('queue', scope.queue)
+    try {
+      await next()
+    } finally {
+      if (scope.end) await afterResponse(c, () => scope.end!())
+    }
+  })
+  app.route('/', jobRoutes<Bindings>())
+  app.route('/', queueRoutes<Bindings>({ maxDrainMs: options.maxDrainMs ?? 25_000 }))
+  return app
+}
+
+export type WorkerApp<Bindings extends object = object> = Hono<PgqEnv<Bindings>>

@@ -1,0 +1,6 @@
+// The runtime-neutral entry: the app factory and its parts. No Node built-ins.
+export { createWorkerApp, type WorkerApp, type WorkerAppOptions } from './app.js'
+export { bearerAuth, timingSafeEqual } from './auth.js'
+export type { PgqEnv } from './context.js'
+export { type TickOptions, type TickResult, tick } from './tick.js'
+export type { AppQueue, NodeQueue, QueueScope } from './types.js'

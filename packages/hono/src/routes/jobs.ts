@@ -1,0 +1,53 @@
+import type { JobId } from '@pgq/core'
+import { Hono } from 'hono'
+import type { PgqEnv } from '../context.js'
+import { enqueueBody, idParam, requeueBody } from '../schemas.js'
+import { validate } from '../validate.js'
+
+/** POST /jobs, GET /jobs/:id, POST /jobs/:id/cancel, POST /jobs/requeue. */
+export function jobRoutes<B extends object>() {
+  return new Hono<PgqEnv<B>>()
+    .post('/jobs', validate('json', enqueueBody), async (c) => {
+      const body = c.req.valid('json')
+      const jobs = Array.isArray(body) ? body : [body]
+      const queue = c.get('queue')
+      // A job no handler serves would wait forever: refuse names this deployment does not know.
+      const known = queue.entrypoints()
+      const unknown = [...new Set(jobs.map((j) => j.entrypoint))].filter((e) => known.length > 0 && !known.includes(e))
+      if (unknown.length > 0) return c.json({ error: 'unknown_entrypoint', message: `no handler is registered for: ${unknown.join(', ')}`, entrypoints: unknown, known }, 400)
+      const ids = await queue.producer.enqueueMany(jobs)
+      return Array.isArray(body) ? c.json({ ids }, 201) : c.json({ id: ids[0]! }, 201)
+    })
+    .post('/jobs/requeue', validate('json', requeueBody), async (c) => {
+      const ids = await c.get('queue').producer.requeueFailed(c.req.valid('json'))
+      return c.json({ ids })
+    })
+    .get('/jobs/:id', validate('param', idParam), async (c) => {
+      const { id } = c.req.valid('param')
+      const { producer } = c.get('queue')
+      const [[state], history, row] = await Promise.all([producer.status([id]), producer.history(id), producer.job(id)])
+      if (!state?.status) return notFound(c, id)
+      const traceback = history.findLast((entry) => entry.traceback)?.traceback ?? null
+      return c.json({
+        id,
+        entrypoint: row?.entrypoint ?? history.at(-1)?.entrypoint ?? null,
+        status: state.status,
+        attempts: state.attempts,
+        inQueue: state.inQueue,
+        traceback,
+      })
+    })
+    .post('/jobs/:id/cancel', validate('param', idParam), async (c) => {
+      const { id } = c.req.valid('param')
+      const { producer } = c.get('queue')
+      const [canceled] = await producer.cancel([id])
+      if (canceled) return c.json({ id, canceled: true, previousStatus: canceled.previousStatus })
+      const [state] = await producer.status([id])
+      if (!state?.status) return notFound(c, id)
+      return c.json({ error: 'not_cancelable', message: `job ${id} is ${state.status}, not queued or running`, status: state.status }, 409)
+    })
+}
+
+function notFound(c: { json: (body: unknown, status: 404) => Response }, id: JobId) {
+  return c.json({ error: 'not_found', message: `no job ${id}` }, 404)
+}
