@@ -49,8 +49,8 @@ export function createWorkerApp<Bindings extends object = object>(options: Worke
       if (scope.end) await afterResponse(c, () => scope.end!())
     }
   })
-  app.route('/', jobRoutes<Bindings>())
-  app.route('/', queueRoutes<Bindings>({ maxDrainMs: options.maxDrainMs ?? 25_000 }))
+  app.route('/', jobRoutes())
+  app.route('/', queueRoutes({ maxDrainMs: options.maxDrainMs ?? 25_000 }))
   return app
 }
 

@@ -1,10 +1,14 @@
 import type { Context } from 'hono'
 import type { AppQueue } from './types.js'
 
-/** The Hono environment of the app: the deployment's bindings plus the request's queue. */
-export interface PgqEnv<Bindings extends object = object> {
-  Bindings: Bindings
+/** What the routes see: the request's queue. */
+export interface QueueVariables {
   Variables: { queue: AppQueue }
+}
+
+/** The Hono environment of the app: the deployment's bindings plus the request's queue. */
+export interface PgqEnv<Bindings extends object = object> extends QueueVariables {
+  Bindings: Bindings
 }
 
 /**

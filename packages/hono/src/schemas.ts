@@ -1,14 +1,15 @@
 // Request bodies and parameters, checked by Hono's validator before any handler runs.
+// Shapes only: pgq itself still checks JSON-ability and ranges (its InvalidJobError is a 400 too).
 import * as v from 'valibot'
 
-const entrypoint = v.pipe(v.string(), v.minLength(1), v.maxLength(200))
+const entrypoint = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
 const jobId = v.pipe(v.number(), v.safeInteger(), v.minValue(1))
 
 export const MAX_JOBS_PER_REQUEST = 1000
 
 export const newJob = v.strictObject({
   entrypoint,
-  payload: v.optional(v.unknown()),
+  payload: v.optional(v.unknown(), null),
   priority: v.optional(v.pipe(v.number(), v.integer())),
   /** An ISO timestamp, or a delay in milliseconds. */
   executeAfter: v.optional(

@@ -1,4 +1,4 @@
-import type { RunSummary } from '@pgq/core'
+import type { RunSummary, ScheduleFiring } from '@pgq/core'
 import type { AppQueue } from './types.js'
 
 export interface TickOptions {
@@ -10,16 +10,28 @@ export interface TickOptions {
 
 export interface TickResult {
   /** Schedules fired during this tick. */
-  schedules: unknown[]
+  schedules: ScheduleFiring[]
   summary: RunSummary
 }
 
 /** One serverless invocation's work: fire the schedules that are due, then drain in the time left. */
 export async function tick(queue: AppQueue, options: TickOptions): Promise<TickResult> {
   const started = Date.now()
-  const fire = (queue as { fireDueSchedules?: () => Promise<unknown[]> }).fireDueSchedules
-  const schedules = fire ? await fire.call(queue) : []
+  const schedules = await queue.fireDueSchedules()
   const timeBudgetMs = Math.max(1, options.timeBudgetMs - (Date.now() - started))
-  const summary = await queue.run({ mode: 'drain', timeBudgetMs, entrypoints: options.entrypoints })
+  // A queue with schedules but no entrypoints has nothing to drain here.
+  const summary = queue.entrypoints().length === 0 && !options.entrypoints ? emptySummary() : await queue.run({ mode: 'drain', timeBudgetMs, entrypoints: options.entrypoints })
   return { schedules, summary }
+}
+
+/** JSON-friendly firings: the error (if an inline handler threw) as its message. */
+export function firingsJson(firings: ScheduleFiring[]) {
+  return firings.map(({ error, ...firing }) => ({
+    ...firing,
+    ...(error === undefined ? {} : { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+  }))
+}
+
+function emptySummary(): RunSummary {
+  return { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0, remaining: 0, durationMs: 0, stoppedBy: 'empty' }
 }

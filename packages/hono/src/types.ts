@@ -1,10 +1,11 @@
-import type { Producer, RunOptions, RunSummary, WorkerHandle } from '@pgq/core'
+import type { Producer, RunOptions, RunSummary, ScheduleFiring, WorkerHandle } from '@pgq/core'
 
 /** What the HTTP app needs from a pgq Queue (any `createQueue(...)` result fits). */
 export interface AppQueue {
   readonly producer: Producer
   entrypoints(): string[]
   run(options?: RunOptions): Promise<RunSummary>
+  fireDueSchedules(): Promise<ScheduleFiring[]>
 }
 
 /** What the Node adapter needs on top: a continuous worker and a graceful close. */

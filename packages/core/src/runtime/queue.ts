@@ -101,8 +101,8 @@ export class Queue<R extends Registry = {}> {
     handler: Handler<P>,
     options?: ScheduleOptions & EntrypointOptions<P> & { mode?: 'enqueue' },
   ): Queue<R & { [K in N]: P }>
-  schedule(entrypoint: EntrypointName<R>, expression: string, options?: ScheduleOptions & { mode?: 'enqueue' }): Queue<R>
-  schedule(entrypoint: EntrypointName<R>, expression: string, handler: undefined, options?: ScheduleOptions & { mode?: 'enqueue' }): Queue<R>
+  schedule(entrypoint: string, expression: string, options?: ScheduleOptions & { mode?: 'enqueue' }): Queue<R>
+  schedule(entrypoint: string, expression: string, handler: undefined, options?: ScheduleOptions & { mode?: 'enqueue' }): Queue<R>
   // biome-ignore lint/suspicious/noExplicitAny: the overloads above carry the types
   schedule(entrypoint: string, expression: string, a?: any, b?: any): Queue<any> {
     const optionsFirst = typeof a === 'object' && a !== null

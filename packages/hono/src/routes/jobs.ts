@@ -1,12 +1,12 @@
-import type { JobId } from '@pgq/core'
+import type { JobId, NewJob } from '@pgq/core'
 import { Hono } from 'hono'
-import type { PgqEnv } from '../context.js'
+import type { QueueVariables } from '../context.js'
 import { enqueueBody, idParam, requeueBody } from '../schemas.js'
 import { validate } from '../validate.js'
 
 /** POST /jobs, GET /jobs/:id, POST /jobs/:id/cancel, POST /jobs/requeue. */
-export function jobRoutes<B extends object>() {
-  return new Hono<PgqEnv<B>>()
+export function jobRoutes() {
+  return new Hono<QueueVariables>()
     .post('/jobs', validate('json', enqueueBody), async (c) => {
       const body = c.req.valid('json')
       const jobs = Array.isArray(body) ? body : [body]
@@ -15,7 +15,8 @@ export function jobRoutes<B extends object>() {
       const known = queue.entrypoints()
       const unknown = [...new Set(jobs.map((j) => j.entrypoint))].filter((e) => known.length > 0 && !known.includes(e))
       if (unknown.length > 0) return c.json({ error: 'unknown_entrypoint', message: `no handler is registered for: ${unknown.join(', ')}`, entrypoints: unknown, known }, 400)
-      const ids = await queue.producer.enqueueMany(jobs)
+      // Headers are checked for JSON-ability by pgq, which answers InvalidJobError (400).
+      const ids = await queue.producer.enqueueMany(jobs as NewJob[])
       return Array.isArray(body) ? c.json({ ids }, 201) : c.json({ id: ids[0]! }, 201)
     })
     .post('/jobs/requeue', validate('json', requeueBody), async (c) => {

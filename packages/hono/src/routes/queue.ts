@@ -1,12 +1,12 @@
 import { Hono } from 'hono'
-import type { PgqEnv } from '../context.js'
+import type { QueueVariables } from '../context.js'
 import { drainBody } from '../schemas.js'
 import { tick } from '../tick.js'
 import { validate } from '../validate.js'
 
 /** POST /drain and GET /stats. */
-export function queueRoutes<B extends object>(options: { maxDrainMs: number }) {
-  return new Hono<PgqEnv<B>>()
+export function queueRoutes(options: { maxDrainMs: number }) {
+  return new Hono<QueueVariables>()
     .post('/drain', validate('json', drainBody), async (c) => {
       const body = c.req.valid('json')
       const timeBudgetMs = Math.min(body.timeBudgetMs ?? options.maxDrainMs, options.maxDrainMs)

@@ -1,0 +1,49 @@
+import os from 'node:os'
+import { DEFAULT_SETTINGS, type QueueName, type QueueSettings } from './adapters.ts'
+import type { BenchServer } from './server.ts'
+
+export interface BenchOptions {
+  jobs: number
+  workers: number
+  scenarios: number[]
+  queues: QueueName[]
+  smoke: boolean
+  /** Drain repetitions per queue (interleaved: pgq, graphile-worker, pg-boss, pgq, ...). */
+  repeat: number
+  singleEnqueues: number
+  latencyJobs: number
+  /** pg-boss 10 polls every 0.5 s at best: 1,000 sequential jobs would take ~4 minutes. */
+  latencyJobsPgBoss: number
+  backlogLevels: number[]
+  backlogLogRows: number
+  backlogReps: number
+  edgeReps: number
+  memoryJobs: number
+  databaseUrl?: string
+  outDir: string
+  /** Write a CPU profile of each pgq worker (drain) into outDir/profiles. */
+  cpuProf: boolean
+  /** pg_stat_statements.track = all during drains (statements inside functions too). */
+  trackAll: boolean
+  settings: QueueSettings
+}
+
+export interface Ctx {
+  server: BenchServer
+  opts: BenchOptions
+  log(message: string): void
+}
+
+export const defaultSettings = (): QueueSettings => structuredClone(DEFAULT_SETTINGS)
+
+export function machine() {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  }
+}
+
+export const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100) as [number, number, number]

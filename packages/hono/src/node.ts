@@ -1,0 +1,80 @@
+// Node adapter: serve the app over HTTP next to a continuous worker, and shut both down
+// gracefully on SIGTERM/SIGINT (a second signal forces the worker).
+import type { AddressInfo } from 'node:net'
+import { serve as serveHttp } from '@hono/node-server'
+import type { RunOptions, RunSummary, WorkerHandle } from '@pgq/core'
+import type { NodeQueue } from './types.js'
+
+export interface ServeOptions {
+  app: { fetch: (request: Request) => Response | Promise<Response> }
+  queue: NodeQueue
+  /** Default 3000; 0 picks a free port. */
+  port?: number
+  /** Default 127.0.0.1; 0.0.0.0 to be reachable from other hosts. */
+  hostname?: string
+  /** The continuous worker's options (it also runs the scheduler). */
+  worker?: Omit<RunOptions, 'mode' | 'signal'>
+  /** Default SIGTERM and SIGINT; [] to handle none (call close() yourself). */
+  signals?: NodeJS.Signals[]
+  /** Runs last on shutdown, e.g. () => driver.end(). */
+  onClose?: () => Promise<void>
+}
+
+export interface NodeDeployment {
+  url: string
+  port: number
+  worker: WorkerHandle
+  /** Stops HTTP, then the worker (running jobs finish), then the queue and onClose. */
+  close(options?: { force?: boolean }): Promise<RunSummary | undefined>
+  /** Settles once shut down; rejects if the worker could not start or failed. */
+  closed: Promise<RunSummary | undefined>
+}
+
+export async function serve(options: ServeOptions): Promise<NodeDeployment> {
+  const { queue } = options
+  const worker = queue.start({ ...options.worker, mode: 'continuous' })
+  const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
+    const s = serveHttp({ fetch: options.app.fetch, port: options.port ?? 3000, hostname: options.hostname ?? '127.0.0.1' }, () => resolve(s))
+    s.once('error', reject)
+  })
+  const { port } = server.address() as AddressInfo
+
+  let closing: Promise<RunSummary | undefined> | undefined
+  const close = ({ force = false } = {}): Promise<RunSummary | undefined> => {
+    if (closing) {
+      if (force) void worker.stop({ force: true }).catch(() => undefined)
+      return closing
+    }
+    closing = (async () => {
+      // Refuse new requests first; in-flight ones finish (idle keep-alive sockets are closed).
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+      if ('closeIdleConnections' in server) server.closeIdleConnections()
+      try {
+        return await worker.stop({ force }).catch(() => undefined)
+      } finally {
+        await httpClosed
+        await queue.close()
+        await options.onClose?.()
+        for (const s of signals) process.off(s, onSignal)
+      }
+    })()
+    return closing
+  }
+
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT']
+  let received = 0
+  const onSignal = () => void close({ force: ++received > 1 }).catch(() => undefined)
+  for (const s of signals) process.on(s, onSignal)
+
+  // A worker that dies (e.g. no LISTEN behind a transaction pooler) takes the server down with it.
+  const closed = worker.done.then(
+    () => close(),
+    async (error: unknown) => {
+      await close().catch(() => undefined)
+      throw error
+    },
+  )
+  closed.catch(() => undefined) // the caller may only ever call close()
+  const host = options.hostname ?? '127.0.0.1'
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, worker, close, closed }
+}

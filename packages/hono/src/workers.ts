@@ -1,0 +1,41 @@
+// Cloudflare Workers adapter: the `scheduled` handler. Web APIs only, like the app itself.
+import { type TickResult, tick } from './tick.js'
+import type { QueueScope } from './types.js'
+
+/** The parts of Workers' ScheduledController and ExecutionContext used here. */
+export interface ScheduledEventLike {
+  cron: string
+  scheduledTime: number
+}
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+export interface ScheduledOptions<Bindings> {
+  /** The same factory as createWorkerApp's: a queue for this invocation and how to release it. */
+  queueFor: (env: Bindings) => QueueScope
+  /** Fire schedules and drain within this. Default 25 s (a Cron Trigger gets 30 s of CPU by default). */
+  timeBudgetMs?: number
+  /** Called with each tick's result. Default: one log line. */
+  onTick?: (result: TickResult, event: ScheduledEventLike) => void
+}
+
+/** A Workers `scheduled()` handler: fires due schedules, drains, releases connections in waitUntil. */
+export function scheduledHandler<Bindings>(options: ScheduledOptions<Bindings>) {
+  const onTick = options.onTick ?? logTick
+  return async (event: ScheduledEventLike, env: Bindings, ctx: WaitUntil): Promise<TickResult> => {
+    const { queue, end } = options.queueFor(env)
+    try {
+      const result = await tick(queue, { timeBudgetMs: options.timeBudgetMs ?? 25_000 })
+      onTick(result, event)
+      return result
+    } finally {
+      ctx.waitUntil(end().catch((error) => console.error('pgq scheduled: releasing the queue failed', error)))
+    }
+  }
+}
+
+function logTick({ schedules, summary }: TickResult, event: ScheduledEventLike): void {
+  const { claimed, succeeded, failed, retried, remaining, stoppedBy } = summary
+  console.log(`pgq tick (${event.cron}): ${schedules.length} schedule(s) fired, ${JSON.stringify({ claimed, succeeded, failed, retried, remaining, stoppedBy })}`)
+}
