@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { type CliIo, connectionOptions, describeError, line, processIo, UsageError } from './context.js'
 import { install } from './install.js'
+import { proxy } from './proxy.js'
 import { uninstall } from './uninstall.js'
 import { upgrade } from './upgrade.js'
 import { verify } from './verify.js'
@@ -17,7 +18,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       code = await command(flags, io)
     }
   const program = new Command('pgq')
-    .description('Install, upgrade, check and remove the pgq job queue schema')
+    .description('Install, upgrade, check and remove the pgq job queue schema; proxy Postgres for edge runtimes')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
   connectionOptions(program.command('install').description('install pgq into a schema that does not have it')).action(run(install))
@@ -26,6 +27,15 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   connectionOptions(program.command('uninstall').description('drop the schema and all its jobs'))
     .option('--yes', 'really drop it')
     .action(run(uninstall))
+  program
+    .command('proxy')
+    .description('serve a WebSocket-to-Postgres proxy for Neon\'s serverless driver (runs until SIGTERM)')
+    .option('--database-url <url>', 'allow this database\'s host:port (default: $DATABASE_URL)')
+    .option('--allow <host:port>', 'also allow this target (repeatable)', (value: string, all: string[] = []) => [...all, value])
+    .option('--listen <host:port>', 'where to listen; port 0 picks a free one', '127.0.0.1:8080')
+    .option('--max-connections <n>', 'most sessions at once', '100')
+    .option('--idle-timeout <duration>', "close a session idle this long (ms or e.g. '5m')", '5m')
+    .action(run(proxy))
 
   try {
     await program.parseAsync(argv, { from: 'user' })

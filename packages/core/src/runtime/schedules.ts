@@ -189,7 +189,7 @@ export class Schedules {
         }
       })
       const ids = await this.#deps.producer.enqueueMany(jobs, { tx: db, onConflict: 'skip' })
-      enqueued.forEach((f, i) => (f.jobId = ids[i] ?? null))
+      for (const [i, f] of enqueued.entries()) f.jobId = ids[i] ?? null
     }
     return firings.map(({ def, ...firing }) => firing)
   }

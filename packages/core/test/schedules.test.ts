@@ -1,0 +1,203 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { ConfigurationError } from '../src/errors.js'
+import type { ScheduleFiring, ScheduleTick } from '../src/runtime/schedules.js'
+import type { Job } from '../src/types.js'
+import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
+import { queueOn, sleep } from './support/runtime.js'
+
+// Simulated time: far from the real clock, so only `now` decides what is due.
+const at = (iso: string) => new Date(iso)
+const T0 = at('2030-01-01T00:00:30Z')
+const minute = (k: number) => new Date(Date.UTC(2030, 0, 1, 0, k))
+
+describe.each(DRIVERS)('schedules over %s', (driverName) => {
+  const q = useQueueDatabase('schedules', driverName)
+  beforeEach(async () => {
+    await q.reset()
+    await q.sql('truncate pgq.schedules')
+  })
+  const rows = () =>
+    q.sql(`select entrypoint, expression, timezone, status, next_run, last_run from pgq.schedules order by entrypoint, next_run`)
+
+  it('registers schedules by upsert: idempotent, and a stored next_run is kept', async () => {
+    const first = queueOn(q.driver).schedule('nightly_report', '0 3 * * *', { timezone: 'America/New_York' }).schedule('nightly_report', '*/15  * * * *')
+    await first.fireDueSchedules({ now: T0 })
+    await first.fireDueSchedules({ now: T0 })
+    await queueOn(q.driver).schedule('nightly_report', '0 3 * * *', { timezone: 'America/New_York' }).fireDueSchedules({ now: at('2030-01-01T02:00:00Z') })
+    expect(await rows()).toEqual([
+      { entrypoint: 'nightly_report', expression: '*/15 * * * *', timezone: 'UTC', status: 'idle', next_run: at('2030-01-01T00:15:00Z'), last_run: null },
+      { entrypoint: 'nightly_report', expression: '0 3 * * *', timezone: 'America/New_York', status: 'idle', next_run: at('2030-01-01T08:00:00Z'), last_run: null },
+    ])
+  })
+
+  it('reads expressions in their time zone, across DST, and a new time zone moves the tick', async () => {
+    const queue = queueOn(q.driver).schedule('winter', '0 3 * * *', { timezone: 'America/New_York' })
+    await queue.fireDueSchedules({ now: at('2030-01-15T00:00:00Z') })
+    await queueOn(q.driver).schedule('summer', '0 3 * * *', { timezone: 'America/New_York' }).fireDueSchedules({ now: at('2030-07-15T00:00:00Z') })
+    expect((await rows()).map((r) => [r.entrypoint, r.next_run])).toEqual([
+      ['summer', at('2030-07-15T07:00:00Z')], // EDT, UTC-4
+      ['winter', at('2030-01-15T08:00:00Z')], // EST, UTC-5
+    ])
+    await queueOn(q.driver).schedule('winter', '0 3 * * *', { timezone: 'Europe/London' }).fireDueSchedules({ now: at('2030-01-15T00:00:00Z') })
+    expect((await rows())[1]).toMatchObject({ timezone: 'Europe/London', next_run: at('2030-01-15T03:00:00Z') })
+  })
+
+  it('takes 5 fields (minutes) and 6 fields (seconds first)', async () => {
+    const queue = queueOn(q.driver).schedule('every_10s', '*/10 * * * * *').schedule('every_15m', '*/15 * * * *')
+    await queue.fireDueSchedules({ now: at('2030-01-01T00:00:03Z') })
+    expect((await rows()).map((r) => r.next_run)).toEqual([at('2030-01-01T00:00:10Z'), at('2030-01-01T00:15:00Z')])
+    const fired = await queue.fireDueSchedules({ now: at('2030-01-01T00:00:10Z') })
+    expect(fired).toEqual([expect.objectContaining({ entrypoint: 'every_10s', scheduledFor: at('2030-01-01T00:00:10Z') })])
+  })
+
+  it('cleanOld deletes the stale schedules of that entrypoint only', async () => {
+    const old = queueOn(q.driver).schedule('report', '0 1 * * *').schedule('report', '0 2 * * *').schedule('other', '0 1 * * *')
+    await old.fireDueSchedules({ now: T0 })
+    await queueOn(q.driver).schedule('report', '0 4 * * *').fireDueSchedules({ now: T0 }) // without cleanOld: kept
+    expect(await rows()).toHaveLength(4)
+    await queueOn(q.driver).schedule('report', '0 2 * * *', { cleanOld: true }).fireDueSchedules({ now: T0 })
+    expect((await rows()).map((r) => `${r.entrypoint} ${r.expression}`)).toEqual(['other 0 1 * * *', 'report 0 2 * * *'])
+  })
+
+  it('refuses bad registrations with a ConfigurationError, storing nothing', async () => {
+    const queue = queueOn(q.driver)
+    const refuse = (f: () => unknown, message: RegExp) => {
+      expect(f).toThrow(ConfigurationError)
+      expect(f).toThrow(message)
+    }
+    refuse(() => queue.schedule('x', 'every night'), /invalid cron expression "every night".*5 fields/)
+    refuse(() => queue.schedule('x', '61 * * * *'), /invalid cron expression "61 \* \* \* \*": Invalid value for minute: 61/)
+    refuse(() => queue.schedule('x', '0 0 0 1 1 * 2031'), /invalid cron expression.*5 or 6 parts/)
+    refuse(() => queue.schedule('x', '0 0 30 2 *'), /never fires/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { timezone: 'Mars/Olympus_Mons' }), /unknown time zone "Mars\/Olympus_Mons"/)
+    refuse(() => queue.schedule('x', '0 3 * * *', undefined, { mode: 'inline' } as never), /inline but has no handler/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { mode: 'sometimes' } as never), /mode must be 'enqueue' or 'inline'/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { concurrencyLimit: 1 } as never), /entrypoint options \(concurrencyLimit\) apply only/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { payload: { n: Number.NaN } }), /schedule payload\.n is NaN/)
+    queue.schedule('x', '0 3 * * *')
+    refuse(() => queue.schedule('x', '0  3 * * *'), /registered twice/)
+    await queue.fireDueSchedules({ now: T0 })
+    expect((await rows()).map((r) => r.expression)).toEqual(['0 3 * * *'])
+  })
+
+  it('fires each tick exactly once across 10 concurrent firers, over many ticks', async () => {
+    const inlineTicks: string[] = []
+    const drivers = Array.from({ length: 10 }, () => makeDriver(driverName, q.url, 2))
+    try {
+      const firers = drivers.map((driver) =>
+        queueOn(driver)
+          .schedule('every_minute', '* * * * *', { payload: { from: 'cron' } })
+          .schedule('tidy', '* * * * *', (tick: ScheduleTick) => void inlineTicks.push(tick.scheduledFor.toISOString()), { mode: 'inline' }),
+      )
+      await Promise.all(firers.map((f) => f.fireDueSchedules({ now: T0 }))) // concurrent registration
+      const ticks = 25
+      const fired: ScheduleFiring[] = []
+      for (let k = 1; k <= ticks; k++) {
+        // Each firer sees a slightly different clock inside the same minute.
+        const results = await Promise.all(firers.map((f, i) => f.fireDueSchedules({ now: new Date(minute(k).getTime() + i * 997) })))
+        const thisTick = results.flat()
+        expect(thisTick.map((f) => `${f.entrypoint} ${f.scheduledFor.toISOString()}`).sort()).toEqual([
+          `every_minute ${minute(k).toISOString()}`,
+          `tidy ${minute(k).toISOString()}`,
+        ])
+        fired.push(...thisTick)
+      }
+      expect(fired.filter((f) => f.mode === 'enqueue').every((f) => typeof f.jobId === 'number')).toBe(true)
+      expect(inlineTicks.sort()).toEqual(Array.from({ length: ticks }, (_, k) => minute(k + 1).toISOString()))
+      const jobs = await q.sql(`select dedupe_key, payload from pgq.jobs order by id`)
+      expect(jobs).toHaveLength(ticks)
+      expect(new Set(jobs.map((j) => j.dedupe_key)).size).toBe(ticks)
+      expect(jobs[0]).toEqual({ dedupe_key: `schedule:every_minute:* * * * *:${minute(1).toISOString()}`, payload: { from: 'cron' } })
+    } finally {
+      await Promise.all(drivers.map((d) => d.end()))
+    }
+  })
+
+  it('fires ticks missed while nothing ran once, for the oldest, and moves on past now', async () => {
+    const queue = queueOn(q.driver).schedule('catch_up', '* * * * *')
+    await queue.fireDueSchedules({ now: T0 })
+    const now = new Date(minute(10).getTime() + 30_000)
+    expect(await queue.fireDueSchedules({ now })).toEqual([
+      { entrypoint: 'catch_up', expression: '* * * * *', scheduledFor: minute(1), mode: 'enqueue', jobId: expect.any(Number) },
+    ])
+    expect(await queue.fireDueSchedules({ now })).toEqual([])
+    expect(await rows()).toMatchObject([{ next_run: minute(11), last_run: now }])
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 1 }])
+  })
+
+  it('enqueue mode: a drain worker runs the job, and firing the same tick again after a crash adds no job', async () => {
+    const ran: Job<{ kind: string }>[] = []
+    const queue = queueOn(q.driver).schedule('hourly', '0 * * * *', (job: Job<{ kind: string }>) => void ran.push(job), {
+      payload: { kind: 'hourly' },
+      maxAttempts: 2,
+    })
+    await queue.fireDueSchedules({ now: T0 })
+    const tick = at('2030-01-01T01:00:00Z')
+    const [first] = await queue.fireDueSchedules({ now: tick })
+    expect(first).toMatchObject({ mode: 'enqueue', scheduledFor: tick, jobId: expect.any(Number) })
+    // A firer that crashed after committing would leave next_run as it was: the tick is claimed again.
+    await q.sql(`update pgq.schedules set next_run = $1`, [tick])
+    expect(await queue.fireDueSchedules({ now: tick })).toEqual([expect.objectContaining({ scheduledFor: tick, jobId: null })])
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 1 }])
+
+    expect(await queue.run({ mode: 'drain', timeBudgetMs: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(ran).toHaveLength(1)
+    expect(ran[0]).toMatchObject({
+      id: first!.jobId,
+      payload: { kind: 'hourly' },
+      headers: { schedule: { expression: '0 * * * *', timezone: 'UTC', scheduledFor: tick.toISOString() } },
+    })
+  })
+
+  it('inline mode runs the handler in the firer and records the run; a throwing handler is reported', async () => {
+    const seen: ScheduleTick[] = []
+    const fired: ScheduleFiring[] = []
+    const queue = queueOn(q.driver)
+      .schedule('ok', '*/5 * * * *', (tick: ScheduleTick) => void seen.push(tick), { mode: 'inline', payload: 7 })
+      .schedule('bad', '*/5 * * * *', () => Promise.reject(new Error('nope')), { mode: 'inline' })
+    queue.on('schedule:fired', (f) => fired.push(f))
+    await queue.fireDueSchedules({ now: T0 })
+    const now = at('2030-01-01T00:05:00Z')
+    const firings = await queue.fireDueSchedules({ now })
+    expect(seen).toEqual([{ entrypoint: 'ok', expression: '*/5 * * * *', scheduledFor: now, payload: 7 }])
+    expect(firings.find((f) => f.entrypoint === 'bad')?.error).toMatchObject({ message: 'nope' })
+    expect(fired).toHaveLength(2)
+    expect(await rows()).toMatchObject([
+      { entrypoint: 'bad', status: 'idle', last_run: now },
+      { entrypoint: 'ok', status: 'idle', last_run: now },
+    ])
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
+  })
+
+  it('drain mode fires due schedules only when asked', async () => {
+    const ran: string[] = []
+    const queue = queueOn(q.driver).schedule('due', '0 * * * *', (job: Job) => void ran.push(job.entrypoint))
+    await queue.fireDueSchedules() // stored with a real next_run; make it due
+    await q.sql(`update pgq.schedules set next_run = now() - interval '1 minute'`)
+    expect(await queue.run({ mode: 'drain', timeBudgetMs: 5000 })).toMatchObject({ claimed: 0 })
+    expect(await queue.run({ mode: 'drain', timeBudgetMs: 5000, fireSchedules: true })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(ran).toEqual(['due'])
+  })
+
+  it('a continuous worker fires schedules by itself, each second once, and stops with the worker', async () => {
+    const ticks: string[] = []
+    const jobsRan: string[] = []
+    const inlineOnly = queueOn(q.driver).schedule('pulse', '* * * * * *', (t: ScheduleTick) => void ticks.push(t.scheduledFor.toISOString()), {
+      mode: 'inline',
+    })
+    expect(() => inlineOnly.start({ schedules: false })).toThrow(/no entrypoints to serve/)
+    const enqueuing = queueOn(q.driver).schedule('beat', '* * * * * *', (job: Job) => void jobsRan.push(job.entrypoint))
+    const workers = [inlineOnly.start(), enqueuing.start({ pollIntervalMs: 5000 })]
+    try {
+      await sleep(2300)
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()))
+    }
+    expect(ticks.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(ticks).size).toBe(ticks.length)
+    expect(jobsRan.length).toBeGreaterThanOrEqual(1)
+    const after = ticks.length
+    await sleep(1100)
+    expect(ticks).toHaveLength(after) // stopped with its worker
+  })
+})
