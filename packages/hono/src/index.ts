@@ -2,5 +2,5 @@
 export { createWorkerApp, type WorkerApp, type WorkerAppOptions } from './app.js'
 export { bearerAuth, timingSafeEqual } from './auth.js'
 export type { PgqEnv } from './context.js'
-export { type TickOptions, type TickResult, tick } from './tick.js'
+export { firingsJson, type TickOptions, type TickResult, tick } from './tick.js'
 export type { AppQueue, NodeQueue, QueueScope } from './types.js'

@@ -22,8 +22,10 @@ export const newJob = v.strictObject({
   headers: v.optional(v.record(v.string(), v.unknown())),
 })
 
-/** One job, or an array of them (enqueued in one statement: all or nothing). */
-export const enqueueBody = v.union([newJob, v.pipe(v.array(newJob), v.minLength(1), v.maxLength(MAX_JOBS_PER_REQUEST))])
+const jobs = v.pipe(v.array(newJob), v.minLength(1), v.maxLength(MAX_JOBS_PER_REQUEST))
+
+/** One job, or an array of them (enqueued in one statement: all or nothing). Chosen by shape, so issues have paths. */
+export const enqueueBody = v.lazy((input) => (Array.isArray(input) ? jobs : newJob))
 
 export const idParam = v.object({
   id: v.pipe(v.string(), v.regex(/^[0-9]{1,16}$/, 'must be a positive integer'), v.transform(Number), jobId),

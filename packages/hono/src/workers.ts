@@ -23,12 +23,11 @@ export interface ScheduledOptions<Bindings> {
 /** A Workers `scheduled()` handler: fires due schedules, drains, releases connections in waitUntil. */
 export function scheduledHandler<Bindings>(options: ScheduledOptions<Bindings>) {
   const onTick = options.onTick ?? logTick
-  return async (event: ScheduledEventLike, env: Bindings, ctx: WaitUntil): Promise<TickResult> => {
+  return async (event: ScheduledEventLike, env: Bindings, ctx: WaitUntil): Promise<void> => {
     const { queue, end } = options.queueFor(env)
     try {
       const result = await tick(queue, { timeBudgetMs: options.timeBudgetMs ?? 25_000 })
       onTick(result, event)
-      return result
     } finally {
       ctx.waitUntil(end().catch((error) => console.error('pgq scheduled: releasing the queue failed', error)))
     }

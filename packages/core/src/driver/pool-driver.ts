@@ -8,11 +8,14 @@ type StandaloneClient = Parameters<typeof standaloneSession>[0] & { connect(): P
 export function poolDriver(parts: {
   name: string
   db: PgqDriver['db']
-  pool: { connect(): Promise<unknown>; end(): Promise<void> }
+  pool: { connect(): Promise<unknown>; end(): Promise<void>; on(event: 'error', listener: (e: Error) => void): unknown }
   newClient(): StandaloneClient
   ownsPool: boolean
 }): PgqDriver {
   const { pool } = parts
+  // An idle pooled connection that breaks (a database restart, a closed socket) makes the
+  // pool emit 'error', which would crash the process unhandled; the next query reconnects.
+  if (parts.ownsPool) pool.on('error', () => undefined)
   return {
     name: parts.name,
     db: parts.db,

@@ -65,13 +65,18 @@ export class ResultBuffer {
     }
   }
 
-  /** Keeps flushing until empty (shutdown); gives up after `deadline`. */
+  /** Keeps flushing until everything is written, including a write under way (shutdown); gives up after `deadline`. */
   async drain(deadline: number): Promise<boolean> {
-    while (this.size > 0 && Date.now() < deadline) {
+    while (Date.now() < deadline) {
+      if (this.#flushing) {
+        await this.#flushing
+        continue
+      }
+      if (this.size === 0) return true
       await this.flush()
       if (this.size > 0) await new Promise((r) => setTimeout(r, Math.min(this.#retryDelayMs, Math.max(0, deadline - Date.now()))))
     }
-    return this.size === 0
+    return this.size === 0 && !this.#flushing
   }
 
   async #write(done: JobId[], failed: Failure[]): Promise<void> {

@@ -1,0 +1,28 @@
+// A queue on a fresh test database (node-postgres), for the app and the Node adapter.
+import { createQueue, migrate, nodePostgresDriver, type PgqDriver } from '@pgq/core'
+import type { Job } from '@pgq/core'
+import pg from 'pg'
+import { createTestDatabase, type TestDatabase } from '../../core/test/setup/database.js'
+
+export async function freshDatabase(prefix: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(prefix)
+  const client = new pg.Client({ connectionString: db.url })
+  await client.connect()
+  await migrate(client)
+  await client.end()
+  return db
+}
+
+export function testQueue(driver: PgqDriver) {
+  return createQueue({ driver })
+    .entrypoint('ok', async (_job: Job<unknown>) => undefined)
+    .entrypoint('fail', { maxAttempts: 1 }, async (_job: Job<unknown>) => {
+      throw new Error('always fails')
+    })
+}
+
+export function driverFor(db: TestDatabase) {
+  return nodePostgresDriver({ connectionString: db.url, max: 4 })
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
