@@ -1,7 +1,6 @@
 // The parent's side of each queue: install its schema, enqueue (one at a time and in
 // batches), and name the worker script that drains it. Workers live in src/workers.
-import { fileURLToPath } from 'node:url'
-import { createQueue, migrate, nodePostgresDriver } from '@pgq/core'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import graphileWorker from 'graphile-worker'
 import PgBoss from 'pg-boss'
 import pg from 'pg'
@@ -11,17 +10,21 @@ export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss']
 
 /** Settings each queue runs with; printed with the results. */
 export interface QueueSettings {
-  pgq: { batchSize: number; maxConcurrentTasks: number; flushDelayMs: number; poolMax: number }
+  pgq: { batchSize: number; maxConcurrentTasks: number; flushDelayMs: number; poolMax: number; pollIntervalMs: number }
   graphile: { concurrency: number; localQueueSize: number; completeJobBatchDelay: number; failJobBatchDelay: number; maxPoolSize: number }
   pgboss: { batchSize: number; loops: number; max: number; pollingIntervalSeconds: number }
 }
 
 export const DEFAULT_SETTINGS: QueueSettings = {
-  pgq: { batchSize: 100, maxConcurrentTasks: 200, flushDelayMs: 0, poolMax: 10 },
+  // Tuned through pgq's public RunOptions (docs/benchmarks.md): batches of 250-1000 drain
+  // fastest here; pollIntervalMs 20 because a drain worker that sees jobs another worker is
+  // claiming right now waits one poll interval (default 1 s) before it looks again.
+  pgq: { batchSize: 500, maxConcurrentTasks: 1000, flushDelayMs: 0, poolMax: 10, pollIntervalMs: 20 },
   // The values graphile-worker's performance docs suggest for throughput (NOTES.md: 0.17.3).
   graphile: { concurrency: 24, localQueueSize: 500, completeJobBatchDelay: 0, failJobBatchDelay: 0, maxPoolSize: 26 },
-  // pg-boss 10: batch fetch + batch complete; work() would sleep its polling interval between batches.
-  pgboss: { batchSize: 100, loops: 2, max: 10, pollingIntervalSeconds: 0.5 },
+  // pg-boss 10: batch fetch + batch complete (work() would sleep its polling interval between
+  // batches), batches as large as the others' (batch 100: about 4× slower here, see the docs).
+  pgboss: { batchSize: 500, loops: 2, max: 10, pollingIntervalSeconds: 0.5 },
 }
 
 /** One connection, kept open: what the enqueue and latency scenarios send through. */
@@ -41,6 +44,21 @@ export interface Adapter {
   pending(url: string): Promise<number>
   worker: { script: string; runtime: 'tsx' | 'node' }
   version: string
+}
+
+/**
+ * @pgq/core, or a patched copy of it named by PGQ_BENCH_CORE_ENTRY (its src/index.ts), so a
+ * candidate change can be measured without touching the workspace package.
+ */
+export const core: typeof import('@pgq/core') = await import(
+  process.env.PGQ_BENCH_CORE_ENTRY ? pathToFileURL(process.env.PGQ_BENCH_CORE_ENTRY).href : '@pgq/core'
+)
+const { createQueue, migrate, nodePostgresDriver } = core
+
+/** SQL run in pgq's databases after the migrations (--pgq-setup-sql). */
+let pgqSetupSql: string | undefined
+export const setPgqSetupSql = (sql: string | undefined) => {
+  pgqSetupSql = sql
 }
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
@@ -67,6 +85,7 @@ const pgqAdapter: Adapter = {
     await c.connect()
     try {
       await migrate(c)
+      if (pgqSetupSql) await c.query(pgqSetupSql)
     } finally {
       await c.end()
     }
@@ -95,6 +114,8 @@ const graphileAdapter: Adapter = {
   },
   async producer(url) {
     const pool = new pg.Pool({ connectionString: url, max: 1 })
+    pool.on('error', () => undefined)
+    pool.on('connect', (client) => client.on('error', () => undefined))
     const utils = await graphileWorker.makeWorkerUtils({ pgPool: pool, logger: silentGraphileLogger })
     await utils.migrate()
     return {

@@ -26,6 +26,8 @@ export interface BenchOptions {
   /** pg_stat_statements.track = all during drains (statements inside functions too). */
   trackAll: boolean
   settings: QueueSettings
+  /** SQL run in pgq's database after its migrations (to try an index or function change by hand). */
+  pgqSetupSql?: string
 }
 
 export interface Ctx {

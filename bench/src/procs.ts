@@ -11,9 +11,14 @@ export interface WorkerMessage {
   startedAt?: number
   finishedAt?: number
   peakRssKb?: number
+  /** CPU time the worker used during the timed drain, µs. */
+  cpuUs?: number
   rssKb?: number
   seq?: number
   at?: number
+  /** Server clock (ms precision): when the job's insert and its claim ran. */
+  insertAt?: number
+  claimAt?: number
   message?: string
   summary?: unknown
 }
@@ -40,12 +45,9 @@ const tsxLoader = (() => {
 export function spawnWorker(
   adapter: Adapter,
   config: Record<string, unknown>,
-  options: { cpuProfDir?: string; log?: (m: string) => void; timeoutMs?: number } = {},
+  options: { log?: (m: string) => void } = {},
 ): WorkerProc {
-  const execArgv = [
-    ...(adapter.worker.runtime === 'tsx' ? ['--import', tsxLoader] : []),
-    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
-  ]
+  const execArgv = adapter.worker.runtime === 'tsx' ? ['--import', tsxLoader] : []
   const child = fork(adapter.worker.script, [], {
     execArgv,
     env: { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(config) },

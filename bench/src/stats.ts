@@ -9,6 +9,7 @@ export function quantile(values: readonly number[], q: number): number {
 export const median = (values: readonly number[]) => quantile(values, 0.5)
 export const max = (values: readonly number[]) => (values.length ? Math.max(...values) : Number.NaN)
 export const min = (values: readonly number[]) => (values.length ? Math.min(...values) : Number.NaN)
+export const mean = (values: readonly number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN)
 export const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0)
 
 /** Wall clock with sub-millisecond resolution, comparable with the workers' (same machine). */

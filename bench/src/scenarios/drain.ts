@@ -1,5 +1,6 @@
 // Scenario 1: enqueue N no-op jobs in batches, then drain with W worker processes until
 // empty. Timed from releasing the (connected, warmed-up) workers to the last one's 'done'.
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { ADAPTERS, type QueueName, prefill } from '../adapters.ts'
 import { type Ctx, loadavg } from '../context.ts'
@@ -13,6 +14,12 @@ export interface DrainRun {
   prefillJobsPerSec: number
   perWorker: number[]
   peakRssMb: number[]
+  /** Worker CPU time (all processes) per job drained, µs. */
+  workerCpuUsPerJob: number
+  /** PostgreSQL CPU time (all its processes) per job drained, µs; NaN on an external server. */
+  serverCpuUsPerJob: number
+  /** RSS when connected and warmed up, before the drain. */
+  readyRssMb: number[]
   load: [number, number, number]
 }
 
@@ -40,29 +47,42 @@ export async function drainOnce(
   url: string,
   jobs: number,
   workers: number,
-  options: { cpuProf?: boolean } = {},
+  options: { cpuProf?: boolean; prepare?: () => Promise<void> } = {},
 ): Promise<Omit<DrainRun, 'prefillJobsPerSec'>> {
   const adapter = ADAPTERS[queue]
+  const cpuProfDir = options.cpuProf && queue === 'pgq' ? path.join(ctx.opts.outDir, 'profiles') : undefined
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
   const procs = Array.from({ length: workers }, () =>
-    spawnWorker(adapter, { url, mode: 'drain', settings: workerSettings(ctx, queue) }, {
-      log: ctx.log,
-      cpuProfDir: options.cpuProf && queue === 'pgq' ? path.join(ctx.opts.outDir, 'profiles') : undefined,
-    }),
+    spawnWorker(adapter, { url, mode: 'drain', settings: workerSettings(ctx, queue), cpuProfDir }, { log: ctx.log }),
   )
   try {
-    await withTimeout(Promise.all(procs.map((p) => p.ready)), 120_000, `${queue} workers ready`)
+    // The workers warm up on the empty queue; the jobs are enqueued once they are ready.
+    const readies = await withTimeout(Promise.all(procs.map((p) => p.ready)), 120_000, `${queue} workers ready`)
+    await options.prepare?.()
     const load = loadavg()
+    const serverCpu0 = ctx.server.cpuUs()
     const t0 = now()
     for (const p of procs) p.send({ type: 'go' })
     const done = await withTimeout(Promise.all(procs.map((p) => p.done)), 30 * 60_000, `${queue} drain`)
     const ms = now() - t0
+    if (process.env.BENCH_DEBUG) for (const d of done) ctx.log(`    ${queue} worker: done at ${((d.finishedAt ?? 0) - t0).toFixed(1)} ms, ${JSON.stringify(d.summary ?? {})}`)
+    const serverCpu1 = ctx.server.cpuUs()
     const perWorker = done.map((d) => d.processed ?? 0)
     const left = await adapter.pending(url)
     if (sum(perWorker) !== jobs || left !== 0) {
       throw new Error(`${queue}: drained ${sum(perWorker)} of ${jobs} jobs, ${left} left in the queue`)
     }
     await Promise.all(procs.map((p) => exited(p)))
-    return { jobsPerSec: jobs / (ms / 1000), ms, perWorker, peakRssMb: done.map((d) => (d.peakRssKb ?? 0) / 1024), load }
+    return {
+      jobsPerSec: jobs / (ms / 1000),
+      ms,
+      perWorker,
+      peakRssMb: done.map((d) => (d.peakRssKb ?? 0) / 1024),
+      readyRssMb: readies.map((r) => (r.rssKb ?? 0) / 1024),
+      workerCpuUsPerJob: sum(done.map((d) => d.cpuUs ?? 0)) / jobs,
+      serverCpuUsPerJob: serverCpu0 === undefined || serverCpu1 === undefined ? Number.NaN : (serverCpu1 - serverCpu0) / jobs,
+      load,
+    }
   } finally {
     for (const p of procs) p.kill()
   }
@@ -78,15 +98,18 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
       const dbName = `pgq_bench_${adapter.slug}`
       const url = await ctx.server.freshDatabase(dbName)
       await adapter.install(url)
-      const prefillJobsPerSec = await prefill(adapter, url, jobs)
-      await settle(url)
-      await resetStatements(ctx.server)
-      const run = await drainOnce(ctx, queue, url, jobs, workers, { cpuProf: ctx.opts.cpuProf && rep === repeat })
+      let prefillJobsPerSec = 0
+      const prepare = async () => {
+        prefillJobsPerSec = await prefill(adapter, url, jobs)
+        await settle(url)
+        await resetStatements(ctx.server)
+      }
+      const run = await drainOnce(ctx, queue, url, jobs, workers, { cpuProf: ctx.opts.cpuProf && rep === repeat, prepare })
       statements[queue] = await topStatements(ctx.server, dbName)
-      ;(runs[queue] ??= []).push({ ...run, prefillJobsPerSec })
+      runs[queue] = [...(runs[queue] ?? []), { ...run, prefillJobsPerSec }]
       ctx.log(
         `  drain ${rep}/${repeat} ${queue.padEnd(15)} ${Math.round(run.jobsPerSec).toLocaleString('en-US').padStart(8)} jobs/s ` +
-          `(${Math.round(run.ms)} ms; per worker ${run.perWorker.join('/')}; load ${run.load.join(' ')})`,
+          `(${Math.round(run.ms)} ms; per worker ${run.perWorker.join('/')}; CPU per job: workers ${run.workerCpuUsPerJob.toFixed(0)} µs, server ${run.serverCpuUsPerJob.toFixed(0)} µs; load ${run.load.join(' ')})`,
       )
       await ctx.server.dropDatabase(dbName)
     }

@@ -2,7 +2,7 @@
 // with the local queue and batched completion; 'listen' runs run() (LISTEN/NOTIFY).
 import graphileWorker from 'graphile-worker'
 import pg from 'pg'
-import { config, main, now, peakRssKb, receive, send } from './protocol.mjs'
+import { config, cpuUs, main, now, peakRssKb, receive, send } from './protocol.mjs'
 
 const { Logger, run, runOnce } = graphileWorker
 
@@ -10,14 +10,20 @@ main(async () => {
   const c = config()
   const s = c.settings
   const pool = new pg.Pool({ connectionString: c.url, max: s.maxPoolSize })
+  pool.on('error', (error) => send({ type: 'log', message: String(error) }))
+  pool.on('connect', (client) => client.on('error', (error) => send({ type: 'log', message: String(error) })))
   // Open the connections now, so connecting is not timed.
   const clients = await Promise.all(Array.from({ length: Math.min(s.maxPoolSize, s.concurrency + 2) }, () => pool.connect()))
   for (const client of clients) client.release()
   let processed = 0
   const taskList = {
-    noop: async (payload) => {
+    noop: async (payload, helpers) => {
       processed++
-      if (c.mode === 'listen') await send({ type: 'started', seq: payload?.seq, at: now() })
+      if (c.mode === 'listen') {
+        const at = now()
+        const job = helpers.job
+        await send({ type: 'started', seq: payload?.seq, at, insertAt: job.created_at?.getTime(), claimAt: job.locked_at?.getTime() })
+      }
     },
   }
   const options = {
@@ -41,9 +47,10 @@ main(async () => {
     await send({ type: 'ready', rssKb: process.memoryUsage().rss / 1024 })
     await receive('go')
     const t0 = now()
+    const cpu0 = process.cpuUsage()
     await runOnce(options)
     const t1 = now()
-    await send({ type: 'done', processed, startedAt: t0, finishedAt: t1, peakRssKb: peakRssKb() })
+    await send({ type: 'done', processed, startedAt: t0, finishedAt: t1, peakRssKb: peakRssKb(), cpuUs: cpuUs(cpu0) })
     await pool.end()
   } else {
     const runner = await run(options)

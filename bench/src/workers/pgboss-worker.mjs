@@ -2,7 +2,7 @@
 // until a fetch comes back empty (what work() does, minus its sleep between batches);
 // 'listen' uses work() at the smallest polling interval (pg-boss 10 has no LISTEN/NOTIFY).
 import PgBoss from 'pg-boss'
-import { config, main, now, peakRssKb, receive, send } from './protocol.mjs'
+import { config, cpuUs, main, now, peakRssKb, receive, send } from './protocol.mjs'
 
 main(async () => {
   const c = config()
@@ -13,7 +13,6 @@ main(async () => {
     supervise: false,
     schedule: false,
     migrate: false,
-    monitorStateIntervalSeconds: 0,
   })
   boss.on('error', (error) => send({ type: 'log', message: String(error) }))
   await boss.start()
@@ -23,6 +22,7 @@ main(async () => {
     await send({ type: 'ready', rssKb: process.memoryUsage().rss / 1024 })
     await receive('go')
     const t0 = now()
+    const cpu0 = process.cpuUsage()
     const loop = async () => {
       for (;;) {
         const jobs = await boss.fetch('noop', { batchSize: s.batchSize })
@@ -33,7 +33,7 @@ main(async () => {
     }
     await Promise.all(Array.from({ length: s.loops }, loop))
     const t1 = now()
-    await send({ type: 'done', processed, startedAt: t0, finishedAt: t1, peakRssKb: peakRssKb() })
+    await send({ type: 'done', processed, startedAt: t0, finishedAt: t1, peakRssKb: peakRssKb(), cpuUs: cpuUs(cpu0) })
   } else {
     await boss.work('noop', { batchSize: 1, pollingIntervalSeconds: s.pollingIntervalSeconds }, async (jobs) => {
       for (const job of jobs) {

@@ -21,6 +21,12 @@ export const receive = (type) =>
     process.on('message', on)
   })
 
+/** CPU time (user + system, µs) this process used since `since` (a process.cpuUsage() value). */
+export const cpuUs = (since) => {
+  const d = process.cpuUsage(since)
+  return d.user + d.system
+}
+
 /** Peak resident set size of this process so far, in KiB. */
 export const peakRssKb = () => process.resourceUsage().maxRSS
 

@@ -1,0 +1,116 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { QUEUES, type QueueName } from './adapters.ts'
+import { type BenchOptions, defaultSettings } from './context.ts'
+
+export const USAGE = `npm run bench -- [options]
+
+  --jobs N             jobs per drain (default 100000; smoke 300)
+  --workers W          worker processes per drain (default 2)
+  --scenarios 1,2,...  which scenarios (default all: 1 drain, 2 enqueue, 3 latency,
+                       4 backlog, 5 edge round trips, 6 memory)
+  --queues a,b         subset of pgq,graphile-worker,pg-boss (default all three)
+  --repeat R           drains per queue, interleaved (default 3; smoke 1)
+  --smoke              tiny sizes, every scenario, all three queues (CI, < 2 min)
+  --database-url URL   use this server (or PGQ_BENCH_DATABASE_URL) instead of a
+                       dedicated throwaway PostgreSQL; needs CREATE DATABASE rights
+  --out DIR            where results go (default bench/results; smoke: bench/results/smoke)
+  --cpu-prof           write a V8 CPU profile of each pgq drain worker (last repetition)
+  --track-all          pg_stat_statements.track=all (statements inside functions too)
+  pgq settings:        --pgq-batch-size 500 --pgq-max-concurrent 1000 --pgq-flush-delay 0 --pgq-pool 10 --pgq-poll 20
+  graphile settings:   --gw-concurrency 24 --gw-local-queue 500 --gw-complete-delay 0
+  pg-boss settings:    --boss-batch-size 500 --boss-loops 2
+  --pgq-setup-sql SQL  run SQL in pgq's database after its migrations (try a schema change)
+  PGQ_BENCH_CORE_ENTRY=/copy/of/core/src/index.ts runs pgq's workers on a patched copy of @pgq/core
+`
+
+const int = (v: string | undefined, fallback: number, name: string): number => {
+  if (v === undefined) return fallback
+  const n = Number(v.replaceAll('_', ''))
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number >= 0, got ${v}`)
+  return n
+}
+
+export function parseCli(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      jobs: { type: 'string' },
+      workers: { type: 'string' },
+      scenarios: { type: 'string' },
+      queues: { type: 'string' },
+      repeat: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      'database-url': { type: 'string' },
+      out: { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      'track-all': { type: 'boolean', default: false },
+      'single-enqueues': { type: 'string' },
+      'latency-jobs': { type: 'string' },
+      'latency-jobs-pgboss': { type: 'string' },
+      'backlog-levels': { type: 'string' },
+      'pgq-batch-size': { type: 'string' },
+      'pgq-max-concurrent': { type: 'string' },
+      'pgq-flush-delay': { type: 'string' },
+      'pgq-pool': { type: 'string' },
+      'pgq-poll': { type: 'string' },
+      'gw-concurrency': { type: 'string' },
+      'gw-local-queue': { type: 'string' },
+      'gw-complete-delay': { type: 'string' },
+      'boss-batch-size': { type: 'string' },
+      'boss-loops': { type: 'string' },
+      'pgq-setup-sql': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) return 'help'
+  const smoke = values.smoke!
+  const jobs = int(values.jobs, smoke ? 300 : 100_000, 'jobs')
+  const scenarios = values.scenarios
+    ? values.scenarios.split(',').map((s) => int(s.trim(), 0, 'scenarios'))
+    : [1, 2, 3, 4, 5, 6]
+  for (const s of scenarios) if (!(s >= 1 && s <= 6)) throw new Error(`--scenarios: ${s} is not 1-6`)
+  const queues = (values.queues ? values.queues.split(',').map((q) => q.trim()) : QUEUES) as QueueName[]
+  for (const q of queues) if (!QUEUES.includes(q)) throw new Error(`--queues: unknown queue ${q}`)
+  const settings = defaultSettings()
+  settings.pgq.batchSize = int(values['pgq-batch-size'], settings.pgq.batchSize, 'pgq-batch-size')
+  settings.pgq.maxConcurrentTasks = int(values['pgq-max-concurrent'], Math.max(settings.pgq.maxConcurrentTasks, 2 * settings.pgq.batchSize), 'pgq-max-concurrent')
+  settings.pgq.flushDelayMs = int(values['pgq-flush-delay'], settings.pgq.flushDelayMs, 'pgq-flush-delay')
+  settings.pgq.poolMax = int(values['pgq-pool'], settings.pgq.poolMax, 'pgq-pool')
+  settings.pgq.pollIntervalMs = int(values['pgq-poll'], settings.pgq.pollIntervalMs, 'pgq-poll')
+  settings.graphile.concurrency = int(values['gw-concurrency'], settings.graphile.concurrency, 'gw-concurrency')
+  settings.graphile.maxPoolSize = Math.max(10, settings.graphile.concurrency + 2)
+  settings.graphile.localQueueSize = int(values['gw-local-queue'], settings.graphile.localQueueSize, 'gw-local-queue')
+  settings.graphile.completeJobBatchDelay = int(values['gw-complete-delay'], settings.graphile.completeJobBatchDelay, 'gw-complete-delay')
+  settings.pgboss.batchSize = int(values['boss-batch-size'], settings.pgboss.batchSize, 'boss-batch-size')
+  settings.pgboss.loops = int(values['boss-loops'], settings.pgboss.loops, 'boss-loops')
+  const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+  return {
+    jobs,
+    workers: int(values.workers, 2, 'workers'),
+    scenarios,
+    queues,
+    smoke,
+    repeat: int(values.repeat, smoke ? 1 : 3, 'repeat'),
+    singleEnqueues: int(values['single-enqueues'], smoke ? 200 : 10_000, 'single-enqueues'),
+    latencyJobs: int(values['latency-jobs'], smoke ? 30 : 1_000, 'latency-jobs'),
+    latencyJobsPgBoss: int(values['latency-jobs-pgboss'], smoke ? 4 : 200, 'latency-jobs-pgboss'),
+    backlogLevels: values['backlog-levels']
+      ? values['backlog-levels'].split(',').map((s) => int(s, 0, 'backlog-levels'))
+      : smoke
+        ? [0, 1_000, 10_000]
+        : [0, 100_000, 1_000_000],
+    backlogLogRows: smoke ? 10_000 : 1_000_000,
+    backlogReps: smoke ? 5 : 30,
+    edgeReps: smoke ? 2 : 10,
+    memoryJobs: jobs,
+    databaseUrl: values['database-url'] ?? process.env.PGQ_BENCH_DATABASE_URL,
+    outDir: path.resolve(values.out ?? path.join(benchDir, 'results', smoke ? 'smoke' : '')),
+    cpuProf: values['cpu-prof']!,
+    trackAll: values['track-all']!,
+    settings,
+    pgqSetupSql: values['pgq-setup-sql'],
+  }
+}

@@ -1,0 +1,167 @@
+// Scenario 4 (pgq alone): how long claiming a 100-job batch takes as the backlog grows
+// (0, 100k, 1M queued jobs; 1M log rows at the last level), and the claim's plan at the
+// largest backlog, taken from inside claim_jobs() with auto_explain.
+import { randomUUID } from 'node:crypto'
+import { ADAPTERS, core } from '../adapters.ts'
+import pg from 'pg'
+import type { Ctx } from '../context.ts'
+import { settle } from '../server.ts'
+import { median, quantile } from '../stats.ts'
+
+const { createConsumer, nodePostgresDriver } = core
+
+export interface BacklogLevel {
+  queued: number
+  logRows: number
+  claimMsP50: number
+  claimMsP90: number
+  completeMsP50: number
+}
+
+export interface BacklogResult {
+  batch: number
+  reps: number
+  levels: BacklogLevel[]
+  /** claim p50 at the largest backlog / at the empty queue. */
+  ratio: number
+  /** EXPLAIN (ANALYZE, BUFFERS) of the claim (and the statements inside it) at the largest backlog. */
+  claimPlan: string
+  completePlan: string
+}
+
+const BATCH = 100
+const CLAIM_SPEC = [{ name: 'noop', cap: BATCH, concurrencyLimit: 0, retryAfterMs: 60_000, requestsPerSecond: 0 }]
+
+/** The statement pgq's consumer sends to claim (sql/claim-jobs.ts), with literal arguments. */
+export const CLAIM_SQL = `select * from "pgq".claim_jobs($1::uuid, ${BATCH}::integer, array['noop']::text[], array[${BATCH}]::integer[],
+  array[0]::integer[], array[60000]::float8[], array[0]::float8[])`
+
+export async function backlogScenario(ctx: Ctx): Promise<BacklogResult> {
+  const dbName = 'pgq_bench_backlog'
+  const url = await ctx.server.freshDatabase(dbName)
+  await ADAPTERS.pgq.install(url)
+  const sqlClient = new pg.Client(url)
+  await sqlClient.connect()
+  const pool = new pg.Pool({ connectionString: url, max: 2 })
+  const driver = nodePostgresDriver({ pool })
+  const consumer = createConsumer({ db: driver.db, workerId: randomUUID() })
+  const levels: BacklogLevel[] = []
+  const reps = ctx.opts.backlogReps
+  let queued = 0
+  let logRows = 0
+  let claimPlan = ''
+  let completePlan = ''
+  const addJobs = (n: number) =>
+    sqlClient.query(`insert into pgq.jobs (entrypoint, payload) select 'noop', '{}'::jsonb from generate_series(1, ${n})`)
+  try {
+    const targets = ctx.opts.backlogLevels
+    for (const [i, target] of targets.entries()) {
+      const last = i === targets.length - 1
+      if (target > queued) {
+        for (let left = target - queued; left > 0; left -= 100_000) await addJobs(Math.min(100_000, left))
+        queued = target
+      }
+      if (last && ctx.opts.backlogLogRows > logRows) {
+        await sqlClient.query(
+          `insert into pgq.log (job_id, status, priority, entrypoint, created)
+           select g, 'successful', 0, 'noop', now() - interval '1 hour' from generate_series(1, ${ctx.opts.backlogLogRows - logRows}) g`,
+        )
+        logRows = ctx.opts.backlogLogRows
+      }
+      await settle(url)
+      const claims: number[] = []
+      const completes: number[] = []
+      for (let rep = -3; rep < reps; rep++) {
+        await addJobs(BATCH) // the queue keeps its size: 100 in, 100 out
+        const t0 = performance.now()
+        const jobs = await consumer.claim(BATCH, CLAIM_SPEC)
+        const t1 = performance.now()
+        await consumer.complete(jobs.map((j) => j.id))
+        const t2 = performance.now()
+        if (jobs.length !== BATCH) throw new Error(`claimed ${jobs.length} jobs, expected ${BATCH}`)
+        if (rep < 0) continue // warm-up
+        claims.push(t1 - t0)
+        completes.push(t2 - t1)
+      }
+      const level = {
+        queued,
+        logRows,
+        claimMsP50: median(claims),
+        claimMsP90: quantile(claims, 0.9),
+        completeMsP50: median(completes),
+      }
+      levels.push(level)
+      ctx.log(
+        `  backlog ${queued.toLocaleString('en-US').padStart(9)} queued, ${logRows.toLocaleString('en-US')} log rows: ` +
+          `claim p50 ${level.claimMsP50.toFixed(2)} ms (p90 ${level.claimMsP90.toFixed(2)}), complete p50 ${level.completeMsP50.toFixed(2)} ms`,
+      )
+      if (last) ({ claimPlan, completePlan } = await explainClaim(ctx, url))
+    }
+  } finally {
+    await sqlClient.end()
+    await pool.end()
+    await ctx.server.dropDatabase(dbName)
+  }
+  const first = levels[0]?.claimMsP50 ?? Number.NaN
+  const lastLevel = levels[levels.length - 1]?.claimMsP50 ?? Number.NaN
+  return { batch: BATCH, reps, levels, ratio: lastLevel / first, claimPlan, completePlan }
+}
+
+/**
+ * The claim's plan: auto_explain (ANALYZE, BUFFERS, nested statements) reports the plans of
+ * the statements inside claim_jobs() as NOTICEs; without it, EXPLAIN of the outer call.
+ * Inside a transaction that is rolled back, so the queue is unchanged.
+ */
+async function explainClaim(ctx: Ctx, url: string): Promise<{ claimPlan: string; completePlan: string }> {
+  const c = new pg.Client(url)
+  await c.connect()
+  const notices: string[] = []
+  c.on('notice', (n) => notices.push(n.message ?? String(n)))
+  try {
+    const worker = randomUUID()
+    await c.query('begin')
+    let claimPlan: string
+    let claimed: string[]
+    if (ctx.server.autoExplain) {
+      await c.query("load 'auto_explain'")
+      for (const s of [
+        'auto_explain.log_min_duration = 0',
+        'auto_explain.log_analyze = on',
+        'auto_explain.log_buffers = on',
+        'auto_explain.log_timing = on',
+        'auto_explain.log_nested_statements = on',
+        "auto_explain.log_level = 'notice'",
+      ]) {
+        await c.query(`set local ${s}`)
+      }
+      // plpgsql may switch to a generic plan after five calls: warm up as a busy worker would.
+      for (let i = 0; i < 5; i++) await c.query(CLAIM_SQL, [worker])
+      notices.length = 0
+      claimed = (await c.query(CLAIM_SQL, [worker])).rows.map((r) => r.id)
+      claimPlan = notices.join('\n\n')
+      await c.query('set local auto_explain.log_min_duration = -1')
+    } else {
+      const { rows } = await c.query(`explain (analyze, buffers) ${CLAIM_SQL}`, [worker])
+      claimPlan = rows.map((r) => r['QUERY PLAN']).join('\n')
+      claimed = (await c.query(CLAIM_SQL, [worker])).rows.map((r) => r.id)
+    }
+    // The completion statement of sql/complete-jobs.ts, for the 100 jobs just claimed.
+    const { rows } = await c.query(
+      `explain (analyze, buffers)
+       with done as (
+         delete from pgq.jobs where id = any($2::bigint[]) and worker_id = $1::uuid and status = 'picked'
+         returning id, priority, entrypoint, attempts),
+       logged as (insert into pgq.log (job_id, status, priority, entrypoint, attempts)
+         select id, 'successful', priority, entrypoint, attempts from done),
+       notified as (select pg_notify('pgq_events', json_build_object('type', 'done', 'ids', array_agg(id))::text)
+         from (select id, (row_number() over ()) / 400 as chunk from done) c group by chunk)
+       select id from done where (select count(*) from notified) >= 0`,
+      [worker, claimed],
+    )
+    const completePlan = rows.map((r) => r['QUERY PLAN']).join('\n')
+    return { claimPlan, completePlan }
+  } finally {
+    await c.query('rollback').catch(() => undefined)
+    await c.end()
+  }
+}

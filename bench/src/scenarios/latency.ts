@@ -1,0 +1,109 @@
+// Scenario 3: a running listener-mode worker (one process); jobs enqueued one after another,
+// each waiting until its job has started. Latency: from just before the enqueue call to the
+// handler's first line, both read from the same machine clock.
+import { ADAPTERS, type QueueName } from '../adapters.ts'
+import type { Ctx } from '../context.ts'
+import { exited, spawnWorker, type WorkerMessage, withTimeout } from '../procs.ts'
+import { resetStatements, type StatementStat, topStatements } from '../server.ts'
+import { max, mean, median, now, quantile } from '../stats.ts'
+import { workerSettings } from './drain.ts'
+
+export interface LatencyStats {
+  samples: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  /** How long the enqueue call itself took (median). */
+  enqueueP50: number
+  /**
+   * Where the time goes (means, ms; from the server's insert and claim timestamps, which have
+   * ms precision): enqueue call → insert, insert → claim (NOTIFY, wake-up, claim start),
+   * claim → handler start. Absent when the queue does not expose them.
+   */
+  breakdown?: { toInsert: number; insertToClaim: number; claimToStart: number }
+  /** pg_stat_statements while measuring: what the server ran per job. */
+  statementsPerJob: { callsPerJob: number; meanMs: number; query: string }[]
+}
+
+export interface LatencyResult {
+  byQueue: Record<string, LatencyStats>
+}
+
+
+export async function latencyScenario(ctx: Ctx): Promise<LatencyResult> {
+  const byQueue: Record<string, LatencyStats> = {}
+  for (const queue of ctx.opts.queues) {
+    const samples = queue === 'pg-boss' ? Math.min(ctx.opts.latencyJobs, ctx.opts.latencyJobsPgBoss) : ctx.opts.latencyJobs
+    byQueue[queue] = await measure(ctx, queue, samples)
+    const s = byQueue[queue]!
+    const b = s.breakdown
+    ctx.log(
+      `  latency ${queue.padEnd(15)} p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms (${samples} jobs)` +
+        `; enqueue call p50 ${s.enqueueP50.toFixed(2)} ms` +
+        (b ? `; means: to insert ${b.toInsert.toFixed(2)}, insert→claim ${b.insertToClaim.toFixed(2)}, claim→start ${b.claimToStart.toFixed(2)} ms` : ''),
+    )
+    for (const x of s.statementsPerJob.slice(0, 4)) ctx.log(`    ${x.callsPerJob.toFixed(2)} × ${x.meanMs.toFixed(3)} ms per job: ${x.query.slice(0, 90)}`)
+  }
+  return { byQueue }
+}
+
+async function measure(ctx: Ctx, queue: QueueName, samples: number): Promise<LatencyStats> {
+  const adapter = ADAPTERS[queue]
+  const dbName = `pgq_bench_${adapter.slug}`
+  const url = await ctx.server.freshDatabase(dbName)
+  await adapter.install(url)
+  const worker = spawnWorker(adapter, { url, mode: 'listen', settings: workerSettings(ctx, queue) }, { log: ctx.log })
+  const producer = await adapter.producer(url)
+  const waiting = new Map<number, (m: WorkerMessage) => void>()
+  worker.onStarted((m) => {
+    const resolve = waiting.get(m.seq ?? -1)
+    waiting.delete(m.seq ?? -1)
+    resolve?.(m)
+  })
+  const startedOf = (seq: number) => new Promise<WorkerMessage>((resolve) => waiting.set(seq, resolve))
+  try {
+    await withTimeout(worker.ready, 120_000, `${queue} listener ready`)
+    let statements: StatementStat[] = []
+    const latencies: number[] = []
+    const enqueueMs: number[] = []
+    const parts: [number, number, number][] = []
+    const warmup = ctx.opts.smoke ? 3 : 20
+    for (let seq = 0; seq < warmup + samples; seq++) {
+      const started = startedOf(seq)
+      const t0 = now()
+      await producer.enqueueOne({ seq })
+      const t1 = now()
+      const m = await withTimeout(started, 30_000, `${queue} job ${seq} to start`)
+      if (seq === warmup - 1) await resetStatements(ctx.server)
+      if (seq < warmup) continue
+      latencies.push(m.at! - t0)
+      enqueueMs.push(t1 - t0)
+      if (m.insertAt !== undefined && m.claimAt !== undefined) parts.push([m.insertAt - t0, m.claimAt - m.insertAt, m.at! - m.claimAt])
+    }
+    statements = await topStatements(ctx.server, dbName, 6)
+    worker.send({ type: 'stop' })
+    await withTimeout(worker.done, 30_000, `${queue} listener stop`).catch(() => undefined)
+    await exited(worker)
+    return {
+      samples,
+      p50: median(latencies),
+      p90: quantile(latencies, 0.9),
+      p99: quantile(latencies, 0.99),
+      max: max(latencies),
+      enqueueP50: median(enqueueMs),
+      statementsPerJob: statements.map((x) => ({ callsPerJob: x.calls / samples, meanMs: x.meanMs, query: x.query.slice(0, 100) })),
+      breakdown: parts.length
+        ? {
+            toInsert: mean(parts.map((p) => p[0])),
+            insertToClaim: mean(parts.map((p) => p[1])),
+            claimToStart: mean(parts.map((p) => p[2])),
+          }
+        : undefined,
+    }
+  } finally {
+    worker.kill()
+    await producer.close()
+    await ctx.server.dropDatabase(dbName)
+  }
+}
