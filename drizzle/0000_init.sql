@@ -63,5 +63,4 @@ CREATE INDEX "jobs_claim_idx" ON "pgq"."jobs" USING btree ("entrypoint","priorit
 CREATE INDEX "jobs_picked_heartbeat_idx" ON "pgq"."jobs" USING btree ("entrypoint","heartbeat") WHERE status = 'picked';--> statement-breakpoint
 CREATE UNIQUE INDEX "jobs_dedupe_key_idx" ON "pgq"."jobs" USING btree ("dedupe_key") WHERE status in ('queued', 'picked') and dedupe_key is not null;--> statement-breakpoint
 CREATE INDEX "log_job_id_idx" ON "pgq"."log" USING btree ("job_id","id");--> statement-breakpoint
-CREATE INDEX "log_not_aggregated_idx" ON "pgq"."log" USING btree ("id") WHERE not aggregated;--> statement-breakpoint
 CREATE UNIQUE INDEX "statistics_bucket_key" ON "pgq"."statistics" USING btree ("bucket","entrypoint","status","priority");

@@ -126,8 +126,8 @@ BEGIN
   claimed AS (
     UPDATE "pgq".jobs j
     SET status = 'picked', worker_id = p_worker, heartbeat = now(), updated = now(), attempts = j.attempts + 1
-    FROM chosen
-    WHERE j.id = chosen.id
+    -- An array, not a join: the cached generic plan then stays an index scan by id.
+    WHERE j.id = ANY (ARRAY(SELECT chosen.id FROM chosen))
     RETURNING j.*
   ),
   spent AS (

@@ -43,6 +43,7 @@ export class Queue<R extends Registry = {}> {
   readonly schema: string
   readonly producer: Producer
   readonly #driver: PgqDriver
+  readonly #checkSchema: boolean
   readonly #definitions = new Map<string, EntrypointDefinition>()
   readonly #events = new Emitter<QueueEvents>()
   readonly #waiter: CompletionWaiter
@@ -52,7 +53,8 @@ export class Queue<R extends Registry = {}> {
   constructor(options: QueueOptions) {
     this.schema = schemaName(options.schema)
     this.#driver = options.driver
-    this.producer = createProducer({ db: options.driver.db, schema: this.schema, checkSchema: options.checkSchema })
+    this.#checkSchema = options.checkSchema ?? true
+    this.producer = createProducer({ db: options.driver.db, schema: this.schema, checkSchema: this.#checkSchema })
     this.#waiter = new CompletionWaiter({
       producer: this.producer,
       driver: options.driver,
@@ -177,6 +179,7 @@ export class Queue<R extends Registry = {}> {
       definitions: this.#definitions,
       events: this.#events,
       schedules: this.#schedules,
+      checkSchema: this.#checkSchema,
     })
     this.#workers.add(worker)
     const forget = () => this.#workers.delete(worker)

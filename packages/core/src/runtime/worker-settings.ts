@@ -59,6 +59,8 @@ export interface WorkerDeps {
   definitions: ReadonlyMap<string, EntrypointDefinition>
   events: Emitter<QueueEvents>
   schedules?: ScheduleSource
+  /** Check the installed schema version before the first claim. Default true. */
+  checkSchema?: boolean
 }
 
 /** Whether this run fires the queue's schedules (a worker with schedules needs no entrypoint). */

@@ -15,7 +15,7 @@ export type { RunOptions, RunSummary, WorkerHandle } from './worker-settings.js'
 export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle {
   const s = settings(options, deps)
   const started = performance.now()
-  const consumer = createConsumer({ db: deps.driver.db, schema: deps.schema, workerId: s.workerId })
+  const consumer = createConsumer({ db: deps.driver.db, schema: deps.schema, workerId: s.workerId, checkSchema: deps.checkSchema })
   const wakeup = new Wakeup()
   const budget = s.mode === 'drain' ? new DrainBudget(s.timeBudgetMs) : undefined
   const servedNames = new Set(s.served.map((d) => d.name))
@@ -38,9 +38,13 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
     definitions: deps.definitions,
     onFinished(entrypoint, durationMs) {
       budget?.observe(entrypoint, durationMs)
-      wakeup.wake()
+      // A free slot matters when the last claim was cut short by capacity, or in a drain
+      // (which claims again before it ends); otherwise the queue had no more to give.
+      if (budget || maybeMore) wakeup.wake()
     },
   })
+  /** The last claim got all it asked for, or was capped below the batch size. */
+  let maybeMore = false
   const heartbeat = new HeartbeatTicker({
     consumer,
     intervalMs: s.heartbeatIntervalMs,
@@ -116,6 +120,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
         continue
       }
       for (const job of jobs) runner.start(job)
+      maybeMore = jobs.length === want || want < s.batchSize || specs.some((x) => x.cap < want)
       if (jobs.length === want) continue // there may be more: claim again at once
       if (budget && runner.size === 0) {
         // Done when each entrypoint either had less than asked or cannot finish in time.
@@ -131,7 +136,10 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
           stoppedBy = fitting.length < s.served.length ? 'budget' : 'empty'
           return
         }
-        await wakeup.wait(Math.min(s.pollIntervalMs, Math.max(1, budget.remainingMs())))
+        // Without limits, what we could not claim is being claimed by another worker right
+        // now (or was just retried): look again soon rather than after a whole poll interval.
+        const wait = s.served.some((d) => d.concurrencyLimit > 0 || d.requestsPerSecond > 0) ? s.pollIntervalMs : 20
+        await wakeup.wait(Math.min(wait, s.pollIntervalMs, Math.max(1, budget.remainingMs())))
         continue
       }
       // Less than asked: sleep until a job arrives or finishes, or the poll timer.

@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm'
 import { bigint, boolean, index, jsonb, smallint, text, timestamp } from 'drizzle-orm/pg-core'
 import { jobStatus, pgqSchema } from './pg-schema.js'
 
@@ -22,6 +21,5 @@ export const log = pgqSchema.table(
   },
   (t) => [
     index('log_job_id_idx').on(t.jobId, t.id),
-    index('log_not_aggregated_idx').on(t.id).where(sql`not aggregated`),
   ],
 )
