@@ -1,10 +1,11 @@
 import { execute } from '../driver/executor.js'
 import { cancelJobs } from '../sql/cancel-jobs.js'
 import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
-import { insertJobs } from '../sql/insert-jobs.js'
+import { insertJobs, insertOneJob } from '../sql/insert-jobs.js'
 import { requeueFailedJobs } from '../sql/requeue-jobs.js'
 import { toId, toJob, toLogEntry } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
+import { DuplicateJobError } from '../errors.js'
 import type { Job, JobId, JobStatus, LogEntry } from '../types.js'
 import { type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
 import type { InTransaction, QueueConnectionOptions } from './options.js'
@@ -41,8 +42,15 @@ export function createProducer(options: QueueConnectionOptions) {
   async function enqueueMany(jobs: readonly NewJob[], opts?: BatchOptions): Promise<JobId[]>
   async function enqueueMany(jobs: readonly NewJob[], opts: BatchOptions = {}): Promise<(JobId | null)[]> {
     const columns = toInsertColumns(jobs)
+    const onConflict = opts.onConflict ?? 'error'
     await ready()
-    const rows = await execute(opts.tx ?? db, insertJobs(t, columns, opts.onConflict ?? 'error'))
+    if (jobs.length === 1) {
+      const [row] = await execute(opts.tx ?? db, insertOneJob(t, columns))
+      if (row) return [toId(row)]
+      if (onConflict === 'error') throw new DuplicateJobError([columns.dedupeKeys[0]!])
+      return [null]
+    }
+    const rows = await execute(opts.tx ?? db, insertJobs(t, columns, onConflict))
     return rows.map((r) => (r.id == null ? null : toId(r)))
   }
 

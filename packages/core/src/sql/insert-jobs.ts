@@ -44,3 +44,17 @@ export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' 
     where ${rejectDuplicates}
     order by input.ord`
 }
+
+/**
+ * Enqueue of a single job: a plain INSERT, cheaper to plan than the batch statement. A held
+ * dedupe key returns no row (nothing was written); the caller turns that into its answer.
+ */
+export function insertOneJob(t: Tables, c: InsertJobsColumns): SQL {
+  return sql`
+    insert into ${t.jobs} (entrypoint, payload, priority, execute_after, dedupe_key, headers)
+    values (${c.entrypoints[0]}, ${c.payloads[0] ?? null}::jsonb, ${c.priorities[0]}::smallint,
+            coalesce(${c.executeAfter[0] ?? null}::timestamptz, now() + coalesce(${c.delayMs[0] ?? null}::float8, 0) * interval '1 millisecond'),
+            ${c.dedupeKeys[0] ?? null}, ${c.headers[0] ?? null}::jsonb)
+    on conflict (dedupe_key) where status in ('queued', 'picked') and dedupe_key is not null do nothing
+    returning id`
+}
