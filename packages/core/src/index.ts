@@ -2,6 +2,7 @@
 export * from './edge.js'
 export type { PgqDriver, Session } from './driver/driver.js'
 export { nodePostgresDriver } from './drivers/node-postgres/index.js'
+export { withPgClient } from './drivers/node-postgres/with-client.js'
 export { migrate, uninstall } from './migrations/migrator.js'
 export { verifySchema } from './migrations/verify.js'
 export { SCHEMA_VERSION } from './migrations/version.js'

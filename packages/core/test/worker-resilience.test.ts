@@ -14,6 +14,7 @@ import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js'
 import { migrate } from '../src/migrations/migrator.js'
 import { startWsProxy } from '../src/proxy/ws-proxy.js'
 import { WaitTimeoutError } from '../src/runtime/completion-waiter.js'
+import { withPgClient } from '../src/drivers/node-postgres/with-client.js'
 import { ListenerUnavailableError } from '../src/runtime/listener-errors.js'
 import type { QueueEvents } from '../src/runtime/queue-events.js'
 import type { Job } from '../src/types.js'
@@ -119,7 +120,7 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
       cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }))
       let server = await startEmbeddedPostgres({ dataDir, fast: true })
       cleanups.push(() => server.stop()) // the current server, whichever it is by then
-      await withClient(server.url, (c) => migrate(c, { schema: 'pgq' }))
+      await withPgClient(server.url, (c) => migrate(c, { schema: 'pgq' }))
       if (driverName === 'neon-serverless') await useNeonProxyFor([server.url], cleanups)
       const driver = ownDriver(driverName, server.url, cleanups)
 
@@ -179,7 +180,7 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
       await stream(50, 100)
 
       await expect
-        .poll(() => withClient(server.url, (c) => counts(c)), { timeout: 60_000, interval: 200 })
+        .poll(() => withPgClient(server.url, (c) => counts(c)), { timeout: 60_000, interval: 200 })
         .toEqual({ successful: 100, left: 0 })
       const tDone = performance.now()
       await expect.poll(() => events.restored, { timeout: 10_000 }).toBeGreaterThanOrEqual(1)
@@ -189,7 +190,7 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
       expect(events.restored).toBeGreaterThanOrEqual(1)
       expect([...ran.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, n) => n))
       expect(events.failed).toBe(0)
-      const log = await withClient(server.url, async (c) => {
+      const log = await withPgClient(server.url, async (c) => {
         const { rows } = await c.query<{ status: string; n: number }>('select status::text, count(*)::int as n from pgq.log group by 1 order by 1')
         return Object.fromEntries(rows.map((r) => [r.status, r.n]))
       })
@@ -213,17 +214,6 @@ async function counts(c: pg.Client): Promise<{ successful: number; left: number 
             (select count(*)::int from pgq.jobs) as left`,
   )
   return rows[0]!
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  client.on('error', () => undefined)
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
 }
 
 /**

@@ -4,8 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { migrate } from '@pgq/core'
-import pg from 'pg'
+import { migrate, withPgClient } from '@pgq/core'
 import type { TestProject } from 'vitest/node'
 import coreSetup from '../../../../packages/core/test/setup/global-setup.ts'
 
@@ -28,8 +27,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   url.pathname = `/${name}`
   let proxy: ChildProcess | undefined
   try {
-    await withClient(serverUrl, (c) => c.query(`create database ${name}`))
-    await withClient(url.toString(), (c) => migrate(c))
+    await withPgClient(serverUrl, (c) => c.query(`create database ${name}`))
+    await withPgClient(url.toString(), (c) => migrate(c))
     const started = await startPgqProxy(url.toString())
     proxy = started.child
     project.provide('workerDatabaseUrl', url.toString())
@@ -43,7 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const exited = new Promise((resolve) => proxy!.once('exit', resolve))
     proxy!.kill('SIGTERM')
     await exited
-    await withClient(serverUrl, (c) => c.query(`drop database if exists ${name} with (force)`))
+    await withPgClient(serverUrl, (c) => c.query(`drop database if exists ${name} with (force)`))
     await stopServer()
   }
 }
@@ -62,14 +61,4 @@ async function startPgqProxy(databaseUrl: string): Promise<{ child: ChildProcess
     })
     child.once('exit', (code) => reject(new Error(`pgq proxy exited with ${code}: ${out}`)))
   })
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
 }

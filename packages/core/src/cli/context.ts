@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import pg from 'pg'
 import { ConfigurationError } from '../errors.js'
+import { withPgClient } from '../drivers/node-postgres/with-client.js'
 import type { SqlConnection } from '../migrations/connection.js'
 import { schemaName } from '../migrations/schema-name.js'
 
@@ -45,18 +45,21 @@ export function resolveConnection(flags: ConnectionFlags, io: CliIo): { url: str
 
 /** Opens one pg session for a command and always closes it, so the process can exit. */
 export async function withClient<T>(url: string, fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'pgq-cli', connectionTimeoutMillis: 15_000 })
-  client.on('error', () => undefined) // a dropped connection surfaces as a failed query instead
+  let connected = false
   try {
-    await client.connect()
+    const settings = { application_name: 'pgq-cli', connectionTimeoutMillis: 15_000 }
+    return await withPgClient(
+      url,
+      (client) => {
+        connected = true
+        return fn(client)
+      },
+      settings,
+    )
   } catch (error) {
     // Never echo the URL: it may hold a password.
-    throw new Error(`could not connect to the database: ${describeError(error)}`)
-  }
-  try {
-    return await fn(client)
-  } finally {
-    await client.end().catch(() => undefined)
+    if (!connected) throw new Error(`could not connect to the database: ${describeError(error)}`)
+    throw error
   }
 }
 

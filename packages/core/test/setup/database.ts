@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { Client as NeonClient, Pool as NeonPool, type PoolConfig as NeonPoolConfig } from '@neondatabase/serverless'
 import pg from 'pg'
 import { inject } from 'vitest'
+import { withPgClient } from '../../src/drivers/node-postgres/with-client.js'
 import { configureNeonForLocalProxy } from '../../src/drivers/neon-serverless/local-proxy-config.js'
 // Type-only: brings in the ProvidedContext augmentation without running the setup code.
 import type {} from './global-setup.js'
@@ -30,7 +31,7 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   const safePrefix = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40)
   const name = `pgq_test_${safePrefix}_${randomBytes(5).toString('hex')}`
   const serverUrl = testDatabaseUrl()
-  await withAdminClient(serverUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`))
+  await withPgClient(serverUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`))
 
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
@@ -39,7 +40,7 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
     name,
     url: url.toString(),
     drop() {
-      dropped ??= withAdminClient(serverUrl, async (c) => {
+      dropped ??= withPgClient(serverUrl, async (c) => {
         const { rows } = await c.query<{ v: number }>(`select current_setting('server_version_num')::int as v`)
         const id = c.escapeIdentifier(name)
         if ((rows[0]?.v ?? 0) >= 130000) {
@@ -80,14 +81,4 @@ export function pgPool(url: string, config: pg.PoolConfig = {}): pg.Pool {
 function ignoreAdminShutdown(err: Error & { code?: string }): void {
   if (err.code === '57P01') return
   console.error('pool error:', err)
-}
-
-async function withAdminClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
 }
