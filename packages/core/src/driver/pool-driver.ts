@@ -2,7 +2,10 @@ import type { PgqDriver, Session } from './driver.js'
 import { pooledSession, standaloneSession } from './session.js'
 
 type PooledClient = Parameters<typeof pooledSession>[0]
-type StandaloneClient = Parameters<typeof standaloneSession>[0] & { connect(): Promise<unknown> }
+type StandaloneClient = Parameters<typeof standaloneSession>[0] & {
+  connect(): Promise<unknown>
+  on(event: 'error', listener: (e: Error) => void): unknown
+}
 
 /** The parts both pg-style drivers share; each driver folder supplies its pool and client class. */
 export function poolDriver(parts: {
@@ -24,6 +27,8 @@ export function poolDriver(parts: {
     },
     async connect(): Promise<Session> {
       const client = parts.newClient()
+      // Before connecting: a server shutting down mid-handshake must not crash the process.
+      client.on('error', () => undefined)
       await client.connect()
       return standaloneSession(client)
     },

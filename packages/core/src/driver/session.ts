@@ -40,7 +40,5 @@ export function pooledSession(client: ClientLike & { release(destroy?: boolean):
 
 /** A connection of its own, outside any pool (the listener's). */
 export function standaloneSession(client: ClientLike & { end(): Promise<void> }): Session {
-  // A dropped connection emits 'error'; without a handler that would crash the process.
-  client.on('error', () => undefined)
   return wrap(client, () => client.end().catch(() => undefined))
 }

@@ -30,6 +30,7 @@ export class CompletionWaiter {
   /** After a failed LISTEN (e.g. a transaction pooler), poll only until this time. */
   #listenAgainAt = 0
   #poll: ReturnType<typeof setInterval> | undefined
+  #closing: Promise<void> = Promise.resolve()
 
   constructor(private readonly deps: { producer: Producer; driver: PgqDriver; channel: string; pollIntervalMs: number }) {}
 
@@ -61,12 +62,14 @@ export class CompletionWaiter {
     }
   }
 
+  /** Stops polling and closes the listener; resolves once every earlier close has finished too. */
   async close(): Promise<void> {
     clearInterval(this.#poll)
     this.#poll = undefined
     const listener = this.#listener
     this.#listener = undefined
-    await (await listener)?.close()
+    this.#closing = this.#closing.then(async () => (await listener)?.close())
+    await this.#closing
   }
 
   #pendingIds(): JobId[] {
