@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nodePostgresDriver } from '../src/drivers/node-postgres/index.js'
 import { SchemaOutdatedError } from '../src/errors.js'
@@ -11,7 +11,7 @@ import { defaultMigrationsFolder, readMigrationFiles } from '../src/migrations/f
 import { appliedVersions, migrate } from '../src/migrations/migrator.js'
 import { SCHEMA_VERSION } from '../src/migrations/version.js'
 import { createProducer } from '../src/queue/producer.js'
-import { createTestDatabase, type TestDatabase } from './setup/database.js'
+import { createTestDatabase, pgPool, type TestDatabase } from './setup/database.js'
 
 const run = promisify(execFile)
 const repoRoot = resolve(import.meta.dirname, '../../..')
@@ -30,7 +30,7 @@ describe('migrations', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('migrations')
-    pool = new pg.Pool({ connectionString: db.url, max: 6 })
+    pool = pgPool(db.url, { max: 6 })
   })
   afterAll(async () => {
     await pool.end()

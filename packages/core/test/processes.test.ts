@@ -3,14 +3,14 @@
 // and SIGTERM (graceful, then forced). The handlers record each invocation in the database.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { PgqDriver } from '../src/driver/driver.js'
 import { nodePostgresDriver } from '../src/drivers/node-postgres/index.js'
 import { migrate } from '../src/migrations/migrator.js'
 import { createProducer } from '../src/queue/producer.js'
 import type { WorkerProcessConfig } from './fixtures/worker-process.js'
-import { createTestDatabase, type TestDatabase } from './setup/database.js'
+import { createTestDatabase, pgPool, type TestDatabase } from './setup/database.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url))
 const CORE_DIR = fileURLToPath(new URL('..', import.meta.url))
@@ -137,7 +137,7 @@ const successful = () => scalar(`select count(*) as v from pgq.log where status 
 describe('worker processes', () => {
   beforeEach(async () => {
     db = await createTestDatabase('processes')
-    admin = new pg.Pool({ connectionString: db.url, max: 2 })
+    admin = pgPool(db.url, { max: 2 })
     admin.on('error', () => undefined) // the database is dropped WITH (FORCE) at the end
     const client = await admin.connect()
     try {

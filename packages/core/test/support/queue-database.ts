@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest'
 import type { Logger } from 'drizzle-orm/logger'
-import pg from 'pg'
+import type pg from 'pg'
 import type { PgqDriver } from '../../src/driver/driver.js'
 import { neonServerlessDriver } from '../../src/drivers/neon-serverless/index.js'
 import { nodePostgresDriver } from '../../src/drivers/node-postgres/index.js'
@@ -46,7 +46,7 @@ export function useQueueDatabase(prefix: string, driverName: DriverName, schema 
     const db = await createTestDatabase(`${prefix}_${driverName.replace('-', '_')}`)
     drop = db.drop
     f.url = db.url
-    admin = new pg.Pool({ connectionString: db.url, max: 2 })
+    admin = pgPool(db.url, { max: 2 }) // ignores the terminate of the final DROP DATABASE ... FORCE
     const client = await admin.connect()
     try {
       await migrate(client, { schema })
