@@ -1,8 +1,8 @@
 // `npm start`: pgq end to end on a throwaway PostgreSQL (or DATABASE_URL): install the
 // schema, run a worker, enqueue jobs that succeed, retry, fail and get canceled.
 import pg from 'pg'
-import { createQueue, DuplicateJobError, migrate, nodePostgresDriver, stopOnSignals } from '../src/index.js'
 import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js'
+import { createQueue, DuplicateJobError, migrate, nodePostgresDriver, stopOnSignals } from '../src/index.js'
 import type { Job } from '../src/types.js'
 
 const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 23)}]`, ...parts)

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm'
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres'
 import { drizzle as drizzleNeon } from 'drizzle-orm/neon-serverless'
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { DuplicateJobError, InvalidJobError } from '../src/errors.js'
-import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
 import { neonPool, pgPool } from './setup/database.js'
+import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
 
 describe.each(DRIVERS)('enqueue over %s', (driverName) => {
   const q = useQueueDatabase('enqueue', driverName)

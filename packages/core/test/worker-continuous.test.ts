@@ -150,6 +150,34 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
     }
   })
 
+  it('a handler that first reads its signal after the cancel finds it already aborted, with the reason', async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let seen: { aborted: boolean; reason: unknown } | undefined
+    let started = false
+    const queue = queueOn(q.driver).entrypoint('late_reader', async (_job, ctx) => {
+      started = true
+      await gate // ctx.signal is not touched before the cancel
+      seen = { aborted: ctx.signal.aborted, reason: ctx.signal.reason }
+    })
+    const lost: QueueEvents['job:lost'][] = []
+    queue.on('job:lost', (e) => lost.push(e))
+    const worker = queue.start({ pollIntervalMs: 50, heartbeatIntervalMs: 60_000 })
+    try {
+      const id = await queue.enqueue('late_reader', null)
+      await expect.poll(() => started, { timeout: 5000 }).toBe(true)
+      await q.producer().cancel([id])
+      await expect.poll(() => lost.length, { timeout: 2000 }).toBe(1)
+      release()
+      await expect.poll(() => seen, { timeout: 2000 }).toBeDefined()
+      expect(seen!.aborted).toBe(true)
+      expect(String((seen!.reason as Error).message)).toMatch(/canceled/)
+    } finally {
+      release()
+      await worker.stop()
+    }
+  })
+
   it('stops gracefully on its AbortSignal: no new claims, running jobs finish, results flushed', async () => {
     const queue = queueOn(q.driver).entrypoint('work', () => sleep(300))
     await queue.enqueueMany(Array.from({ length: 3 }, () => ({ entrypoint: 'work' as const, payload: null })))

@@ -7,14 +7,14 @@ import { Pool as NeonPool } from '@neondatabase/serverless'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { PgqDriver } from '../src/driver/driver.js'
-import { configureNeonForLocalProxy } from '../src/drivers/neon-serverless/local-proxy-config.js'
 import { neonServerlessDriver } from '../src/drivers/neon-serverless/index.js'
+import { configureNeonForLocalProxy } from '../src/drivers/neon-serverless/local-proxy-config.js'
 import { nodePostgresDriver } from '../src/drivers/node-postgres/index.js'
+import { withPgClient } from '../src/drivers/node-postgres/with-client.js'
 import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js'
 import { migrate } from '../src/migrations/migrator.js'
 import { startWsProxy } from '../src/proxy/ws-proxy.js'
 import { WaitTimeoutError } from '../src/runtime/completion-waiter.js'
-import { withPgClient } from '../src/drivers/node-postgres/with-client.js'
 import { ListenerUnavailableError } from '../src/runtime/listener-errors.js'
 import type { QueueEvents } from '../src/runtime/queue-events.js'
 import type { Job } from '../src/types.js'
@@ -35,7 +35,8 @@ describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (
     const bouncer = await startPgBouncer({ targetUrl: q.url, poolMode: 'transaction' })
     cleanups.push(() => bouncer.stop())
     if (driverName === 'neon-serverless') await useNeonProxyFor([bouncer.url, q.url], cleanups)
-    viaBouncer = ownDriver(driverName, bouncer.url, cleanups)
+    // PgBouncer 1.18 in transaction mode cannot keep named prepared statements.
+    viaBouncer = ownDriver(driverName, bouncer.url, cleanups, { preparedStatements: false })
     direct = ownDriver(driverName, q.url, cleanups)
   })
   afterAll(async () => {
@@ -237,18 +238,18 @@ async function useNeonProxyFor(urls: string[], cleanups: Cleanup[]): Promise<voi
  * A driver on `url` whose pool is ended at cleanup (driver.end() leaves a given pool open) and
  * ignores errors: servers go away on purpose here. For Neon, call useNeonProxyFor first.
  */
-function ownDriver(name: DriverName, url: string, cleanups: Cleanup[]): PgqDriver {
+function ownDriver(name: DriverName, url: string, cleanups: Cleanup[], options: { preparedStatements?: boolean } = {}): PgqDriver {
   let driver: PgqDriver
   let endPool: () => Promise<void>
   if (name === 'node-postgres') {
     const pool = new pg.Pool({ connectionString: url, max: 10 })
     pool.on('error', () => undefined)
-    driver = nodePostgresDriver({ pool })
+    driver = nodePostgresDriver({ pool, ...options })
     endPool = () => pool.end()
   } else {
     const pool = new NeonPool({ connectionString: url, max: 10 })
     pool.on('error', () => undefined)
-    driver = neonServerlessDriver({ pool })
+    driver = neonServerlessDriver({ pool, ...options })
     endPool = () => pool.end()
   }
   cleanups.push(async () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { ConfigurationError } from '../errors.js'
 import { withPgClient } from '../drivers/node-postgres/with-client.js'
+import { ConfigurationError } from '../errors.js'
 import type { SqlConnection } from '../migrations/connection.js'
 import { schemaName } from '../migrations/schema-name.js'
 

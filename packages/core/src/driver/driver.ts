@@ -17,6 +17,11 @@ export interface Session extends SqlConnection {
 export interface PgqDriver {
   readonly name: string
   readonly db: DrizzleLike
+  /**
+   * Hot-path statements are prepared once per connection and their plans cached. Turn off
+   * behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
+   */
+  readonly preparedStatements: boolean
   /** A connection checked out of the pool. */
   session(): Promise<Session>
   /** A new connection outside the pool, in autocommit: for LISTEN. */

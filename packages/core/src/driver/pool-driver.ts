@@ -14,6 +14,7 @@ export function poolDriver(parts: {
   pool: { connect(): Promise<unknown>; end(): Promise<void>; on(event: 'error', listener: (e: Error) => void): unknown }
   newClient(): StandaloneClient
   ownsPool: boolean
+  preparedStatements: boolean
 }): PgqDriver {
   const { pool } = parts
   // An idle pooled connection that breaks (a database restart, a closed socket) makes the
@@ -22,6 +23,7 @@ export function poolDriver(parts: {
   return {
     name: parts.name,
     db: parts.db,
+    preparedStatements: parts.preparedStatements,
     async session(): Promise<Session> {
       return pooledSession((await pool.connect()) as PooledClient)
     },

@@ -1,6 +1,7 @@
 import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'
 import { type ClaimRequest, claimJobs } from '../sql/claim-jobs.js'
+import { claimUnlimitedJobs } from '../sql/claim-unlimited-jobs.js'
 import { completeJobs } from '../sql/complete-jobs.js'
 import { type Failure, failJobs } from '../sql/fail-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
@@ -8,7 +9,7 @@ import { eligibleCount } from '../sql/inspect-jobs.js'
 import { toId, toJob } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus } from '../types.js'
-import type { QueueConnectionOptions } from './options.js'
+import { type QueueConnectionOptions, statementName } from './options.js'
 import { schemaGate } from './schema-check.js'
 
 export type ClaimEntrypoint = ClaimRequest['entrypoints'][number]
@@ -36,11 +37,19 @@ function checkClaim(batchSize: number, entrypoints: readonly ClaimEntrypoint[]):
   }
 }
 
+export interface ConsumerOptions extends QueueConnectionOptions {
+  workerId: string
+  /** Commit claims, results and heartbeats without waiting for the WAL flush (see sql/async-commit.ts). Default true. */
+  asyncCommit?: boolean
+}
+
 /** The hot path of one worker: claim, complete, fail, heartbeat. Every call is one statement. */
-export function createConsumer(options: QueueConnectionOptions & { workerId: string }) {
+export function createConsumer(options: ConsumerOptions) {
   const { db, workerId } = options
   const t = tablesFor(options.schema)
   const ready = schemaGate(db, t, options.checkSchema ?? true)
+  const async = options.asyncCommit ?? true
+  const named = (statement: string) => statementName(options, t.schema, statement)
 
   return {
     workerId,
@@ -50,7 +59,12 @@ export function createConsumer(options: QueueConnectionOptions & { workerId: str
       checkClaim(batchSize, entrypoints)
       if (entrypoints.length === 0) return []
       await ready()
-      const rows = await execute(db, claimJobs(t, { workerId, batchSize, entrypoints: [...entrypoints] }))
+      const request = { workerId, batchSize, entrypoints: [...entrypoints], asyncCommit: async }
+      // Limits are counted under advisory locks in claim_jobs; without any, one plain statement does.
+      const limited = entrypoints.some((e) => e.concurrencyLimit > 0 || (e.requestsPerSecond ?? 0) > 0)
+      const rows = limited
+        ? await execute(db, claimJobs(t, request))
+        : await execute(db, claimUnlimitedJobs(t, request), named('claim_unlimited'))
       return rows.map((r) => toJob<P>(r))
     },
 
@@ -58,13 +72,13 @@ export function createConsumer(options: QueueConnectionOptions & { workerId: str
     async complete(ids: readonly JobId[]): Promise<JobId[]> {
       if (ids.length === 0) return []
       await ready()
-      return (await execute(db, completeJobs(t, workerId, [...ids]))).map(toId)
+      return (await execute(db, completeJobs(t, workerId, [...ids], async), named('complete'))).map(toId)
     },
 
     async fail(failures: readonly Failure[]): Promise<{ id: JobId; status: JobStatus }[]> {
       if (failures.length === 0) return []
       await ready()
-      const rows = await execute(db, failJobs(t, workerId, [...failures]))
+      const rows = await execute(db, failJobs(t, workerId, [...failures], async), named('fail'))
       return rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
     },
 
@@ -72,7 +86,7 @@ export function createConsumer(options: QueueConnectionOptions & { workerId: str
     async heartbeat(ids: readonly JobId[]): Promise<JobId[]> {
       if (ids.length === 0) return []
       await ready()
-      return (await execute(db, heartbeatJobs(t, workerId, [...ids]))).map(toId)
+      return (await execute(db, heartbeatJobs(t, workerId, [...ids], async), named('heartbeat'))).map(toId)
     },
 
     /** Queued jobs of these entrypoints that could be claimed now. */

@@ -7,7 +7,13 @@ export interface QueueConnectionOptions {
   schema?: string
   /** Check the installed schema version before the first operation. Default true. */
   checkSchema?: boolean
+  /** Run hot-path statements as named prepared statements (see PgqDriver). Default false. */
+  preparedStatements?: boolean
 }
+
+/** The name of a prepared hot-path statement, or undefined when they are off. Names carry the schema: two queues in one database must not share one. */
+export const statementName = (o: QueueConnectionOptions, schema: string, statement: string): string | undefined =>
+  o.preparedStatements ? `pgq_${schema}_${statement}` : undefined
 
 /** Per-call option: run inside the caller's Drizzle transaction. */
 export interface InTransaction {

@@ -1,14 +1,14 @@
 import { execute } from '../driver/executor.js'
+import { DuplicateJobError } from '../errors.js'
 import { cancelJobs } from '../sql/cancel-jobs.js'
-import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
 import { insertJobs, insertOneJob } from '../sql/insert-jobs.js'
+import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
 import { requeueFailedJobs } from '../sql/requeue-jobs.js'
 import { toId, toJob, toLogEntry } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
-import { DuplicateJobError } from '../errors.js'
 import type { Job, JobId, JobStatus, LogEntry } from '../types.js'
 import { type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
-import type { InTransaction, QueueConnectionOptions } from './options.js'
+import { type InTransaction, type QueueConnectionOptions, statementName } from './options.js'
 import { schemaGate } from './schema-check.js'
 
 export type OnConflict = 'error' | 'skip'
@@ -45,7 +45,8 @@ export function createProducer(options: QueueConnectionOptions) {
     const onConflict = opts.onConflict ?? 'error'
     await ready()
     if (jobs.length === 1) {
-      const [row] = await execute(opts.tx ?? db, insertOneJob(t, columns))
+      // Prepared only on our own pool: the caller's transaction may sit behind another pooler.
+      const [row] = opts.tx ? await execute(opts.tx, insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), statementName(options, t.schema, 'insert_one'))
       if (row) return [toId(row)]
       if (onConflict === 'error') throw new DuplicateJobError([columns.dedupeKeys[0]!])
       return [null]

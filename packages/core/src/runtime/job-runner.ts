@@ -1,15 +1,18 @@
-import type { Failure } from '../sql/fail-jobs.js'
 import { failureOf } from '../queue/retry-policy.js'
+import type { Failure } from '../sql/fail-jobs.js'
 import type { Job, JobId } from '../types.js'
 import type { Emitter } from './emitter.js'
-import { type EntrypointDefinition, PayloadValidationError, validatePayload } from './entrypoints.js'
+import { type EntrypointDefinition, type JobContext, PayloadValidationError, validatePayload } from './entrypoints.js'
 import type { QueueEvents } from './queue-events.js'
 import type { ResultBuffer } from './result-buffer.js'
 
 interface RunningJob {
   job: Job
   def: EntrypointDefinition
-  controller: AbortController
+  /** Made when the handler first reads ctx.signal: an AbortController costs ~2 µs, most jobs never look. */
+  controller: AbortController | undefined
+  /** Why the job was aborted, kept for a signal read after the abort. */
+  abortReason: Error | undefined
   startedAt: number
   /** Its result must not be written: canceled, held by another worker now, or abandoned at a forced stop. */
   dropped: boolean
@@ -55,7 +58,7 @@ export class JobRunner {
   start(job: Job): void {
     const def = this.deps.definitions.get(job.entrypoint)
     if (!def) throw new Error(`claimed a job of unknown entrypoint ${job.entrypoint}`) // the claim names only ours
-    const entry: RunningJob = { job, def, controller: new AbortController(), startedAt: performance.now(), dropped: false }
+    const entry: RunningJob = { job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(), dropped: false }
     this.#running.set(job.id, entry)
     this.#perEntrypoint.set(def.name, this.runningOf(def.name) + 1)
     this.counts.claimed++
@@ -70,7 +73,7 @@ export class JobRunner {
       if (!entry || entry.dropped) continue
       entry.dropped = true
       this.counts.lost++
-      entry.controller.abort(new Error(reason === 'canceled' ? `job ${id} was canceled` : `job ${id} is no longer held by this worker`))
+      abort(entry, new Error(reason === 'canceled' ? `job ${id} was canceled` : `job ${id} is no longer held by this worker`))
       this.deps.events.emit('job:lost', { job: entry.job, reason })
     }
   }
@@ -79,7 +82,7 @@ export class JobRunner {
   abandonAll(): void {
     for (const entry of this.#running.values()) {
       entry.dropped = true
-      entry.controller.abort(new Error('the worker was forced to stop'))
+      abort(entry, new Error('the worker was forced to stop'))
     }
   }
 
@@ -96,12 +99,20 @@ export class JobRunner {
   }
 
   async #execute(entry: RunningJob): Promise<void> {
-    const { job, def, controller } = entry
+    const { job, def } = entry
+    const ctx: JobContext = {
+      get signal() {
+        entry.controller ??= new AbortController()
+        if (entry.abortReason && !entry.controller.signal.aborted) entry.controller.abort(entry.abortReason)
+        return entry.controller.signal
+      },
+      workerId: this.deps.workerId,
+    }
     let error: unknown
     let ok = false
     try {
-      const payload = await validatePayload(def, job.payload)
-      await def.handler({ ...job, payload }, { signal: controller.signal, workerId: this.deps.workerId })
+      const payload = def.schema ? await validatePayload(def, job.payload) : job.payload
+      await def.handler({ ...job, payload }, ctx)
       ok = true
     } catch (e) {
       error = e
@@ -134,4 +145,9 @@ export class JobRunner {
       events.emit('job:failed', { job, error, traceback: failure.traceback, action: failure.action.kind, durationMs })
     }
   }
+}
+
+function abort(entry: RunningJob, reason: Error): void {
+  entry.abortReason ??= reason
+  entry.controller?.abort(entry.abortReason)
 }

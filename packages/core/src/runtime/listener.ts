@@ -7,7 +7,7 @@ import type { PgqDriver, Session } from '../driver/driver.js'
 import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'
 import { ListenerUnavailableError } from './listener-errors.js'
-import { type QueueNotification, parseNotification } from './notify-events.js'
+import { parseNotification, type QueueNotification } from './notify-events.js'
 
 export interface ListenerOptions {
   driver: PgqDriver

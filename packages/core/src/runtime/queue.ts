@@ -54,7 +54,12 @@ export class Queue<R extends Registry = {}> {
     this.schema = schemaName(options.schema)
     this.#driver = options.driver
     this.#checkSchema = options.checkSchema ?? true
-    this.producer = createProducer({ db: options.driver.db, schema: this.schema, checkSchema: this.#checkSchema })
+    this.producer = createProducer({
+      db: options.driver.db,
+      schema: this.schema,
+      checkSchema: this.#checkSchema,
+      preparedStatements: options.driver.preparedStatements,
+    })
     this.#waiter = new CompletionWaiter({
       producer: this.producer,
       driver: options.driver,

@@ -8,8 +8,8 @@ import { finishInlineSchedules } from '../sql/finish-inline-schedules.js'
 import { tablesFor } from '../sql/tables.js'
 import { upsertSchedules } from '../sql/upsert-schedules.js'
 import type { JobId, Json } from '../types.js'
-import { jsonProblem } from '../validation/json-value.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
+import { jsonProblem } from '../validation/json-value.js'
 import { type CronExpression, parseCron } from './cron.js'
 
 /**

@@ -26,6 +26,12 @@ export interface RunOptions {
   heartbeatIntervalMs?: number
   /** Wait this long to batch results before writing them. Default 0 (the next tick). */
   flushDelayMs?: number
+  /**
+   * Claims, results and heartbeats commit without waiting for the WAL flush (default true):
+   * a database crash can then rerun the last few hundred ms of jobs, never lose one.
+   * false: every worker write waits for the flush (a completed job is never rerun by a crash).
+   */
+  asyncCommit?: boolean
   /** Serve only these registered entrypoints. Default: all. */
   entrypoints?: string[]
   /** Continuous mode's listener. */
@@ -100,6 +106,7 @@ export function settings(o: RunOptions, deps: WorkerDeps) {
     shutdownTimeoutMs: o.shutdownTimeoutMs ?? 30_000,
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? heartbeatInterval(served.map((d) => d.retryAfterMs)),
     flushDelayMs: o.flushDelayMs ?? 0,
+    asyncCommit: o.asyncCommit ?? true,
     workerId: o.workerId ?? crypto.randomUUID(),
   }
 }

@@ -15,7 +15,14 @@ export type { RunOptions, RunSummary, WorkerHandle } from './worker-settings.js'
 export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle {
   const s = settings(options, deps)
   const started = performance.now()
-  const consumer = createConsumer({ db: deps.driver.db, schema: deps.schema, workerId: s.workerId, checkSchema: deps.checkSchema })
+  const consumer = createConsumer({
+    db: deps.driver.db,
+    schema: deps.schema,
+    workerId: s.workerId,
+    checkSchema: deps.checkSchema,
+    preparedStatements: deps.driver.preparedStatements,
+    asyncCommit: s.asyncCommit,
+  })
   const wakeup = new Wakeup()
   const budget = s.mode === 'drain' ? new DrainBudget(s.timeBudgetMs) : undefined
   const servedNames = new Set(s.served.map((d) => d.name))

@@ -1,8 +1,11 @@
 import { type SQL, sql } from 'drizzle-orm'
+import { asyncCommit } from './async-commit.js'
 import { array, type Tables } from './tables.js'
 
 export interface ClaimRequest {
   workerId: string
+  /** Commit without waiting for the WAL flush (see async-commit.ts). */
+  asyncCommit: boolean
   /** Most jobs to take in this call, across entrypoints. */
   batchSize: number
   entrypoints: {
@@ -27,5 +30,6 @@ export function claimJobs(t: Tables, r: ClaimRequest): SQL {
   return sql`select * from ${t.claimJobs}(${r.workerId}::uuid, ${r.batchSize}::integer,
     ${array(e.map((x) => x.name))}::text[], ${array(e.map((x) => x.cap))}::integer[],
     ${array(e.map((x) => x.concurrencyLimit))}::integer[], ${array(e.map((x) => x.retryAfterMs))}::float8[],
-    ${array(e.map((x) => x.requestsPerSecond ?? 0))}::float8[])`
+    ${array(e.map((x) => x.requestsPerSecond ?? 0))}::float8[])
+    where ${asyncCommit(r.asyncCommit)}`
 }

@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm'
+import { asyncCommit } from './async-commit.js'
 import { notifyIds } from './notify-done.js'
 import { array, type Tables } from './tables.js'
 
@@ -6,7 +7,7 @@ import { array, type Tables } from './tables.js'
  * Complete a batch of successes: delete the rows this worker still holds, log them, and
  * tell waiters. A job canceled or re-picked by another worker meanwhile is left alone.
  */
-export function completeJobs(t: Tables, workerId: string, ids: number[]): SQL {
+export function completeJobs(t: Tables, workerId: string, ids: number[], async: boolean): SQL {
   return sql`
     with done as (
       delete from ${t.jobs}
@@ -18,5 +19,5 @@ export function completeJobs(t: Tables, workerId: string, ids: number[]): SQL {
       select id, 'successful', priority, entrypoint, attempts from done
     ),
     notified as (${notifyIds(t, 'done', sql`done`)})
-    select id from done where (select count(*) from notified) >= 0`
+    select id from done where (select count(*) from notified) >= 0 and ${asyncCommit(async)}`
 }

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { Traceback } from '../types.js'
+import { asyncCommit } from './async-commit.js'
 import { notifyIds } from './notify-done.js'
 import type { Tables } from './tables.js'
 
@@ -16,7 +17,7 @@ export interface Failure {
  * Fail a batch in one statement. The log row takes the status the job moved to:
  * queued (a retry), failed (held) or exception (dropped).
  */
-export function failJobs(t: Tables, workerId: string, failures: Failure[]): SQL {
+export function failJobs(t: Tables, workerId: string, failures: Failure[], async: boolean): SQL {
   const items = JSON.stringify(
     failures.map((f) => ({
       id: f.id,
@@ -54,5 +55,5 @@ export function failJobs(t: Tables, workerId: string, failures: Failure[]): SQL 
       select id, status::text::${sql.raw(`"${t.schema}".job_status`)}, priority, entrypoint, attempts, traceback from failed
     ),
     notified as (${notifyIds(t, 'done', sql`failed`, sql`status <> 'queued'`)})
-    select id, status from failed where (select count(*) from notified) >= 0`
+    select id, status from failed where (select count(*) from notified) >= 0 and ${asyncCommit(async)}`
 }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll } from 'vitest'
 import type { Logger } from 'drizzle-orm/logger'
 import type pg from 'pg'
+import { afterAll, beforeAll } from 'vitest'
 import type { PgqDriver } from '../../src/driver/driver.js'
 import { neonServerlessDriver } from '../../src/drivers/neon-serverless/index.js'
 import { nodePostgresDriver } from '../../src/drivers/node-postgres/index.js'
@@ -55,8 +55,10 @@ export function useQueueDatabase(prefix: string, driverName: DriverName, schema 
     }
     f.driver = makeDriver(driverName, db.url, 20)
     f.sql = async (text, params) => (await admin.query(text, params)).rows
-    f.producer = () => createProducer({ db: f.driver.db, schema })
-    f.consumer = (workerId = crypto.randomUUID()) => createConsumer({ db: f.driver.db, schema, workerId })
+    // As createQueue does: node-postgres runs the hot paths as prepared statements, Neon does not.
+    const preparedStatements = f.driver.preparedStatements
+    f.producer = () => createProducer({ db: f.driver.db, schema, preparedStatements })
+    f.consumer = (workerId = crypto.randomUUID()) => createConsumer({ db: f.driver.db, schema, workerId, preparedStatements })
     f.reset = async () => {
       await admin.query(`truncate "${schema}".jobs, "${schema}".log`)
     }

@@ -1,6 +1,6 @@
 import type { PgqDriver } from '../../src/driver/driver.js'
 import { createQueue, type QueueOptions } from '../../src/runtime/queue.js'
-import { makeDriver, type DriverName } from './queue-database.js'
+import { type DriverName, makeDriver } from './queue-database.js'
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

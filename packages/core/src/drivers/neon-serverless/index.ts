@@ -7,6 +7,11 @@ import { poolDriver } from '../../driver/pool-driver.js'
 export type NeonServerlessConfig = ({ connectionString: string; max?: number } | { pool: Pool }) & {
   /** Drizzle's logger: sees every statement pgq sends. */
   logger?: Logger
+  /**
+   * Prepare hot-path statements (default false: an edge invocation's connection runs each
+   * once, and Neon's pooled endpoints need PgBouncer's prepared-statement support).
+   */
+  preparedStatements?: boolean
 }
 
 /**
@@ -21,5 +26,6 @@ export function neonServerlessDriver(config: NeonServerlessConfig): PgqDriver {
     pool,
     newClient: () => new Client(pool.options),
     ownsPool: !('pool' in config),
+    preparedStatements: config.preparedStatements ?? false,
   })
 }

@@ -7,6 +7,8 @@ import { poolDriver } from '../../driver/pool-driver.js'
 export type NodePostgresConfig = ({ connectionString: string; max?: number } | { pool: pg.Pool }) & {
   /** Drizzle's logger: sees every statement pgq sends. */
   logger?: Logger
+  /** Prepare hot-path statements (default true); false behind PgBouncer < 1.21 in transaction mode. */
+  preparedStatements?: boolean
 }
 
 /** pgq over node-postgres, for long-running Node hosts. */
@@ -18,5 +20,6 @@ export function nodePostgresDriver(config: NodePostgresConfig): PgqDriver {
     pool,
     newClient: () => new pg.Client(pool.options),
     ownsPool: !('pool' in config),
+    preparedStatements: config.preparedStatements ?? true,
   })
 }
