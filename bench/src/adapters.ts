@@ -2,8 +2,8 @@
 // batches), and name the worker script that drains it. Workers live in src/workers.
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import graphileWorker from 'graphile-worker'
-import PgBoss from 'pg-boss'
 import pg from 'pg'
+import PgBoss from 'pg-boss'
 
 export type QueueName = 'pgq' | 'graphile-worker' | 'pg-boss'
 export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss']

@@ -1,9 +1,10 @@
 // Scenario 4 (pgq alone): how long claiming a 100-job batch takes as the backlog grows
 // (0, 100k, 1M queued jobs; 1M log rows at the last level), and the claim's plan at the
-// largest backlog, taken from inside claim_jobs() with auto_explain.
+// largest backlog, as the worker's prepared statement runs it (auto_explain).
 import { randomUUID } from 'node:crypto'
-import { ADAPTERS, core } from '../adapters.ts'
+import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
+import { ADAPTERS, core } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
 import { settle } from '../server.ts'
 import { median, quantile } from '../stats.ts'
@@ -32,10 +33,6 @@ export interface BacklogResult {
 const BATCH = 100
 const CLAIM_SPEC = [{ name: 'noop', cap: BATCH, concurrencyLimit: 0, retryAfterMs: 60_000, requestsPerSecond: 0 }]
 
-/** The statement pgq's consumer sends to claim (sql/claim-jobs.ts), with literal arguments. */
-export const CLAIM_SQL = `select * from "pgq".claim_jobs($1::uuid, ${BATCH}::integer, array['noop']::text[], array[${BATCH}]::integer[],
-  array[0]::integer[], array[60000]::float8[], array[0]::float8[])`
-
 export async function backlogScenario(ctx: Ctx): Promise<BacklogResult> {
   const dbName = 'pgq_bench_backlog'
   const url = await ctx.server.freshDatabase(dbName)
@@ -44,7 +41,7 @@ export async function backlogScenario(ctx: Ctx): Promise<BacklogResult> {
   await sqlClient.connect()
   const pool = new pg.Pool({ connectionString: url, max: 2 })
   const driver = nodePostgresDriver({ pool })
-  const consumer = createConsumer({ db: driver.db, workerId: randomUUID() })
+  const consumer = createConsumer({ db: driver.db, workerId: randomUUID(), preparedStatements: driver.preparedStatements })
   const levels: BacklogLevel[] = []
   const reps = ctx.opts.backlogReps
   let queued = 0
@@ -108,58 +105,41 @@ export async function backlogScenario(ctx: Ctx): Promise<BacklogResult> {
 }
 
 /**
- * The claim's plan: auto_explain (ANALYZE, BUFFERS, nested statements) reports the plans of
- * the statements inside claim_jobs() as NOTICEs; without it, EXPLAIN of the outer call.
+ * The claim's and the completion's plans, as a worker runs them: through pgq's consumer on
+ * a node-postgres connection (so the claim is the prepared statement, on its cached plan
+ * after warm-up calls), reported by auto_explain (ANALYZE, BUFFERS, nested statements).
  * Inside a transaction that is rolled back, so the queue is unchanged.
  */
 async function explainClaim(ctx: Ctx, url: string): Promise<{ claimPlan: string; completePlan: string }> {
+  if (!ctx.server.autoExplain) return { claimPlan: '(auto_explain is not available on this server)', completePlan: '' }
   const c = new pg.Client(url)
   await c.connect()
   const notices: string[] = []
   c.on('notice', (n) => notices.push(n.message ?? String(n)))
   try {
-    const worker = randomUUID()
     await c.query('begin')
-    let claimPlan: string
-    let claimed: string[]
-    if (ctx.server.autoExplain) {
-      await c.query("load 'auto_explain'")
-      for (const s of [
-        'auto_explain.log_min_duration = 0',
-        'auto_explain.log_analyze = on',
-        'auto_explain.log_buffers = on',
-        'auto_explain.log_timing = on',
-        'auto_explain.log_nested_statements = on',
-        "auto_explain.log_level = 'notice'",
-      ]) {
-        await c.query(`set local ${s}`)
-      }
-      // plpgsql may switch to a generic plan after five calls: warm up as a busy worker would.
-      for (let i = 0; i < 5; i++) await c.query(CLAIM_SQL, [worker])
-      notices.length = 0
-      claimed = (await c.query(CLAIM_SQL, [worker])).rows.map((r) => r.id)
-      claimPlan = notices.join('\n\n')
-      await c.query('set local auto_explain.log_min_duration = -1')
-    } else {
-      const { rows } = await c.query(`explain (analyze, buffers) ${CLAIM_SQL}`, [worker])
-      claimPlan = rows.map((r) => r['QUERY PLAN']).join('\n')
-      claimed = (await c.query(CLAIM_SQL, [worker])).rows.map((r) => r.id)
+    await c.query("load 'auto_explain'")
+    for (const s of [
+      'auto_explain.log_min_duration = 0',
+      'auto_explain.log_analyze = on',
+      'auto_explain.log_buffers = on',
+      'auto_explain.log_timing = on',
+      'auto_explain.log_nested_statements = on',
+      "auto_explain.log_level = 'notice'",
+    ]) {
+      await c.query(`set local ${s}`)
     }
-    // The completion statement of sql/complete-jobs.ts, for the 100 jobs just claimed.
-    const { rows } = await c.query(
-      `explain (analyze, buffers)
-       with done as (
-         delete from pgq.jobs where id = any($2::bigint[]) and worker_id = $1::uuid and status = 'picked'
-         returning id, priority, entrypoint, attempts),
-       logged as (insert into pgq.log (job_id, status, priority, entrypoint, attempts)
-         select id, 'successful', priority, entrypoint, attempts from done),
-       notified as (select pg_notify('pgq_events', json_build_object('type', 'done', 'ids', array_agg(id))::text)
-         from (select id, (row_number() over ()) / 400 as chunk from done) c group by chunk)
-       select id from done where (select count(*) from notified) >= 0`,
-      [worker, claimed],
-    )
-    const completePlan = rows.map((r) => r['QUERY PLAN']).join('\n')
-    return { claimPlan, completePlan }
+    const consumer = createConsumer({ db: drizzle({ client: c }), workerId: randomUUID(), preparedStatements: true })
+    // Postgres may switch a prepared statement to its generic plan after five calls: warm up as a busy worker would.
+    let claimed: Awaited<ReturnType<typeof consumer.claim>> = []
+    for (let i = 0; i < 7; i++) {
+      notices.length = 0
+      claimed = await consumer.claim(BATCH, CLAIM_SPEC)
+    }
+    const claimPlan = notices.join('\n\n')
+    notices.length = 0
+    await consumer.complete(claimed.map((j) => j.id))
+    return { claimPlan, completePlan: notices.join('\n\n') }
   } finally {
     await c.query('rollback').catch(() => undefined)
     await c.end()

@@ -2,7 +2,7 @@
 // empty. Timed from releasing the (connected, warmed-up) workers to the last one's 'done'.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { ADAPTERS, type QueueName, prefill } from '../adapters.ts'
+import { ADAPTERS, prefill, type QueueName } from '../adapters.ts'
 import { type Ctx, loadavg } from '../context.ts'
 import { exited, spawnWorker, withTimeout } from '../procs.ts'
 import { resetStatements, type StatementStat, settle, topStatements } from '../server.ts'

@@ -3,10 +3,11 @@
 // messages on the wire), statements (pg_stat_statements) and connections per enqueue and
 // per drained job, and times Workers-style drain invocations: fresh connection, claim,
 // run, complete, close, for batches of 1, 10 and 100.
-import { ADAPTERS, core } from '../adapters.ts'
+
 import pg from 'pg'
 import { configureNeonForLocalProxy } from '../../../packages/core/src/drivers/neon-serverless/local-proxy-config.ts'
 import { startWsProxy } from '../../../packages/core/src/proxy/ws-proxy.ts'
+import { ADAPTERS, core } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
 import { type RelayCounts, startPgRelay } from '../pg-relay.ts'
 import { resetStatements, statementCalls } from '../server.ts'

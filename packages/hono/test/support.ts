@@ -1,6 +1,7 @@
 // A queue on a fresh test database (node-postgres), for the app and the Node adapter.
-import { createQueue, migrate, nodePostgresDriver, type PgqDriver } from '@pgq/core'
+
 import type { Job } from '@pgq/core'
+import { createQueue, migrate, nodePostgresDriver, type PgqDriver } from '@pgq/core'
 import pg from 'pg'
 import { createTestDatabase, type TestDatabase } from '../../core/test/setup/database.js'
 

@@ -6,7 +6,7 @@ import { completeJobs } from '../sql/complete-jobs.js'
 import { type Failure, failJobs } from '../sql/fail-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
 import { eligibleCount } from '../sql/inspect-jobs.js'
-import { toId, toJob } from '../sql/rows.js'
+import { toClaimedJob, toId, toJob } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus } from '../types.js'
 import { type QueueConnectionOptions, statementName } from './options.js'
@@ -49,6 +49,9 @@ export function createConsumer(options: ConsumerOptions) {
   const t = tablesFor(options.schema)
   const ready = schemaGate(db, t, options.checkSchema ?? true)
   const async = options.asyncCommit ?? true
+  // Only the claim is prepared. Results and heartbeats filter on `id = any(<array>)`, which
+  // a custom plan hashes (the array is a constant) but a cached generic plan scans linearly
+  // per row: 1,000 × 1,000 comparisons for a batch of 1,000.
   const named = (statement: string) => statementName(options, t.schema, statement)
 
   return {
@@ -62,23 +65,22 @@ export function createConsumer(options: ConsumerOptions) {
       const request = { workerId, batchSize, entrypoints: [...entrypoints], asyncCommit: async }
       // Limits are counted under advisory locks in claim_jobs; without any, one plain statement does.
       const limited = entrypoints.some((e) => e.concurrencyLimit > 0 || (e.requestsPerSecond ?? 0) > 0)
-      const rows = limited
-        ? await execute(db, claimJobs(t, request))
-        : await execute(db, claimUnlimitedJobs(t, request), named('claim_unlimited'))
-      return rows.map((r) => toJob<P>(r))
+      if (limited) return (await execute(db, claimJobs(t, request))).map((r) => toJob<P>(r))
+      const rows = await execute(db, claimUnlimitedJobs(t, request), named('claim_unlimited'))
+      return rows.map((r) => toClaimedJob<P>(r, workerId))
     },
 
     /** Marks jobs successful; returns the ids this worker still held. */
     async complete(ids: readonly JobId[]): Promise<JobId[]> {
       if (ids.length === 0) return []
       await ready()
-      return (await execute(db, completeJobs(t, workerId, [...ids], async), named('complete'))).map(toId)
+      return (await execute(db, completeJobs(t, workerId, [...ids], async))).map(toId)
     },
 
     async fail(failures: readonly Failure[]): Promise<{ id: JobId; status: JobStatus }[]> {
       if (failures.length === 0) return []
       await ready()
-      const rows = await execute(db, failJobs(t, workerId, [...failures], async), named('fail'))
+      const rows = await execute(db, failJobs(t, workerId, [...failures], async))
       return rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
     },
 
@@ -86,7 +88,7 @@ export function createConsumer(options: ConsumerOptions) {
     async heartbeat(ids: readonly JobId[]): Promise<JobId[]> {
       if (ids.length === 0) return []
       await ready()
-      return (await execute(db, heartbeatJobs(t, workerId, [...ids], async), named('heartbeat'))).map(toId)
+      return (await execute(db, heartbeatJobs(t, workerId, [...ids], async))).map(toId)
     },
 
     /** Queued jobs of these entrypoints that could be claimed now. */

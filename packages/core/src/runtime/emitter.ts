@@ -9,6 +9,11 @@ export class Emitter<Events extends object> {
     return () => void set.delete(listener as (event: never) => void)
   }
 
+  /** Whether anyone listens: hot paths skip building an event nobody reads. */
+  listens(name: keyof Events): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0
+  }
+
   emit<K extends keyof Events>(name: K, event: Events[K]): void {
     for (const listener of this.#listeners.get(name) ?? []) {
       try {

@@ -62,7 +62,7 @@ export class JobRunner {
     this.#running.set(job.id, entry)
     this.#perEntrypoint.set(def.name, this.runningOf(def.name) + 1)
     this.counts.claimed++
-    this.deps.events.emit('job:started', { job, workerId: this.deps.workerId })
+    if (this.deps.events.listens('job:started')) this.deps.events.emit('job:started', { job, workerId: this.deps.workerId })
     void this.#execute(entry)
   }
 
@@ -111,8 +111,8 @@ export class JobRunner {
     let error: unknown
     let ok = false
     try {
-      const payload = def.schema ? await validatePayload(def, job.payload) : job.payload
-      await def.handler({ ...job, payload }, ctx)
+      // A copy only when the schema may have transformed the payload.
+      await def.handler(def.schema ? { ...job, payload: await validatePayload(def, job.payload) } : job, ctx)
       ok = true
     } catch (e) {
       error = e
@@ -130,7 +130,7 @@ export class JobRunner {
     if (ok) {
       buffer.complete(job.id)
       this.counts.succeeded++
-      events.emit('job:succeeded', { job, durationMs })
+      if (events.listens('job:succeeded')) events.emit('job:succeeded', { job, durationMs })
       return
     }
     // A payload the schema rejects fails for good at once: retrying cannot fix it.

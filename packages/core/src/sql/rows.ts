@@ -3,7 +3,18 @@ import type { Job, JobStatus, LogEntry, Traceback } from '../types.js'
 
 // int8 arrives as a string from both drivers; ids stay far below 2^53.
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)))
+/** Rows of one claim share timestamps (now() of one statement): parse each distinct text once. */
+let lastText = ''
+let lastMs = 0
+const date = (v: unknown): Date => {
+  if (v instanceof Date) return v
+  const text = String(v)
+  if (text !== lastText) {
+    lastMs = new Date(text).getTime()
+    lastText = text
+  }
+  return new Date(lastMs)
+}
 
 export function toJob<P>(r: Row): Job<P> {
   return {
@@ -19,6 +30,26 @@ export function toJob<P>(r: Row): Job<P> {
     created: date(r.created),
     updated: date(r.updated),
     heartbeat: date(r.heartbeat),
+    executeAfter: date(r.execute_after),
+  }
+}
+
+/** A row of claimUnlimitedJobs: the columns it leaves out are the ones it just set. */
+export function toClaimedJob<P>(r: Row, workerId: string): Job<P> {
+  const updated = date(r.updated)
+  return {
+    id: num(r.id),
+    entrypoint: r.entrypoint as string,
+    payload: r.payload as P,
+    headers: (r.headers ?? null) as Job['headers'],
+    priority: num(r.priority),
+    status: 'picked',
+    attempts: num(r.attempts),
+    dedupeKey: (r.dedupe_key ?? null) as string | null,
+    workerId,
+    created: date(r.created),
+    updated,
+    heartbeat: new Date(updated.getTime()),
     executeAfter: date(r.execute_after),
   }
 }
