@@ -16,10 +16,10 @@ export interface QueueSettings {
 }
 
 export const DEFAULT_SETTINGS: QueueSettings = {
-  // Tuned through pgq's public RunOptions (docs/benchmarks.md): batches of 250-1000 drain
+  // Tuned through pgq's public RunOptions (docs/benchmarks.md): batches of 1000-1500 drain
   // fastest here; pollIntervalMs 20 because a drain worker that sees jobs another worker is
   // claiming right now waits one poll interval (default 1 s) before it looks again.
-  pgq: { batchSize: 500, maxConcurrentTasks: 1000, flushDelayMs: 0, poolMax: 10, pollIntervalMs: 20 },
+  pgq: { batchSize: 1000, maxConcurrentTasks: 2000, flushDelayMs: 0, poolMax: 10, pollIntervalMs: 20 },
   // The values graphile-worker's performance docs suggest for throughput (NOTES.md: 0.17.3).
   graphile: { concurrency: 24, localQueueSize: 500, completeJobBatchDelay: 0, failJobBatchDelay: 0, maxPoolSize: 26 },
   // pg-boss 10: batch fetch + batch complete (work() would sleep its polling interval between
