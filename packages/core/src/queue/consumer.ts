@@ -6,7 +6,7 @@ import { completeJobs } from '../sql/complete-jobs.js'
 import { type Failure, failJobs } from '../sql/fail-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
 import { eligibleCount } from '../sql/inspect-jobs.js'
-import { toClaimedJob, toId, toJob } from '../sql/rows.js'
+import { toId, toJob } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus } from '../types.js'
 import { type QueueConnectionOptions, statementName } from './options.js'
@@ -67,7 +67,7 @@ export function createConsumer(options: ConsumerOptions) {
       const limited = entrypoints.some((e) => e.concurrencyLimit > 0 || (e.requestsPerSecond ?? 0) > 0)
       if (limited) return (await execute(db, claimJobs(t, request))).map((r) => toJob<P>(r))
       const rows = await execute(db, claimUnlimitedJobs(t, request), named('claim_unlimited'))
-      return rows.map((r) => toClaimedJob<P>(r, workerId))
+      return rows.map((r) => toJob<P>(r, workerId))
     },
 
     /** Marks jobs successful; returns the ids this worker still held. */

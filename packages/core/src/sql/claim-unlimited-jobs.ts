@@ -48,7 +48,7 @@ export function claimUnlimitedJobs(t: Tables, r: ClaimRequest): SQL {
       where j.id = any (array(select chosen.id from chosen)) and ${asyncCommit(r.asyncCommit)}
       -- Named columns, not j.*: a prepared statement must keep its result type when a
       -- migration adds a column under running workers. Status, worker and heartbeat are
-      -- what this statement just set; the caller fills them in (see toClaimedJob).
+      -- what this statement just set; the caller fills them in (toJob's claimedBy).
       returning j.id, j.entrypoint, j.payload, j.headers, j.priority, j.attempts, j.dedupe_key,
         j.created, j.updated, j.execute_after
     )

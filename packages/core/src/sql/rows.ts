@@ -16,26 +16,11 @@ const date = (v: unknown): Date => {
   return new Date(lastMs)
 }
 
-export function toJob<P>(r: Row): Job<P> {
-  return {
-    id: num(r.id),
-    entrypoint: r.entrypoint as string,
-    payload: r.payload as P,
-    headers: (r.headers ?? null) as Job['headers'],
-    priority: num(r.priority),
-    status: r.status as JobStatus,
-    attempts: num(r.attempts),
-    dedupeKey: (r.dedupe_key ?? null) as string | null,
-    workerId: (r.worker_id ?? null) as string | null,
-    created: date(r.created),
-    updated: date(r.updated),
-    heartbeat: date(r.heartbeat),
-    executeAfter: date(r.execute_after),
-  }
-}
-
-/** A row of claimUnlimitedJobs: the columns it leaves out are the ones it just set. */
-export function toClaimedJob<P>(r: Row, workerId: string): Job<P> {
+/**
+ * A jobs row as a Job. `claimedBy`: the row comes from claimUnlimitedJobs, which leaves out
+ * what it just set (status 'picked', this worker, heartbeat = updated).
+ */
+export function toJob<P>(r: Row, claimedBy?: string): Job<P> {
   const updated = date(r.updated)
   return {
     id: num(r.id),
@@ -43,13 +28,13 @@ export function toClaimedJob<P>(r: Row, workerId: string): Job<P> {
     payload: r.payload as P,
     headers: (r.headers ?? null) as Job['headers'],
     priority: num(r.priority),
-    status: 'picked',
+    status: claimedBy ? 'picked' : (r.status as JobStatus),
     attempts: num(r.attempts),
     dedupeKey: (r.dedupe_key ?? null) as string | null,
-    workerId,
+    workerId: claimedBy ?? ((r.worker_id ?? null) as string | null),
     created: date(r.created),
     updated,
-    heartbeat: new Date(updated.getTime()),
+    heartbeat: claimedBy ? new Date(updated.getTime()) : date(r.heartbeat),
     executeAfter: date(r.execute_after),
   }
 }
