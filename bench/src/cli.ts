@@ -18,7 +18,8 @@ export const USAGE = `npm run bench -- [options]
   --out DIR            where results go (default bench/results; smoke: bench/results/smoke)
   --cpu-prof           write a V8 CPU profile of each pgq drain worker (last repetition)
   --track-all          pg_stat_statements.track=all (statements inside functions too)
-  pgq settings:        --pgq-batch-size 500 --pgq-max-concurrent 1000 --pgq-flush-delay 0 --pgq-pool 10 --pgq-poll 20
+  pgq settings:        --pgq-batch-size 1000 --pgq-max-concurrent 2000 --pgq-flush-delay 0 --pgq-pool 10 --pgq-poll 20
+                       --pgq-log-success (log every success, pgq's default; the bench's pgq does not)
   graphile settings:   --gw-concurrency 24 --gw-local-queue 500 --gw-complete-delay 0
   pg-boss settings:    --boss-batch-size 500 --boss-loops 2
   --pgq-setup-sql SQL  run SQL in pgq's database after its migrations (try a schema change)
@@ -55,6 +56,7 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
       'pgq-flush-delay': { type: 'string' },
       'pgq-pool': { type: 'string' },
       'pgq-poll': { type: 'string' },
+      'pgq-log-success': { type: 'boolean', default: false },
       'gw-concurrency': { type: 'string' },
       'gw-local-queue': { type: 'string' },
       'gw-complete-delay': { type: 'string' },
@@ -80,6 +82,7 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
   settings.pgq.flushDelayMs = int(values['pgq-flush-delay'], settings.pgq.flushDelayMs, 'pgq-flush-delay')
   settings.pgq.poolMax = int(values['pgq-pool'], settings.pgq.poolMax, 'pgq-pool')
   settings.pgq.pollIntervalMs = int(values['pgq-poll'], settings.pgq.pollIntervalMs, 'pgq-poll')
+  settings.pgq.logSuccess = values['pgq-log-success']!
   settings.graphile.concurrency = int(values['gw-concurrency'], settings.graphile.concurrency, 'gw-concurrency')
   settings.graphile.maxPoolSize = Math.max(10, settings.graphile.concurrency + 2)
   settings.graphile.localQueueSize = int(values['gw-local-queue'], settings.graphile.localQueueSize, 'gw-local-queue')

@@ -47,13 +47,13 @@ export async function drainOnce(
   url: string,
   jobs: number,
   workers: number,
-  options: { cpuProf?: boolean; prepare?: () => Promise<void> } = {},
+  options: { cpuProf?: boolean; prepare?: () => Promise<void>; settings?: Record<string, unknown> } = {},
 ): Promise<Omit<DrainRun, 'prefillJobsPerSec'>> {
   const adapter = ADAPTERS[queue]
   const cpuProfDir = options.cpuProf && queue === 'pgq' ? path.join(ctx.opts.outDir, 'profiles') : undefined
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
   const procs = Array.from({ length: workers }, () =>
-    spawnWorker(adapter, { url, mode: 'drain', settings: workerSettings(ctx, queue), cpuProfDir }, { log: ctx.log }),
+    spawnWorker(adapter, { url, mode: 'drain', settings: options.settings ?? workerSettings(ctx, queue), cpuProfDir }, { log: ctx.log }),
   )
   try {
     // The workers warm up on the empty queue; the jobs are enqueued once they are ready.
@@ -88,12 +88,18 @@ export async function drainOnce(
   }
 }
 
+/** Scenario 1's extra pgq drain with its default success log, when the bench's pgq has it off. */
+export const PGQ_LOGGED = 'pgq+log'
+
 export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
   const { jobs, workers, repeat, queues } = ctx.opts
   const runs: Record<string, DrainRun[]> = {}
   const statements: Record<string, StatementStat[]> = {}
+  const variants = queues.flatMap((q) => (q === 'pgq' && !ctx.opts.settings.pgq.logSuccess ? ['pgq', PGQ_LOGGED] : [q]))
   for (let rep = 1; rep <= repeat; rep++) {
-    for (const queue of queues) {
+    for (const variant of variants) {
+      const queue: QueueName = variant === PGQ_LOGGED ? 'pgq' : (variant as QueueName)
+      const settings = variant === PGQ_LOGGED ? { ...ctx.opts.settings.pgq, logSuccess: true } : undefined
       const adapter = ADAPTERS[queue]
       const dbName = `pgq_bench_${adapter.slug}`
       const url = await ctx.server.freshDatabase(dbName)
@@ -104,11 +110,12 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
         await settle(url)
         await resetStatements(ctx.server)
       }
-      const run = await drainOnce(ctx, queue, url, jobs, workers, { cpuProf: ctx.opts.cpuProf && rep === repeat, prepare })
-      statements[queue] = await topStatements(ctx.server, dbName)
-      runs[queue] = [...(runs[queue] ?? []), { ...run, prefillJobsPerSec }]
+      const cpuProf = ctx.opts.cpuProf && rep === repeat && variant === queue
+      const run = await drainOnce(ctx, queue, url, jobs, workers, { cpuProf, prepare, settings })
+      statements[variant] = await topStatements(ctx.server, dbName)
+      runs[variant] = [...(runs[variant] ?? []), { ...run, prefillJobsPerSec }]
       ctx.log(
-        `  drain ${rep}/${repeat} ${queue.padEnd(15)} ${Math.round(run.jobsPerSec).toLocaleString('en-US').padStart(8)} jobs/s ` +
+        `  drain ${rep}/${repeat} ${variant.padEnd(15)} ${Math.round(run.jobsPerSec).toLocaleString('en-US').padStart(8)} jobs/s ` +
           `(${Math.round(run.ms)} ms; per worker ${run.perWorker.join('/')}; CPU per job: workers ${run.workerCpuUsPerJob.toFixed(0)} µs, server ${run.serverCpuUsPerJob.toFixed(0)} µs; load ${run.load.join(' ')})`,
       )
       await ctx.server.dropDatabase(dbName)

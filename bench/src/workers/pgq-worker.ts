@@ -12,7 +12,7 @@ interface Config {
   mode: 'drain' | 'listen'
   /** Write a CPU profile of the timed drain (only) into this folder. */
   cpuProfDir?: string
-  settings: { batchSize: number; maxConcurrentTasks: number; flushDelayMs: number; poolMax: number; pollIntervalMs: number }
+  settings: { batchSize: number; maxConcurrentTasks: number; flushDelayMs: number; poolMax: number; pollIntervalMs: number; logSuccess: boolean }
 }
 
 const now = () => performance.timeOrigin + performance.now()
@@ -43,7 +43,7 @@ async function main() {
   for (const client of clients) client.release()
   const driver = nodePostgresDriver({ pool })
   const listening = c.mode === 'listen'
-  const queue = createQueue({ driver }).entrypoint('noop', (job) => {
+  const queue = createQueue({ driver }).entrypoint('noop', { logSuccess: s.logSuccess }, (job) => {
     // created and updated are the server's now() of the insert and of the claim (ms precision).
     if (listening) {
       const at = now()

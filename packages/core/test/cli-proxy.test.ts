@@ -64,8 +64,10 @@ describe('pgq proxy', () => {
     await db?.drop()
   })
 
-  it('prints the neonConfig snippet for its address', () => {
+  it('prints the neonConfig snippet for its address', async () => {
     expect(proxy.output()).toContain(`allowing ${pgTarget}`)
+    // The snippet follows the 'listening' line; under load it may arrive in a later chunk.
+    await expect.poll(() => proxy.output(), { timeout: 5000 }).toContain('neonConfig.pipelineConnect = false')
     expect(proxy.output()).toContain(`neonConfig.wsProxy = (host, port) => \`127.0.0.1:${proxy.port}/v2?address=\${host}:\${port}\``)
     expect(proxy.output()).toContain('neonConfig.pipelineConnect = false')
   })

@@ -65,6 +65,8 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
     const client = driverName === 'node-postgres' ? pgPool(q.url, { max: 1 }) : neonPool(q.url, { max: 1 })
     const db = driverName === 'node-postgres' ? drizzleNodePg({ client: client as ReturnType<typeof pgPool> }) : drizzleNeon({ client: client as ReturnType<typeof neonPool> })
     try {
+      // The session's own default, whatever the server's (the embedded test server runs with it off).
+      await execute(db, sql`set synchronous_commit = on`)
       await createProducer({ db }).enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'a', payload: n })))
       await createProducer({ db }).enqueue('b', 4)
       const thenSetting = (op: (tx: PgqDriver['db']) => Promise<unknown>) =>

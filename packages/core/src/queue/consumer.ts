@@ -41,6 +41,8 @@ export interface ConsumerOptions extends QueueConnectionOptions {
   workerId: string
   /** Commit claims, results and heartbeats without waiting for the WAL flush (see sql/async-commit.ts). Default true. */
   asyncCommit?: boolean
+  /** Entrypoints whose successes get no log row (EntrypointOptions.logSuccess false). */
+  unloggedEntrypoints?: readonly string[]
 }
 
 /** The hot path of one worker: claim, complete, fail, heartbeat. Every call is one statement. */
@@ -74,7 +76,7 @@ export function createConsumer(options: ConsumerOptions) {
     async complete(ids: readonly JobId[]): Promise<JobId[]> {
       if (ids.length === 0) return []
       await ready()
-      return (await execute(db, completeJobs(t, workerId, [...ids], async))).map(toId)
+      return (await execute(db, completeJobs(t, workerId, [...ids], async, options.unloggedEntrypoints))).map(toId)
     },
 
     async fail(failures: readonly Failure[]): Promise<{ id: JobId; status: JobStatus }[]> {

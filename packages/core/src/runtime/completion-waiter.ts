@@ -86,7 +86,9 @@ export class CompletionWaiter {
         if (n.type !== 'done' && n.type !== 'cancel') return
         const pending = new Set(this.#pendingIds())
         const ids = n.ids.filter((id) => pending.has(id))
-        if (ids.length) void this.#check(ids)
+        // A success is final and may have left no log row to look up (logSuccess: false).
+        if (n.type === 'done' && n.status === 'successful') for (const id of ids) this.#settle(id, 'successful')
+        else if (ids.length) void this.#check(ids)
       },
       onRestored: () => void this.#check(this.#pendingIds()), // events may have been missed
     }).then(
@@ -113,12 +115,15 @@ export class CompletionWaiter {
       return // the next poll tries again
     }
     for (const { id, status, inQueue } of states) {
-      if (!status || !(inQueue ? status === 'failed' : ENDED.has(status))) continue
-      for (const w of this.#waiters) {
-        if (!w.ids.delete(id)) continue
-        w.results.set(id, status as FinalStatus)
-        if (w.ids.size === 0) w.resolve(w.results)
-      }
+      if (status && (inQueue ? status === 'failed' : ENDED.has(status))) this.#settle(id, status as FinalStatus)
+    }
+  }
+
+  #settle(id: JobId, status: FinalStatus): void {
+    for (const w of this.#waiters) {
+      if (!w.ids.delete(id)) continue
+      w.results.set(id, status)
+      if (w.ids.size === 0) w.resolve(w.results)
     }
   }
 }

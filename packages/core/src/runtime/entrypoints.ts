@@ -26,6 +26,14 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
   schema?: StandardSchemaV1<unknown, P>
   /** A first guess of the handler's duration, until the drain mode has measured it. */
   estimatedDurationMs?: number
+  /**
+   * Log each successful job (default true). false: a success leaves no row behind, as in
+   * graphile-worker; the log row is most of what a short job costs the database. history()
+   * and status() then do not know such a job once done, and waitFor learns of it only from
+   * the completion event (so it needs a LISTEN connection, and a wait begun after the job
+   * finished times out). Failures, retries and cancels are always logged.
+   */
+  logSuccess?: boolean
 }
 
 export interface EntrypointDefinition {
@@ -35,6 +43,7 @@ export interface EntrypointDefinition {
   retryAfterMs: number
   requestsPerSecond: number
   estimatedDurationMs: number | undefined
+  logSuccess: boolean
   policy: RetryPolicy
   schema: StandardSchemaV1 | undefined
   handler: Handler<unknown>
@@ -64,6 +73,8 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
   checkRetryPolicy(options)
   const rate = options.requestsPerSecond ?? 0
   if (!Number.isFinite(rate) || rate < 0) throw new ConfigurationError(`requestsPerSecond must be a number >= 0, got ${rate}`)
+  const logSuccess = options.logSuccess ?? true
+  if (typeof logSuccess !== 'boolean') throw new ConfigurationError(`logSuccess must be true or false, got ${JSON.stringify(logSuccess)}`)
   return {
     name,
     concurrencyLimit: count(options.concurrencyLimit, 'concurrencyLimit', 1),
@@ -71,6 +82,7 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
     retryAfterMs: toMs(options.retryTimer ?? '60s', 'retryTimer'),
     requestsPerSecond: rate,
     estimatedDurationMs: options.estimatedDurationMs,
+    logSuccess,
     policy: { maxAttempts: options.maxAttempts, onFailure: options.onFailure, backoff: options.backoff },
     schema: options.schema,
     handler,

@@ -6,8 +6,8 @@ export type QueueNotification =
   | { type: 'insert'; entrypoints: Record<string, number> }
   /** These jobs were canceled; their workers should stop them. */
   | { type: 'cancel'; ids: number[] }
-  /** These jobs finished. */
-  | { type: 'done'; ids: number[] }
+  /** These jobs finished; with status, all of them ended so (successes say so: they may have no log row). */
+  | { type: 'done'; ids: number[]; status?: 'successful' }
   /** A listener's delivery probe (see listener.ts). */
   | { type: 'ping'; id: string }
 
@@ -35,7 +35,8 @@ export function parseNotification(payload: string): QueueNotification | null {
     case 'done': {
       const ids = value.ids
       if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && id > 0)) return null
-      return { type: value.type, ids: ids as number[] }
+      if (value.type === 'cancel' || value.status === undefined) return { type: value.type, ids: ids as number[] }
+      return value.status === 'successful' ? { type: 'done', ids: ids as number[], status: 'successful' } : null
     }
     case 'ping':
       return typeof value.id === 'string' && value.id !== '' ? { type: 'ping', id: value.id } : null

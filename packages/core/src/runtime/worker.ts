@@ -22,6 +22,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
     checkSchema: deps.checkSchema,
     preparedStatements: deps.driver.preparedStatements,
     asyncCommit: s.asyncCommit,
+    unloggedEntrypoints: s.served.filter((d) => !d.logSuccess).map((d) => d.name),
   })
   const wakeup = new Wakeup()
   const budget = s.mode === 'drain' ? new DrainBudget(s.timeBudgetMs) : undefined

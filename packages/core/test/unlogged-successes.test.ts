@@ -1,0 +1,72 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { ConfigurationError } from '../src/errors.js'
+import { WaitTimeoutError } from '../src/runtime/completion-waiter.js'
+import { parseNotification } from '../src/runtime/notify-events.js'
+import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
+import { queueOn } from './support/runtime.js'
+
+describe.each(DRIVERS)('entrypoints with logSuccess: false, over %s', (driverName) => {
+  const q = useQueueDatabase('unlogged', driverName)
+  beforeEach(() => q.reset())
+
+  it('leave no log row for a success, but log failures; other entrypoints log everything', async () => {
+    const queue = queueOn(q.driver)
+      .entrypoint('quiet', { logSuccess: false, maxAttempts: 1, onFailure: 'hold' }, (job) => {
+        if (job.payload === 'fail') throw new Error('it failed')
+      })
+      .entrypoint('loud', () => undefined)
+    const [ok1, ok2, bad, loud] = await queue.enqueueMany([
+      { entrypoint: 'quiet', payload: 'ok' },
+      { entrypoint: 'quiet', payload: 'ok' },
+      { entrypoint: 'quiet', payload: 'fail' },
+      { entrypoint: 'loud', payload: 'ok' },
+    ])
+    const summary = await queue.run({ mode: 'drain', timeBudgetMs: 10_000 })
+    expect(summary).toMatchObject({ succeeded: 3, failed: 1 })
+    expect(await q.sql('select job_id::int as id, entrypoint, status from pgq.log order by job_id')).toEqual([
+      { id: bad, entrypoint: 'quiet', status: 'failed' },
+      { id: loud, entrypoint: 'loud', status: 'successful' },
+    ])
+    expect(await q.sql('select id::int, status from pgq.jobs')).toEqual([{ id: bad, status: 'failed' }])
+    expect(await queue.producer.history(ok1!)).toEqual([])
+    expect(await queue.producer.status([ok2!, loud!])).toEqual([
+      { id: ok2, status: null, attempts: 0, inQueue: false },
+      { id: loud, status: 'successful', attempts: 1, inQueue: false },
+    ])
+  })
+
+  it('rejects a logSuccess that is not a boolean', () => {
+    const define = () => queueOn(q.driver).entrypoint('x', { logSuccess: 'no' as unknown as boolean }, () => undefined)
+    expect(define).toThrow(ConfigurationError)
+    expect(define).toThrow(/logSuccess must be true or false/)
+  })
+
+  it('waitFor learns of the success from the completion event; a wait begun afterwards times out', async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const queue = queueOn(q.driver).entrypoint('quiet', { logSuccess: false }, () => gate)
+    const worker = queue.start({ pollIntervalMs: 50 })
+    try {
+      const id = await queue.enqueue('quiet', null)
+      await expect.poll(() => q.sql(`select status from pgq.jobs where id = $1`, [id]), { timeout: 5000 }).toEqual([{ status: 'picked' }])
+      const waiting = queue.waitFor(id, { timeoutMs: 10_000 })
+      await new Promise((r) => setTimeout(r, 200)) // its listener is up before the job ends
+      release()
+      expect(await waiting).toBe('successful')
+      expect(await q.sql('select count(*)::int as n from pgq.log')).toEqual([{ n: 0 }])
+      await expect(queue.waitFor(id, { timeoutMs: 300 })).rejects.toBeInstanceOf(WaitTimeoutError)
+    } finally {
+      release()
+      await worker.stop()
+      await queue.close()
+    }
+  })
+})
+
+describe('the done event of unlogged successes', () => {
+  it('parses a done event with status successful, and refuses any other status', () => {
+    expect(parseNotification('{"type":"done","ids":[1,2],"status":"successful"}')).toEqual({ type: 'done', ids: [1, 2], status: 'successful' })
+    expect(parseNotification('{"type":"done","ids":[1]}')).toEqual({ type: 'done', ids: [1] })
+    expect(parseNotification('{"type":"done","ids":[1],"status":"failed"}')).toBeNull()
+  })
+})
