@@ -54,9 +54,12 @@ export async function loadEmbeddedPostgres(
  * signal hooks stay.
  */
 function keepExitCode(mainDir: string): void {
-  const hook = createRequire(path.join(mainDir, 'package.json'))('async-exit-hook') as { unhookEvent?(event: string): void }
-  hook.unhookEvent?.('beforeExit')
-  hook.unhookEvent?.('exit')
+  const hook = createRequire(path.join(mainDir, 'package.json'))('async-exit-hook') as {
+    unhookEvent(event: string): void
+    hookedEvents(): string[]
+  }
+  // Unhooking twice throws: a process may load the module for several servers.
+  for (const event of ['beforeExit', 'exit']) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event)
 }
 
 function locatePackages(): Located {
