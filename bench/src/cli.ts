@@ -11,7 +11,7 @@ export const USAGE = `npm run bench -- [options]
   --scenarios 1,2,...  which scenarios (default all: 1 drain, 2 enqueue, 3 latency,
                        4 backlog, 5 edge round trips, 6 memory)
   --queues a,b         subset of pgq,graphile-worker,pg-boss (default all three)
-  --repeat R           drains per queue, interleaved (default 3; smoke 1)
+  --repeat R           drains (and latency rounds) per queue, interleaved (default 5; smoke 1)
   --smoke              tiny sizes, every scenario, all three queues (CI, < 2 min)
   --database-url URL   use this server (or PGQ_BENCH_DATABASE_URL) instead of a
                        dedicated throwaway PostgreSQL; needs CREATE DATABASE rights
@@ -96,7 +96,7 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
     scenarios,
     queues,
     smoke,
-    repeat: int(values.repeat, smoke ? 1 : 3, 'repeat'),
+    repeat: int(values.repeat, smoke ? 1 : 5, 'repeat'),
     singleEnqueues: int(values['single-enqueues'], smoke ? 200 : 10_000, 'single-enqueues'),
     latencyJobs: int(values['latency-jobs'], smoke ? 30 : 1_000, 'latency-jobs'),
     latencyJobsPgBoss: int(values['latency-jobs-pgboss'], smoke ? 4 : 200, 'latency-jobs-pgboss'),
