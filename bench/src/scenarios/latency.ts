@@ -43,7 +43,7 @@ export async function latencyScenario(ctx: Ctx): Promise<LatencyResult> {
       if (queue === 'pg-boss' && round > 1) continue
       const samples = queue === 'pg-boss' ? Math.min(ctx.opts.latencyJobs, ctx.opts.latencyJobsPgBoss) : ctx.opts.latencyJobs
       const r = await measure(ctx, queue, samples)
-      ;(raw[queue] ??= []).push(r)
+      raw[queue] = [...(raw[queue] ?? []), r]
       const s = summarize([r])
       ctx.log(
         `  latency ${round}/${queue === 'pg-boss' ? 1 : ctx.opts.repeat} ${queue.padEnd(15)} p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms (${samples} jobs)` +
