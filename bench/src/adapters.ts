@@ -1,9 +1,10 @@
 // The parent's side of each queue: install its schema, enqueue (one at a time and in
 // batches), and name the worker script that drains it. Workers live in src/workers.
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import graphileWorker from 'graphile-worker'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
+import { core } from './core.ts'
 
 export type QueueName = 'pgq' | 'graphile-worker' | 'pg-boss'
 export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss']
@@ -48,14 +49,7 @@ export interface Adapter {
   version: string
 }
 
-/**
- * @pgq/core, or a patched copy of it named by PGQ_BENCH_CORE_ENTRY (its src/index.ts), so a
- * candidate change can be measured without touching the workspace package.
- */
-export const core: typeof import('@pgq/core') = await import(
-  process.env.PGQ_BENCH_CORE_ENTRY ? pathToFileURL(process.env.PGQ_BENCH_CORE_ENTRY).href : '@pgq/core'
-)
-const { createQueue, migrate, nodePostgresDriver } = core
+const { createQueue, migrate, nodePostgresDriver, withPgClient } = core
 
 /** SQL run in pgq's databases after the migrations (--pgq-setup-sql). */
 let pgqSetupSql: string | undefined
@@ -66,32 +60,18 @@ export const setPgqSetupSql = (sql: string | undefined) => {
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 const silentGraphileLogger = new graphileWorker.Logger(() => () => undefined)
 
-async function count(url: string, sql: string): Promise<number> {
-  const c = new pg.Client(url)
-  await c.connect()
-  try {
-    const { rows } = await c.query(sql)
-    return Number(rows[0].n)
-  } finally {
-    await c.end()
-  }
-}
+const count = (url: string, sql: string): Promise<number> => withPgClient(url, async (c) => Number((await c.query(sql)).rows[0].n))
 
 const pgqAdapter: Adapter = {
   name: 'pgq',
   slug: 'pgq',
   version: 'workspace',
   worker: { script: here('./workers/pgq-worker.ts'), runtime: 'tsx' },
-  async install(url) {
-    const c = new pg.Client(url)
-    await c.connect()
-    try {
+  install: (url) =>
+    withPgClient(url, async (c) => {
       await migrate(c)
       if (pgqSetupSql) await c.query(pgqSetupSql)
-    } finally {
-      await c.end()
-    }
-  },
+    }),
   async producer(url) {
     const driver = nodePostgresDriver({ connectionString: url, max: 1 })
     const queue = createQueue({ driver })

@@ -108,7 +108,6 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
     backlogLogRows: smoke ? 10_000 : 1_000_000,
     backlogReps: smoke ? 5 : 30,
     edgeReps: smoke ? 2 : 10,
-    memoryJobs: jobs,
     databaseUrl: values['database-url'] ?? process.env.PGQ_BENCH_DATABASE_URL,
     outDir: path.resolve(values.out ?? path.join(benchDir, 'results', smoke ? 'smoke' : '')),
     cpuProf: values['cpu-prof']!,

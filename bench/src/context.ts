@@ -18,7 +18,6 @@ export interface BenchOptions {
   backlogLogRows: number
   backlogReps: number
   edgeReps: number
-  memoryJobs: number
   databaseUrl?: string
   outDir: string
   /** Write a CPU profile of each pgq worker (drain) into outDir/profiles. */

@@ -11,7 +11,7 @@ import { edgeScenario } from './scenarios/edge.ts'
 import { enqueueScenario } from './scenarios/enqueue.ts'
 import { latencyScenario } from './scenarios/latency.ts'
 import { memoryScenario } from './scenarios/memory.ts'
-import { startServer, trackStatements } from './server.ts'
+import { startServer, trackAllStatements } from './server.ts'
 
 async function main() {
   const opts = parseCli(process.argv.slice(2).filter((a) => a !== '--'))
@@ -40,7 +40,7 @@ async function main() {
     load: { before: loadBefore, after: loadBefore },
   }
   try {
-    if (opts.trackAll && server.kind !== 'external') await trackStatements(server, 'all')
+    if (opts.trackAll && server.kind !== 'external') await trackAllStatements(server)
     for (const scenario of opts.scenarios) {
       log(`scenario ${scenario} (load ${loadavg().join(' ')})`)
       if (scenario === 1) results.drain = await drainScenario(ctx)

@@ -3,11 +3,11 @@
 // are none, or any server given with --database-url.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
-import { startEmbeddedPostgres } from '../../packages/core/src/embedded/embedded-postgres.ts'
+import { withPgClient } from '@pgq/core'
+import { findFreePort, startEmbeddedPostgres } from '@pgq/core/embedded'
+import type pg from 'pg'
 
 export interface BenchServer {
   /** Connection URL of the admin database (postgres). */
@@ -32,17 +32,6 @@ export interface BenchServer {
 }
 
 const PASSWORD = 'bench'
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 /** The newest /usr/lib/postgresql/<v>/bin with initdb and pg_ctl, or PGQ_BENCH_PG_BIN. */
 function systemBinDir(): string | undefined {
@@ -117,7 +106,7 @@ async function startSystemCluster(binDir: string): Promise<{ port: number; stop:
   ])
   const lib = libDir(binDir)
   const preload = lib !== undefined && existsSync(path.join(lib, 'pg_stat_statements.so'))
-  const port = await freePort()
+  const port = await findFreePort()
   const opts = [
     `-p ${port}`, `-k ${base}`, '-c listen_addresses=127.0.0.1', '-c max_connections=200',
     ...(preload ? ['-c shared_preload_libraries=pg_stat_statements'] : []),
@@ -167,15 +156,7 @@ export async function startServer(options: { databaseUrl?: string; log: (m: stri
     }
   }
   const parsed = new URL(url)
-  const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client(url)
-    await client.connect()
-    try {
-      return await fn(client)
-    } finally {
-      await client.end()
-    }
-  }
+  const admin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withPgClient(url, fn)
   const urlFor = (database: string) => {
     const u = new URL(url)
     u.pathname = `/${database}`
@@ -185,12 +166,9 @@ export async function startServer(options: { databaseUrl?: string; log: (m: stri
     const settings: Record<string, string> = {}
     const names = ['server_version', 'fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers',
       'max_connections', 'autovacuum', 'jit', 'shared_preload_libraries']
-    const { rows } = await c.query('select name, setting, unit from pg_settings where name = any($1)', [names])
-    for (const r of rows) settings[r.name] = r.unit && r.unit !== '' ? `${r.setting} × ${r.unit}` : r.setting
-    if (settings.shared_buffers) {
-      const { rows: sb } = await c.query('show shared_buffers')
-      settings.shared_buffers = sb[0].shared_buffers
-    }
+    // current_setting() formats units (128MB), unlike pg_settings.setting.
+    const { rows } = await c.query('select name, current_setting(name) as value from pg_settings where name = any($1)', [names])
+    for (const r of rows) settings[r.name] = r.value
     let pgss = false
     if (/pg_stat_statements/.test(settings.shared_preload_libraries ?? '')) {
       try {
@@ -237,24 +215,10 @@ export async function startServer(options: { databaseUrl?: string; log: (m: stri
 
 /** VACUUM (ANALYZE) the whole database, then a CHECKPOINT, so each drain starts alike. */
 export async function settle(url: string): Promise<void> {
-  const client = new pg.Client(url)
-  await client.connect()
-  try {
-    await client.query('vacuum (analyze)')
-    await client.query('checkpoint')
-  } finally {
-    await client.end()
-  }
-}
-
-export async function runSql(url: string, text: string): Promise<void> {
-  const client = new pg.Client(url)
-  await client.connect()
-  try {
-    await client.query(text)
-  } finally {
-    await client.end()
-  }
+  await withPgClient(url, async (c) => {
+    await c.query('vacuum (analyze)')
+    await c.query('checkpoint')
+  })
 }
 
 export interface StatementStat {
@@ -298,24 +262,24 @@ export async function topStatements(server: BenchServer, database: string, limit
 }
 
 /** Total statement executions recorded for a database (nested ones included with track=all). */
-export async function statementCalls(server: BenchServer, database: string, topLevelOnly = true): Promise<number> {
+export async function statementCalls(server: BenchServer, database: string): Promise<number> {
   if (!server.pgss) return Number.NaN
   return server.admin(async (c) => {
     const { rows } = await c.query(
       `select coalesce(sum(calls), 0) as calls from pg_stat_statements
-       where dbid = (select oid from pg_database where datname = $1) ${topLevelOnly ? 'and toplevel' : ''}`,
+       where dbid = (select oid from pg_database where datname = $1) and toplevel`,
       [database],
     )
     return Number(rows[0].calls)
   })
 }
 
-/** 'top' (default) or 'all' (statements inside functions too, for profiling); superuser. */
-export async function trackStatements(server: BenchServer, track: 'top' | 'all'): Promise<void> {
+/** Statements inside functions too, with planning time (for profiling, --track-all); superuser. */
+export async function trackAllStatements(server: BenchServer): Promise<void> {
   if (!server.pgss) return
   await server.admin(async (c) => {
-    await c.query(`alter system set pg_stat_statements.track = '${track}'`)
-    await c.query(`alter system set pg_stat_statements.track_planning = ${track === 'all' ? 'on' : 'off'}`)
+    await c.query(`alter system set pg_stat_statements.track = 'all'`)
+    await c.query('alter system set pg_stat_statements.track_planning = on')
     await c.query('select pg_reload_conf()')
   })
 }

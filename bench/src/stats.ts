@@ -13,4 +13,4 @@ export const mean = (values: readonly number[]) => (values.length ? values.reduc
 export const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0)
 
 /** Wall clock with sub-millisecond resolution, comparable with the workers' (same machine). */
-export const now = () => performance.timeOrigin + performance.now()
+export { now } from './workers/protocol.mjs'

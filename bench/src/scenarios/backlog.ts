@@ -4,8 +4,9 @@
 import { randomUUID } from 'node:crypto'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
-import { ADAPTERS, core } from '../adapters.ts'
+import { ADAPTERS } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
+import { core } from '../core.ts'
 import { settle } from '../server.ts'
 import { median, quantile } from '../stats.ts'
 

@@ -112,7 +112,7 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
       }
       const cpuProf = ctx.opts.cpuProf && rep === repeat && variant === queue
       const run = await drainOnce(ctx, queue, url, jobs, workers, { cpuProf, prepare, settings })
-      statements[variant] = await topStatements(ctx.server, dbName)
+      if (rep === repeat) statements[variant] = await topStatements(ctx.server, dbName)
       runs[variant] = [...(runs[variant] ?? []), { ...run, prefillJobsPerSec }]
       ctx.log(
         `  drain ${rep}/${repeat} ${variant.padEnd(15)} ${Math.round(run.jobsPerSec).toLocaleString('en-US').padStart(8)} jobs/s ` +

@@ -42,7 +42,7 @@ export async function latencyScenario(ctx: Ctx): Promise<LatencyResult> {
     for (const queue of ctx.opts.queues) {
       if (queue === 'pg-boss' && round > 1) continue
       const samples = queue === 'pg-boss' ? Math.min(ctx.opts.latencyJobs, ctx.opts.latencyJobsPgBoss) : ctx.opts.latencyJobs
-      const r = await measure(ctx, queue, samples)
+      const r = await measure(ctx, queue, samples, round === 1)
       raw[queue] = [...(raw[queue] ?? []), r]
       const s = summarize([r])
       ctx.log(
@@ -86,7 +86,8 @@ function summarize(rounds: Raw[]): LatencyStats {
   }
 }
 
-async function measure(ctx: Ctx, queue: QueueName, samples: number): Promise<Raw> {
+/** `withStatements`: also read pg_stat_statements (the first round; the summary shows that one). */
+async function measure(ctx: Ctx, queue: QueueName, samples: number, withStatements: boolean): Promise<Raw> {
   const adapter = ADAPTERS[queue]
   const dbName = `pgq_bench_${adapter.slug}`
   const url = await ctx.server.freshDatabase(dbName)
@@ -102,7 +103,6 @@ async function measure(ctx: Ctx, queue: QueueName, samples: number): Promise<Raw
   const startedOf = (seq: number) => new Promise<WorkerMessage>((resolve) => waiting.set(seq, resolve))
   try {
     await withTimeout(worker.ready, 120_000, `${queue} listener ready`)
-    let statements: StatementStat[] = []
     const latencies: number[] = []
     const enqueueMs: number[] = []
     const parts: [number, number, number][] = []
@@ -113,13 +113,13 @@ async function measure(ctx: Ctx, queue: QueueName, samples: number): Promise<Raw
       await producer.enqueueOne({ seq })
       const t1 = now()
       const m = await withTimeout(started, 30_000, `${queue} job ${seq} to start`)
-      if (seq === warmup - 1) await resetStatements(ctx.server)
+      if (seq === warmup - 1 && withStatements) await resetStatements(ctx.server)
       if (seq < warmup) continue
       latencies.push(m.at! - t0)
       enqueueMs.push(t1 - t0)
       if (m.insertAt !== undefined && m.claimAt !== undefined) parts.push([m.insertAt - t0, m.claimAt - m.insertAt, m.at! - m.claimAt])
     }
-    statements = await topStatements(ctx.server, dbName, 6)
+    const statements = withStatements ? await topStatements(ctx.server, dbName, 6) : []
     worker.send({ type: 'stop' })
     await withTimeout(worker.done, 30_000, `${queue} listener stop`).catch(() => undefined)
     await exited(worker)

@@ -17,7 +17,7 @@ export async function memoryScenario(ctx: Ctx): Promise<MemoryResult> {
   const url = await ctx.server.freshDatabase(dbName)
   try {
     await ADAPTERS.pgq.install(url)
-    const jobs = ctx.opts.memoryJobs
+    const jobs = ctx.opts.jobs
     const prepare = async () => {
       await prefill(ADAPTERS.pgq, url, jobs)
       await settle(url)

@@ -4,39 +4,23 @@
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import pg from 'pg'
+import type { QueueSettings } from '../adapters.ts'
+import { core } from '../core.ts'
+import { config, cpuUs, main, now, peakRssKb, receive, send } from './protocol.mjs'
 
 interface Config {
   url: string
   mode: 'drain' | 'listen'
   /** Write a CPU profile of the timed drain (only) into this folder. */
   cpuProfDir?: string
-  settings: { batchSize: number; maxConcurrentTasks: number; flushDelayMs: number; poolMax: number; pollIntervalMs: number; logSuccess: boolean }
+  settings: QueueSettings['pgq']
 }
 
-const now = () => performance.timeOrigin + performance.now()
-const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, undefined, undefined, () => resolve()))
-const receive = (type: string) =>
-  new Promise<void>((resolve) => {
-    const on = (m: { type?: string }) => {
-      if (m?.type === type) {
-        process.off('message', on)
-        resolve()
-      }
-    }
-    process.on('message', on)
-  })
-
-// PGQ_BENCH_CORE_ENTRY=/path/to/a/patched/core/src/index.ts measures a candidate change to
-// @pgq/core without touching the workspace package.
-const core: typeof import('@pgq/core') = await import(
-  process.env.PGQ_BENCH_CORE_ENTRY ? pathToFileURL(process.env.PGQ_BENCH_CORE_ENTRY).href : '@pgq/core'
-)
 const { createQueue, nodePostgresDriver } = core
 
-async function main() {
-  const c = JSON.parse(process.env.BENCH_WORKER_CONFIG ?? '{}') as Config
+await main(async () => {
+  const c = config() as Config
   const s = c.settings
   const pool = new pg.Pool({ connectionString: c.url, max: s.poolMax })
   const clients = await Promise.all(Array.from({ length: Math.min(4, s.poolMax) }, () => pool.connect()))
@@ -70,29 +54,20 @@ async function main() {
     const cpu0 = process.cpuUsage()
     const summary = await queue.run({ mode: 'drain', timeBudgetMs: 3_600_000, ...drainRun })
     const t1 = now()
-    const cpu = process.cpuUsage(cpu0)
+    const cpu = cpuUs(cpu0)
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop')
       writeFileSync(path.join(c.cpuProfDir!, `pgq-drain-${process.pid}.cpuprofile`), JSON.stringify(profile))
       profiler.disconnect()
     }
-    await send({ type: 'done', processed: summary.succeeded, startedAt: t0, finishedAt: t1, peakRssKb: process.resourceUsage().maxRSS, cpuUs: cpu.user + cpu.system, summary })
+    await send({ type: 'done', processed: summary.succeeded, startedAt: t0, finishedAt: t1, peakRssKb: peakRssKb(), cpuUs: cpu, summary })
   } else {
     const worker = queue.start({ mode: 'continuous', ...run })
     await send({ type: 'ready', rssKb: process.memoryUsage().rss / 1024 })
     await receive('stop')
     const summary = await worker.stop()
-    await send({ type: 'done', processed: summary.succeeded, peakRssKb: process.resourceUsage().maxRSS })
+    await send({ type: 'done', processed: summary.succeeded, peakRssKb: peakRssKb() })
   }
   await queue.close()
   await pool.end()
-}
-
-main().then(
-  () => process.disconnect?.(),
-  async (error) => {
-    await send({ type: 'error', message: String(error?.stack ?? error) }).catch(() => undefined)
-    process.exitCode = 1
-    process.disconnect?.()
-  },
-)
+})

@@ -1,0 +1,8 @@
+// Types of protocol.mjs, for the TypeScript worker (pgq-worker.ts).
+export declare const now: () => number
+export declare const config: () => unknown
+export declare const send: (message: unknown) => Promise<void>
+export declare const receive: (type: string) => Promise<unknown>
+export declare const cpuUs: (since: NodeJS.CpuUsage) => number
+export declare const peakRssKb: () => number
+export declare function main(fn: () => Promise<void>): Promise<void>
