@@ -23,8 +23,15 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
   beforeEach(() => q.reset())
 
   const setting = async (db: PgqDriver['db']) => (await execute(db, sql`select current_setting('synchronous_commit') as v`))[0]!.v
+  /** This session's prepared statements, as what they do (names are hashes of the text). */
   const prepared = async (db: PgqDriver['db']) =>
-    (await execute(db, sql`select name from pg_prepared_statements order by name`)).map((r) => r.name)
+    (await execute(db, sql`select name, statement from pg_prepared_statements`))
+      .map((r) => {
+        expect(r.name).toMatch(/^pgq_[0-9a-z]+$/)
+        const text = String(r.statement)
+        return text.includes('skip locked') ? (text.includes('synchronous_commit') ? 'claim (async commit)' : 'claim') : text.trim().split(/\s+/).slice(0, 2).join(' ')
+      })
+      .sort()
 
   it('node-postgres prepares them once per connection by default, Neon does not; both give the same results', async () => {
     expect(single.preparedStatements).toBe(driverName === 'node-postgres')
@@ -38,7 +45,7 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
     )
     expect(await consumer.heartbeat(ids)).toEqual(ids)
     expect(await consumer.complete(ids)).toEqual(ids)
-    const names = ['pgq_pgq_claim_unlimited', 'pgq_pgq_insert_one']
+    const names = ['claim (async commit)', 'insert into']
     expect(await prepared(single.db)).toEqual(driverName === 'node-postgres' ? names : [])
     // A second round reuses them: same names, still right.
     const again = await producer.enqueue('a', 3)
@@ -52,6 +59,7 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
     const consumer = createConsumer({ ...options, workerId: crypto.randomUUID() })
     await producer.enqueue('a', 1)
     expect(await consumer.claim(10, [open('a')])).toHaveLength(1)
+    expect(await prepared(single.db)).toEqual(['claim (async commit)', 'insert into'])
     await q.sql('alter table pgq.jobs add column added_later integer')
     try {
       const id = await producer.enqueue('a', 2)
@@ -59,6 +67,16 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
     } finally {
       await q.sql('alter table pgq.jobs drop column added_later')
     }
+  })
+
+  it('consumers whose claims differ in text (asyncCommit) share one connection without a name clash', async () => {
+    const options = { db: single.db, preparedStatements: true }
+    await createProducer(options).enqueueMany([1, 2].map((n) => ({ entrypoint: 'a', payload: n })))
+    const durable = createConsumer({ ...options, workerId: crypto.randomUUID(), asyncCommit: false })
+    const fast = createConsumer({ ...options, workerId: crypto.randomUUID() })
+    expect(await durable.claim(1, [open('a')])).toHaveLength(1)
+    expect(await fast.claim(1, [open('a')])).toHaveLength(1)
+    expect((await prepared(single.db)).filter((p) => p.startsWith('claim'))).toEqual(['claim', 'claim (async commit)'])
   })
 
   it('worker writes commit asynchronously, only in their own transaction; enqueue stays synchronous', async () => {
@@ -84,6 +102,10 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
       const owner = (tx: PgqDriver['db']) => createConsumer({ db: tx, workerId: '00000000-0000-4000-8000-000000000001' })
       expect(await thenSetting((tx) => owner(tx).heartbeat([held!.id]))).toBe('off')
       expect(await thenSetting((tx) => owner(tx).complete([held!.id]))).toBe('off')
+      await createProducer({ db }).enqueue('c', 6)
+      const [failing] = await owner(db).claim(1, [open('c')])
+      const failure = { id: failing!.id, action: { kind: 'hold' as const }, traceback: { name: 'Error', message: 'x', stack: null, attempt: 1, workerId: 'w', entrypoint: 'c' } }
+      expect(await thenSetting((tx) => owner(tx).fail([failure]))).toBe('off')
       expect(await thenSetting((tx) => createProducer({ db: tx }).enqueue('a', 5))).toBe('on')
     } finally {
       await client.end()

@@ -9,7 +9,7 @@ import { eligibleCount } from '../sql/inspect-jobs.js'
 import { toId, toJob } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus } from '../types.js'
-import { type QueueConnectionOptions, statementName } from './options.js'
+import type { QueueConnectionOptions } from './options.js'
 import { schemaGate } from './schema-check.js'
 
 export type ClaimEntrypoint = ClaimRequest['entrypoints'][number]
@@ -54,7 +54,7 @@ export function createConsumer(options: ConsumerOptions) {
   // Only the claim is prepared. Results and heartbeats filter on `id = any(<array>)`, which
   // a custom plan hashes (the array is a constant) but a cached generic plan scans linearly
   // per row: 1,000 × 1,000 comparisons for a batch of 1,000.
-  const named = (statement: string) => statementName(options, t.schema, statement)
+  const prepare = options.preparedStatements === true
 
   return {
     workerId,
@@ -68,7 +68,7 @@ export function createConsumer(options: ConsumerOptions) {
       // Limits are counted under advisory locks in claim_jobs; without any, one plain statement does.
       const limited = entrypoints.some((e) => e.concurrencyLimit > 0 || (e.requestsPerSecond ?? 0) > 0)
       if (limited) return (await execute(db, claimJobs(t, request))).map((r) => toJob<P>(r))
-      const rows = await execute(db, claimUnlimitedJobs(t, request), named('claim_unlimited'))
+      const rows = await execute(db, claimUnlimitedJobs(t, request), { prepare })
       return rows.map((r) => toJob<P>(r, workerId))
     },
 

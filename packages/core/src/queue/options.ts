@@ -11,9 +11,7 @@ export interface QueueConnectionOptions {
   preparedStatements?: boolean
 }
 
-/** The name of a prepared hot-path statement, or undefined when they are off. Names carry the schema: two queues in one database must not share one. */
-export const statementName = (o: QueueConnectionOptions, schema: string, statement: string): string | undefined =>
-  o.preparedStatements ? `pgq_${schema}_${statement}` : undefined
+
 
 /** Per-call option: run inside the caller's Drizzle transaction. */
 export interface InTransaction {

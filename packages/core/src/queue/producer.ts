@@ -8,7 +8,7 @@ import { toId, toJob, toLogEntry } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus, LogEntry } from '../types.js'
 import { type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
-import { type InTransaction, type QueueConnectionOptions, statementName } from './options.js'
+import type { InTransaction, QueueConnectionOptions } from './options.js'
 import { schemaGate } from './schema-check.js'
 
 export type OnConflict = 'error' | 'skip'
@@ -46,7 +46,7 @@ export function createProducer(options: QueueConnectionOptions) {
     await ready()
     if (jobs.length === 1) {
       // Prepared only on our own pool: the caller's transaction may sit behind another pooler.
-      const [row] = opts.tx ? await execute(opts.tx, insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), statementName(options, t.schema, 'insert_one'))
+      const [row] = opts.tx ? await execute(opts.tx, insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), { prepare: options.preparedStatements === true })
       if (row) return [toId(row)]
       if (onConflict === 'error') throw new DuplicateJobError([columns.dedupeKeys[0]!])
       return [null]
