@@ -133,6 +133,47 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     expect((await rescuer.complete(rescued.map((j) => j.id))).sort()).toEqual(held.map((j) => j.id).sort())
   })
 
+  // The plain statement (no limit) and claim_jobs() (a limit no test here reaches) must agree.
+  describe.each([
+    ['the plain statement', 0],
+    ['claim_jobs()', 1000],
+  ])('through %s', (_path, concurrencyLimit) => {
+    const spec = (name: string, cap = 10) => ({ name, cap, concurrencyLimit, retryAfterMs: 1000 })
+    const stale = () => q.sql(`update pgq.jobs set heartbeat = now() - interval '5 seconds' where status = 'picked'`)
+
+    it('rescues stale jobs before fresher ones of higher priority; the batch cuts across both', async () => {
+      const p = q.producer()
+      const [first, second] = await p.enqueueMany([
+        { entrypoint: 'r', payload: 1, priority: -5 },
+        { entrypoint: 'r', payload: 2, priority: -5 },
+      ])
+      expect(await q.consumer().claim(2, [spec('r')])).toHaveLength(2)
+      await stale()
+      const fresh = await p.enqueue('r', 3, { priority: 10 })
+      const rescuer = q.consumer()
+      expect((await rescuer.claim(1, [spec('r')])).map((j) => j.id)).toEqual([first])
+      // Chosen rescue-first, returned by priority.
+      expect((await rescuer.claim(3, [spec('r')])).map((j) => j.id)).toEqual([fresh, second])
+    })
+
+    it('counts rescues in the per-worker cap', async () => {
+      const p = q.producer()
+      await p.enqueueMany([1, 2].map((n) => ({ entrypoint: 'c', payload: n })))
+      expect(await q.consumer().claim(2, [spec('c')])).toHaveLength(2)
+      await stale()
+      await p.enqueueMany([3, 4].map((n) => ({ entrypoint: 'c', payload: n })))
+      const jobs = await q.consumer().claim(10, [spec('c', 3)])
+      expect(jobs.map((j) => j.payload)).toEqual([1, 2, 3])
+    })
+
+    it('returns each job as it now is in the queue', async () => {
+      await q.producer().enqueue('f', { x: 1 }, { priority: 2, dedupeKey: 'k', headers: { h: 'v' } })
+      const [job] = await q.consumer().claim(1, [spec('f')])
+      expect(job).toEqual(await q.producer().job(job!.id))
+      expect(job).toMatchObject({ status: 'picked', attempts: 1, dedupeKey: 'k', headers: { h: 'v' }, payload: { x: 1 } })
+    })
+  })
+
   it('does not rescue when the entrypoint has no retry timer', async () => {
     await q.producer().enqueue('norescue', 1)
     await q.consumer().claim(1, [open('norescue')])

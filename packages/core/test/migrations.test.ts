@@ -10,6 +10,7 @@ import { SchemaOutdatedError } from '../src/errors.js'
 import { defaultMigrationsFolder, readMigrationFiles } from '../src/migrations/files.js'
 import { appliedVersions, migrate } from '../src/migrations/migrator.js'
 import { SCHEMA_VERSION } from '../src/migrations/version.js'
+import { createConsumer } from '../src/queue/consumer.js'
 import { createProducer } from '../src/queue/producer.js'
 import { createTestDatabase, pgPool, type TestDatabase } from './setup/database.js'
 
@@ -53,13 +54,13 @@ describe('migrations', () => {
       const producer = createProducer({ db: driver.db, schema })
       const behind = await producer.enqueue('new', {}).catch((e: unknown) => e)
       expect(behind).toBeInstanceOf(SchemaOutdatedError)
-      expect((behind as Error).message).toMatch(/version 1, this code needs version 2.*Run `pgq upgrade`/)
+      expect((behind as Error).message).toMatch(/version 1, this code needs version 3.*Run `pgq upgrade`/)
 
       expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({
-        applied: ['0001_functions_and_triggers'],
-        version: 2,
+        applied: ['0001_functions_and_triggers', '0002_claim_cap_counts_rescues'],
+        version: 3,
       })
-      // The upgraded claim_jobs replaced the old one rather than adding an overload.
+      // 0002's claim_jobs replaced 0001's rather than adding an overload.
       const claims = await pool.query(`select pronargs from pg_proc where proname = 'claim_jobs' and pronamespace = 'upgrade_path'::regnamespace`)
       expect(claims.rows).toEqual([{ pronargs: 7 }])
       const rows = await pool.query('select entrypoint, payload, priority, dedupe_key, status from upgrade_path.jobs order by id')
@@ -67,6 +68,11 @@ describe('migrations', () => {
       expect(rows.rows[4]).toEqual({ entrypoint: 'old', payload: { n: 5 }, priority: 2, dedupe_key: 'key-5', status: 'queued' })
       await expect(producer.enqueue('new', {})).resolves.toBeGreaterThan(25)
       expect(await producer.enqueue('x', 1, { dedupeKey: 'key-5', onConflict: 'skip' })).toBeNull()
+      // The old jobs are claimable through the upgraded function (a limit sends the claim there).
+      const claimed = await createConsumer({ db: driver.db, schema, workerId: crypto.randomUUID() }).claim(30, [
+        { name: 'old', cap: 30, concurrencyLimit: 100, retryAfterMs: 0 },
+      ])
+      expect(claimed).toHaveLength(25)
     } finally {
       await driver.end()
     }
@@ -78,9 +84,10 @@ describe('migrations', () => {
     expect(results.flatMap((r) => r.applied).sort()).toEqual([
       '0000_init',
       '0001_functions_and_triggers',
+      '0002_claim_cap_counts_rescues',
     ])
-    expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({ applied: [], version: 2 })
-    expect((await withClient((c) => appliedVersions(c, schema))).map((v) => v.version)).toEqual([1, 2])
+    expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({ applied: [], version: 3 })
+    expect((await withClient((c) => appliedVersions(c, schema))).map((v) => v.version)).toEqual([1, 2, 3])
   })
 
   it('installs side by side in two schemas that do not see each other', async () => {
