@@ -35,6 +35,25 @@ describe.each(DRIVERS)('entrypoints with logSuccess: false, over %s', (driverNam
     ])
   })
 
+  it('still log a retry and a cancel: only the success row is left out', async () => {
+    let runs = 0
+    const queue = queueOn(q.driver).entrypoint('quiet', { logSuccess: false, maxAttempts: 2, backoff: { baseMs: 0 } }, () => {
+      if (++runs === 1) throw new Error('first attempt fails')
+    })
+    const [retried, canceled] = await queue.enqueueMany([
+      { entrypoint: 'quiet', payload: 1 },
+      { entrypoint: 'quiet', payload: 2, executeAfter: 60_000 },
+    ])
+    expect(await queue.cancel([canceled!])).toHaveLength(1)
+    expect(await queue.run({ mode: 'drain', timeBudgetMs: 10_000 })).toMatchObject({ retried: 1 })
+    await expect.poll(async () => (await queue.run({ mode: 'drain', timeBudgetMs: 10_000 })).succeeded, { timeout: 5000 }).toBe(1)
+    expect(await q.sql('select job_id::int as id, status from pgq.log order by job_id')).toEqual([
+      { id: retried, status: 'queued' },
+      { id: canceled, status: 'canceled' },
+    ])
+    expect(await queue.waitFor(canceled!, { timeoutMs: 2000 })).toBe('canceled')
+  })
+
   it('rejects a logSuccess that is not a boolean', () => {
     const define = () => queueOn(q.driver).entrypoint('x', { logSuccess: 'no' as unknown as boolean }, () => undefined)
     expect(define).toThrow(ConfigurationError)

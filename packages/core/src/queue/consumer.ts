@@ -14,6 +14,10 @@ import { schemaGate } from './schema-check.js'
 
 export type ClaimEntrypoint = ClaimRequest['entrypoints'][number]
 
+/** Limits shared by all workers, counted in claim_jobs() under advisory locks. */
+export const hasSharedLimit = (e: { concurrencyLimit: number; requestsPerSecond?: number }) =>
+  e.concurrencyLimit > 0 || (e.requestsPerSecond ?? 0) > 0
+
 function checkClaim(batchSize: number, entrypoints: readonly ClaimEntrypoint[]): void {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ConfigurationError(`batchSize must be a positive integer, got ${batchSize}`)
@@ -65,9 +69,8 @@ export function createConsumer(options: ConsumerOptions) {
       if (entrypoints.length === 0) return []
       await ready()
       const request = { workerId, batchSize, entrypoints: [...entrypoints], asyncCommit: async }
-      // Limits are counted under advisory locks in claim_jobs; without any, one plain statement does.
-      const limited = entrypoints.some((e) => e.concurrencyLimit > 0 || (e.requestsPerSecond ?? 0) > 0)
-      if (limited) return (await execute(db, claimJobs(t, request))).map((r) => toJob<P>(r))
+      // Without shared limits, one plain statement does.
+      if (entrypoints.some(hasSharedLimit)) return (await execute(db, claimJobs(t, request))).map((r) => toJob<P>(r))
       const rows = await execute(db, claimUnlimitedJobs(t, request), { prepare })
       return rows.map((r) => toJob<P>(r, workerId))
     },

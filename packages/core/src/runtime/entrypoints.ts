@@ -30,8 +30,9 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
    * Log each successful job (default true). false: a success leaves no row behind, as in
    * graphile-worker; the log row is most of what a short job costs the database. history()
    * and status() then do not know such a job once done, and waitFor learns of it only from
-   * the completion event (so it needs a LISTEN connection, and a wait begun after the job
-   * finished times out). Failures, retries and cancels are always logged.
+   * the completion event: it needs a LISTEN connection, and a job that finished before the
+   * waiter's LISTEN took effect (a wait begun late, or while the queue's first wait is still
+   * setting up its listener) times out. Failures, retries and cancels are always logged.
    */
   logSuccess?: boolean
 }

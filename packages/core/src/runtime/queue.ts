@@ -70,7 +70,7 @@ export class Queue<R extends Registry = {}> {
       db: options.driver.db,
       producer: this.producer,
       schema: this.schema,
-      checkSchema: options.checkSchema ?? true,
+      checkSchema: this.#checkSchema,
       onFired: (firing) => this.#events.emit('schedule:fired', firing),
     })
   }

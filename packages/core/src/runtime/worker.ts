@@ -1,4 +1,4 @@
-import { type ClaimEntrypoint, createConsumer } from '../queue/consumer.js'
+import { type ClaimEntrypoint, createConsumer, hasSharedLimit } from '../queue/consumer.js'
 import { DrainBudget } from './drain-budget.js'
 import { HeartbeatTicker } from './heartbeat-ticker.js'
 import { JobRunner } from './job-runner.js'
@@ -32,6 +32,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
   // A finished job holds its concurrency slot until its result is written, so limited
   // entrypoints are claimed again after each write (and after other workers' 'done' events).
   const limited = s.served.some((d) => d.concurrencyLimit > 0)
+  const sharedLimits = s.served.some(hasSharedLimit)
   const buffer = new ResultBuffer({
     consumer,
     maxBatch: Math.max(s.batchSize, 100),
@@ -146,7 +147,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
         }
         // Without limits, what we could not claim is being claimed by another worker right
         // now (or was just retried): look again soon rather than after a whole poll interval.
-        const wait = s.served.some((d) => d.concurrencyLimit > 0 || d.requestsPerSecond > 0) ? s.pollIntervalMs : 20
+        const wait = sharedLimits ? s.pollIntervalMs : 20
         await wakeup.wait(Math.min(wait, s.pollIntervalMs, Math.max(1, budget.remainingMs())))
         continue
       }
