@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net'
 import { serve as serveHttp } from '@hono/node-server'
 import type { RunOptions, RunSummary, WorkerHandle } from '@pgq/core'
+import { stopOnSignals } from '@pgq/core'
 import type { NodeQueue } from './types.js'
 
 export interface ServeOptions {
@@ -55,16 +56,13 @@ export async function serve(options: ServeOptions): Promise<NodeDeployment> {
         await httpClosed
         await queue.close()
         await options.onClose?.()
-        for (const s of signals) process.off(s, onSignal)
+        removeSignalHandlers()
       }
     })()
     return closing
   }
 
-  const signals = options.signals ?? ['SIGTERM', 'SIGINT']
-  let received = 0
-  const onSignal = () => void close({ force: ++received > 1 }).catch(() => undefined)
-  for (const s of signals) process.on(s, onSignal)
+  const removeSignalHandlers = stopOnSignals({ stop: close }, options.signals)
 
   // A worker that dies (e.g. no LISTEN behind a transaction pooler) takes the server down with it.
   const closed = worker.done.then(

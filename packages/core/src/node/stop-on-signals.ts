@@ -1,10 +1,11 @@
-import type { WorkerHandle } from '../runtime/worker.js'
-
 /**
  * SIGTERM/SIGINT stop the worker gracefully; a second signal forces it (running jobs are
  * aborted and left for stale rescue). Returns a function that removes the handlers.
  */
-export function stopOnSignals(worker: Pick<WorkerHandle, 'stop'>, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): () => void {
+export function stopOnSignals(
+  worker: { stop(options: { force: boolean }): Promise<unknown> },
+  signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): () => void {
   let received = 0
   const handler = () => {
     received++
