@@ -3,9 +3,8 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { migrate } from '@pgq/core'
+import { migrate, withPgClient } from '@pgq/core'
 import { findFreePort, startEmbeddedPostgres } from '@pgq/core/embedded'
-import pg from 'pg'
 
 const say = (text: string) => console.log(`demo   │ ${text}`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -14,10 +13,7 @@ const FINAL = ['successful', 'exception', 'failed', 'canceled']
 const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres()
 const databaseUrl = process.env.DATABASE_URL ?? embedded!.url
 say(embedded ? `embedded PostgreSQL started in ${embedded.timings.totalMs} ms` : 'using DATABASE_URL')
-const client = new pg.Client({ connectionString: databaseUrl })
-await client.connect()
-const installed = await migrate(client)
-await client.end()
+const installed = await withPgClient(databaseUrl, (c) => migrate(c))
 say(`schema "pgq": ${installed.applied.length ? `applied ${installed.applied.join(', ')}` : 'up to date'}`)
 
 const port = Number(process.env.PORT ?? (await findFreePort()))

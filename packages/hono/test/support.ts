@@ -1,16 +1,12 @@
 // A queue on a fresh test database (node-postgres), for the app and the Node adapter.
 
 import type { Job } from '@pgq/core'
-import { createQueue, migrate, nodePostgresDriver, type PgqDriver } from '@pgq/core'
-import pg from 'pg'
+import { createQueue, migrate, nodePostgresDriver, type PgqDriver, withPgClient } from '@pgq/core'
 import { createTestDatabase, type TestDatabase } from '../../core/test/setup/database.js'
 
 export async function freshDatabase(prefix: string): Promise<TestDatabase> {
   const db = await createTestDatabase(prefix)
-  const client = new pg.Client({ connectionString: db.url })
-  await client.connect()
-  await migrate(client)
-  await client.end()
+  await withPgClient(db.url, (c) => migrate(c))
   return db
 }
 

@@ -2,8 +2,7 @@
 // run through LISTEN/NOTIFY, then SIGTERM while a job runs: it finishes and the process exits 0.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { migrate } from '@pgq/core'
-import pg from 'pg'
+import { migrate, withPgClient } from '@pgq/core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../../packages/core/test/setup/database.js'
 
@@ -31,10 +30,7 @@ function waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecA
 
 beforeAll(async () => {
   db = await createTestDatabase('node_app')
-  const client = new pg.Client({ connectionString: db.url })
-  await client.connect()
-  await migrate(client)
-  await client.end()
+  await withPgClient(db.url, (c) => migrate(c))
   child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
     cwd: APP_DIR,
     env: {
@@ -80,9 +76,6 @@ it('serves HTTP, runs jobs woken by NOTIFY, and exits 0 on SIGTERM after the run
   expect(await exit).toBe(0)
   // The graceful stop let the running job finish before the process left.
   expect(output).toMatch(new RegExp(`SIGTERM: finishing running jobs[\\s\\S]*succeeded #${slow.id} slow[\\s\\S]*stopped cleanly`))
-  const client = new pg.Client({ connectionString: db.url })
-  await client.connect()
-  const { rows } = await client.query(`select status::text from pgq.log where job_id = $1`, [slow.id])
-  await client.end()
+  const { rows } = await withPgClient(db.url, (c) => c.query(`select status::text from pgq.log where job_id = $1`, [slow.id]))
   expect(rows).toEqual([{ status: 'successful' }])
 })

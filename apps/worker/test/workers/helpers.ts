@@ -1,6 +1,7 @@
 // Inside workerd: call the Worker as the runtime would, and look at the database directly.
-import { Pool } from '@neondatabase/serverless'
+
 import { env, exports } from 'cloudflare:workers'
+import { Pool } from '@neondatabase/serverless'
 import { useWsProxy } from '../../src/neon-proxy.js'
 
 export const TOKEN = env.PGQ_TOKEN
