@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { migrate, withPgClient } from '@pgq/core'
-import { findFreePort, startEmbeddedPostgres } from '@pgq/core/embedded'
+import { findFreePort, startEmbeddedPostgres } from '@pgq/embedded'
 
 const say = (text: string) => console.log(`demo   │ ${text}`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

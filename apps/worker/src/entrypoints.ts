@@ -1,7 +1,7 @@
 // The demo's jobs and schedule, shared by the Workers and the Node deployment. Replace them
 // with your own: everything else in this app stays as it is.
 import type { Job, PgqDriver, Queue } from '@pgq/core'
-import { createQueue } from '@pgq/core/queue'
+import { createQueue } from '@pgq/core/edge'
 
 export interface DemoQueueOptions {
   /** The `report` schedule. Default every minute: as often as a Workers Cron Trigger runs. */

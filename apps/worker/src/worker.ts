@@ -1,7 +1,7 @@
 // The Cloudflare Workers deployment: the HTTP API plus a Cron Trigger that fires due
 // schedules and drains the queue. A Pool per invocation, ended in ctx.waitUntil.
 import { Pool } from '@neondatabase/serverless'
-import { neonServerlessDriver } from '@pgq/core/edge'
+import { neonServerlessDriver } from '@pgq/core/neon-serverless'
 import { createWorkerApp } from '@pgq/hono'
 import { scheduledHandler } from '@pgq/hono/workers'
 import { defineQueue, logEvents } from './entrypoints.js'

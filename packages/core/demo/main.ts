@@ -1,7 +1,7 @@
 // `npm start`: pgq end to end on a throwaway PostgreSQL (or DATABASE_URL): install the
 // schema, run a worker, enqueue jobs that succeed, retry, fail and get canceled.
 import pg from 'pg'
-import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js'
+import { startEmbeddedPostgres } from '@pgq/embedded'
 import { createQueue, DuplicateJobError, migrate, nodePostgresDriver, stopOnSignals } from '../src/index.js'
 import type { Job } from '../src/types.js'
 

@@ -1,8 +1,23 @@
-// The edge entry: enqueue and inspect from Workers and edge functions. No Node built-ins.
-export { neonServerlessDriver } from './drivers/neon-serverless/index.js'
+// The runtime-neutral entry, for Workers, edge functions, Bun, Deno and Node alike: the
+// producer and the queue runtime (createQueue, drains, continuous workers), errors, types,
+// schema. No `node:` imports and no driver: pick one from '@pgq/core/<driver>'.
+export type { PgqDriver, Session } from './driver/driver.js'
+export type { DrizzleLike } from './driver/executor.js'
 export * from './errors.js'
+export { type ClaimEntrypoint, type Consumer, createConsumer } from './queue/consumer.js'
 export type { InTransaction, QueueConnectionOptions } from './queue/options.js'
 export { type BatchOptions, createProducer, type Producer } from './queue/producer.js'
+export { backoffDelayMs, failureOf, type RetryPolicy, tracebackOf } from './queue/retry-policy.js'
+export { type FinalStatus, WaitTimeoutError } from './runtime/completion-waiter.js'
+export type { Duration } from './runtime/duration.js'
+export { type EntrypointOptions, type Handler, type JobContext, PayloadValidationError } from './runtime/entrypoints.js'
+export { ListenerUnavailableError } from './runtime/listener-errors.js'
+export type { QueueNotification } from './runtime/notify-events.js'
+export { createQueue, type EntrypointName, type PayloadOf, Queue, type QueueOptions, type Registry, type TypedNewJob } from './runtime/queue.js'
+export type { QueueEvents } from './runtime/queue-events.js'
+export type { InlineHandler, ScheduleFiring, ScheduleMode, ScheduleOptions, ScheduleTick } from './runtime/schedules.js'
+export type { RunOptions, RunSummary, WorkerHandle } from './runtime/worker.js'
 export * as schema from './schema/index.js'
+export type { Failure, FailureAction } from './sql/fail-jobs.js'
 export type * from './types.js'
 export type { EnqueueOptions, NewJob } from './validation/job-input.js'

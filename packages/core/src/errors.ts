@@ -45,3 +45,12 @@ export class ConfigurationError extends PgqError {
     super('PGQ_CONFIGURATION', message)
   }
 }
+
+/** An optional peer dependency pgq needs for what was asked is not installed. */
+export class MissingDependencyError extends PgqError {
+  readonly packageName: string
+  constructor(packageName: string, neededBy: string, options?: { cause?: unknown }) {
+    super('PGQ_MISSING_DEPENDENCY', `${neededBy} needs the package "${packageName}", which is not installed: npm install ${packageName}`, options)
+    this.packageName = packageName
+  }
+}

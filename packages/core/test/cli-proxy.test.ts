@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url'
 import { Pool as NeonPool } from '@neondatabase/serverless'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { configureNeonForLocalProxy } from '../src/drivers/neon-serverless/local-proxy-config.js'
+import { configureNeonForLocalProxy } from '../src/driver/neon-serverless/local-proxy-config.js'
 import { createTestDatabase, type TestDatabase } from './setup/database.js'
 
-const BIN = fileURLToPath(new URL('../bin/pgq.js', import.meta.url))
+const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
 
 interface Running {
   child: ChildProcess

@@ -1,12 +1,13 @@
-// The real `pgq` binary (bin/pgq.js through tsx), spawned with node against fresh databases.
+// The real `pgq` binary (dist/cli/main.js, built by pretest), spawned with node against fresh databases.
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readMigrationFiles } from '../src/migrations/files.js'
 import { createTestDatabase, type TestDatabase } from './setup/database.js'
 
-const BIN = fileURLToPath(new URL('../bin/pgq.js', import.meta.url))
+const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
 const MIGRATIONS = readMigrationFiles()
 
 interface Run {
@@ -15,7 +16,7 @@ interface Run {
   stderr: string
 }
 
-/** Runs `node bin/pgq.js ...args` from an unrelated cwd, with only the env we pass. */
+/** Runs `node dist/cli/main.js ...args` from an unrelated cwd, with only the env we pass. */
 function pgq(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const { DATABASE_URL: _url, PGQ_SCHEMA: _schema, ...inherited } = process.env
   return new Promise((resolve) => {
@@ -180,5 +181,33 @@ describe('pgq CLI', () => {
     const result = await pgq(['verify', '--schema', 'Bad-Name', '--database-url', 'postgresql://127.0.0.1:1/none'])
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/invalid schema name "Bad-Name"/)
+  })
+
+  it('prints its version, its help and each command\'s help', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    for (const flag of ['--version', '-V']) expect(await pgq([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })
+    const help = await pgq(['--help'])
+    expect(help.code).toBe(0)
+    for (const command of ['install', 'upgrade', 'verify', 'uninstall', 'proxy']) expect(help.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
+    const proxyHelp = await pgq(['proxy', '--help'])
+    expect(proxyHelp).toMatchObject({ code: 0, stderr: '' })
+    expect(proxyHelp.stdout).toMatch(/^Usage: pgq proxy \[options\]/)
+    expect(proxyHelp.stdout).toMatch(/--max-connections <n> +most sessions at once \(default: 100\)/)
+    expect(await pgq(['help', 'verify'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/--database-url <url>/) })
+  })
+
+  it('exits 2 on an unknown command, an unknown flag or a missing flag value, touching nothing', async () => {
+    const unknownCommand = await pgq(['instal'])
+    expect(unknownCommand).toMatchObject({ code: 2, stdout: '' })
+    expect(unknownCommand.stderr).toMatch(/unknown command "instal"; the commands are install, upgrade/)
+    const unknownFlag = await pgq(['install', '--databse-url', 'postgresql://127.0.0.1:1/none'])
+    expect(unknownFlag).toMatchObject({ code: 2, stdout: '' })
+    expect(unknownFlag.stderr).toMatch(/Unknown option '--databse-url' \(see pgq install --help\)/)
+    const missingValue = await pgq(['verify', '--database-url'])
+    expect(missingValue.code).toBe(2)
+    expect(missingValue.stderr).toMatch(/--database-url/)
+    const none = await pgq([])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/^Usage: pgq <command>/)
   })
 })

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { nodePostgresDriver } from '../src/drivers/node-postgres/index.js'
+import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { SchemaOutdatedError } from '../src/errors.js'
 import { defaultMigrationsFolder, readMigrationFiles } from '../src/migrations/files.js'
 import { appliedVersions, migrate } from '../src/migrations/migrator.js'
@@ -125,10 +125,16 @@ describe('migrations', () => {
     await expect(withClient((c) => migrate(c, { schema: 'bad"; drop table x; --' }))).rejects.toThrow(/invalid schema name/)
   })
 
+  it('the package ships exactly the top-level drizzle/ migrations (the build copies them)', () => {
+    expect(defaultMigrationsFolder()).toBe(join(repoRoot, 'packages/core/migrations/'))
+    expect(readMigrationFiles()).toEqual(readMigrationFiles(join(repoRoot, 'drizzle')))
+    expect(readMigrationFiles()).toHaveLength(SCHEMA_VERSION)
+  })
+
   it('the committed SQL matches the Drizzle schema (drizzle-kit finds nothing to generate)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pgq-drizzle-check-'))
     try {
-      cpSync(defaultMigrationsFolder(), out, { recursive: true })
+      cpSync(join(repoRoot, 'drizzle'), out, { recursive: true })
       const config = join(out, 'drizzle.config.ts')
       writeFileSync(
         config,

@@ -7,11 +7,11 @@ import { Pool as NeonPool } from '@neondatabase/serverless'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { PgqDriver } from '../src/driver/driver.js'
-import { neonServerlessDriver } from '../src/drivers/neon-serverless/index.js'
-import { configureNeonForLocalProxy } from '../src/drivers/neon-serverless/local-proxy-config.js'
-import { nodePostgresDriver } from '../src/drivers/node-postgres/index.js'
-import { withPgClient } from '../src/drivers/node-postgres/with-client.js'
-import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js'
+import { neonServerlessDriver } from '../src/driver/neon-serverless/index.js'
+import { configureNeonForLocalProxy } from '../src/driver/neon-serverless/local-proxy-config.js'
+import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
+import { type PgClient, withPgClient } from '../src/driver/node-postgres/with-client.js'
+import { startEmbeddedPostgres } from '@pgq/embedded'
 import { migrate } from '../src/migrations/migrator.js'
 import { startWsProxy } from '../src/proxy/ws-proxy.js'
 import { WaitTimeoutError } from '../src/runtime/completion-waiter.js'
@@ -209,7 +209,7 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
   })
 })
 
-async function counts(c: pg.Client): Promise<{ successful: number; left: number }> {
+async function counts(c: PgClient): Promise<{ successful: number; left: number }> {
   const { rows } = await c.query<{ successful: number; left: number }>(
     `select (select count(distinct job_id)::int from pgq.log where status = 'successful') as successful,
             (select count(*)::int from pgq.jobs) as left`,

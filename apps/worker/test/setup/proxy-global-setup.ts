@@ -17,7 +17,7 @@ declare module 'vitest' {
   }
 }
 
-const PGQ_BIN = fileURLToPath(new URL('../../../../packages/core/bin/pgq.js', import.meta.url))
+const PGQ_BIN = fileURLToPath(new URL('../../../../packages/core/dist/cli/main.js', import.meta.url))
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stopServer = await coreSetup(project)

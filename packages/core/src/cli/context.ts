@@ -1,5 +1,4 @@
-import type { Command } from 'commander'
-import { withPgClient } from '../drivers/node-postgres/with-client.js'
+import { withPgClient } from '../driver/node-postgres/with-client.js'
 import { ConfigurationError } from '../errors.js'
 import type { SqlConnection } from '../migrations/connection.js'
 import { schemaName } from '../migrations/schema-name.js'
@@ -23,12 +22,6 @@ export class UsageError extends Error {}
 export interface ConnectionFlags {
   databaseUrl?: string
   schema?: string
-}
-
-export function connectionOptions(command: Command): Command {
-  return command
-    .option('--database-url <url>', 'PostgreSQL connection URL (default: $DATABASE_URL)')
-    .option('--schema <name>', 'Postgres schema holding the queue (default: $PGQ_SCHEMA or "pgq")')
 }
 
 /** Resolves flags, then env, then defaults; checks the schema name before connecting. */

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { runCli } from './run.js'
 
 // exitCode, not exit(): lets stdout drain when piped.

@@ -1,48 +1,88 @@
-import { Command, CommanderError } from 'commander'
-import { type CliIo, connectionOptions, describeError, line, processIo, UsageError } from './context.js'
-import { install } from './install.js'
-import { proxy } from './proxy.js'
-import { uninstall } from './uninstall.js'
-import { upgrade } from './upgrade.js'
-import { verify } from './verify.js'
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { COMMANDS, type CommandSpec, type OptionSpec } from './commands.js'
+import { type CliIo, describeError, line, processIo, UsageError } from './context.js'
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+/** The installed package's version (package.json sits two folders up from src/cli and dist/cli). */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length))
+  return [
+    'Usage: pgq <command> [options]',
+    '',
+    'Install, upgrade, check and remove the pgq job queue schema; proxy Postgres for edge runtimes.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -V, --version  print the version',
+    '  -h, --help     print this help, or a command\'s with pgq <command> --help',
+    '',
+  ].join('\n')
+}
+
+function commandHelp(command: CommandSpec): string {
+  const flag = ([name, o]: [string, OptionSpec]) => `--${kebab(name)}${o.type === 'string' ? ` <${o.placeholder ?? 'value'}>` : ''}`
+  const rows = [...Object.entries(command.options), ['help', { type: 'boolean', description: 'print this help' }] as [string, OptionSpec]]
+  const width = Math.max(...rows.map((r) => flag(r).length))
+  return [
+    `Usage: pgq ${command.name} [options]`,
+    '',
+    command.summary,
+    '',
+    'Options:',
+    ...rows.map((r) => `  ${flag(r).padEnd(width)}  ${r[1].description}${r[1].default ? ` (default: ${r[1].default})` : ''}`),
+    '',
+  ].join('\n')
+}
+
+/** Flags as the command's camelCase keys, defaults filled in; unknown flags are a usage error. */
+function parseFlags(command: CommandSpec, args: string[]): Record<string, unknown> | 'help' {
+  const options = Object.fromEntries([
+    ...Object.entries(command.options).map(([name, o]) => [kebab(name), { type: o.type, multiple: o.multiple ?? false }]),
+    ['help', { type: 'boolean', short: 'h' }],
+  ])
+  let values: Record<string, unknown>
+  try {
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values
+  } catch (error) {
+    throw new UsageError(`${describeError(error).replace(/\. To specify.*$/, '')} (see pgq ${command.name} --help)`)
+  }
+  if (values.help) return 'help'
+  return Object.fromEntries(Object.entries(command.options).map(([name, o]) => [name, values[kebab(name)] ?? o.default]))
+}
 
 /**
  * Runs the pgq CLI and resolves to its exit code (0 ok, 1 failed, 2 bad invocation);
  * never throws and never calls process.exit, so tests can call it directly.
  */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
-  let code = 0
-  const run =
-    <T>(command: (flags: T, io: CliIo) => Promise<number>) =>
-    async (flags: T) => {
-      code = await command(flags, io)
-    }
-  const program = new Command('pgq')
-    .description('Install, upgrade, check and remove the pgq job queue schema; proxy Postgres for edge runtimes')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-  connectionOptions(program.command('install').description('install pgq into a schema that does not have it')).action(run(install))
-  connectionOptions(program.command('upgrade').description('apply pending migrations (safe to repeat)')).action(run(upgrade))
-  connectionOptions(program.command('verify').description('list missing or altered pgq objects; exit 1 if any')).action(run(verify))
-  connectionOptions(program.command('uninstall').description('drop the schema and all its jobs'))
-    .option('--yes', 'really drop it')
-    .action(run(uninstall))
-  program
-    .command('proxy')
-    .description('serve a WebSocket-to-Postgres proxy for Neon\'s serverless driver (runs until SIGTERM)')
-    .option('--database-url <url>', 'allow this database\'s host:port (default: $DATABASE_URL)')
-    .option('--allow <host:port>', 'also allow this target (repeatable)', (value: string, all: string[] = []) => [...all, value])
-    .option('--listen <host:port>', 'where to listen; port 0 picks a free one', '127.0.0.1:8080')
-    .option('--max-connections <n>', 'most sessions at once', '100')
-    .option('--idle-timeout <duration>', "close a session idle this long (ms or e.g. '5m')", '5m')
-    .action(run(proxy))
-
+  const [first, ...rest] = argv
   try {
-    await program.parseAsync(argv, { from: 'user' })
-    return code
+    if (first === '--version' || first === '-V') {
+      line(io.stdout, cliVersion())
+      return 0
+    }
+    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+      const topic = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined
+      io[first === undefined ? 'stderr' : 'stdout'](topic ? commandHelp(topic) : mainHelp())
+      return first === undefined ? 2 : 0
+    }
+    const command = COMMANDS.find((c) => c.name === first)
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see pgq --help)`)
+    const flags = parseFlags(command, rest)
+    if (flags === 'help') {
+      io.stdout(commandHelp(command))
+      return 0
+    }
+    return await command.run(flags, io)
   } catch (error) {
-    // Commander has already printed its own message (or the help).
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
     line(io.stderr, `pgq: ${describeError(error)}`)
     return error instanceof UsageError ? 2 : 1
   }

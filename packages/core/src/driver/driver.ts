@@ -12,7 +12,7 @@ export interface Session extends SqlConnection {
 
 /**
  * What pgq needs from a Postgres driver: Drizzle over a pool for statements, and a
- * dedicated session now and then. Each folder under drivers/ provides one.
+ * dedicated session now and then. Each folder under driver/ provides one.
  */
 export interface PgqDriver {
   readonly name: string

@@ -6,10 +6,15 @@ export interface DrizzleLike {
   execute(query: SQL): PromiseLike<unknown>
 }
 
+/** A driver's database: also runs a statement prepared once per connection. */
+export interface PreparingDb extends DrizzleLike {
+  executePrepared(query: SQL): Promise<unknown>
+}
+
 export type Row = Record<string, unknown>
 
 /** The parts of a Drizzle pg database that prepare a named statement (pg-core, both drivers). */
-interface PreparingDrizzle {
+export interface PreparingDrizzle {
   session: { prepareQuery(query: unknown, fields: undefined, name: string, arrayMode: false): { execute(): Promise<unknown> } }
   dialect: { sqlToQuery(query: SQL): unknown }
 }
@@ -30,21 +35,23 @@ function statementName(text: string): string {
   return `pgq_${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`
 }
 
+/** Prepares `query` under a name derived from its text, so Postgres caches its plan per connection. */
+export function executePrepared(db: PreparingDrizzle, query: SQL): Promise<unknown> {
+  const built = db.dialect.sqlToQuery(query) as { sql: string }
+  return db.session.prepareQuery(built, undefined, statementName(built.sql), false).execute()
+}
+
 /**
  * Runs one statement and returns its rows, whatever result shape the Drizzle driver uses.
- * With `prepare`, the statement is prepared once per connection under a name derived from
- * its text, and Postgres caches its plan (hot paths only). Falls back to unprepared if the
- * database object is not a Drizzle pg-core one.
+ * With `prepare` (hot paths only), the statement is prepared when the database can
+ * (a driver's, or a Drizzle pg-core one); otherwise it runs unprepared.
  */
 export async function execute(db: DrizzleLike, query: SQL, options: { prepare?: boolean } = {}): Promise<Row[]> {
   try {
     let result: unknown
-    if (options.prepare && canPrepare(db)) {
-      const built = db.dialect.sqlToQuery(query) as { sql: string }
-      result = await db.session.prepareQuery(built, undefined, statementName(built.sql), false).execute()
-    } else {
-      result = await db.execute(query)
-    }
+    if (!options.prepare) result = await db.execute(query)
+    else if ('executePrepared' in db) result = await (db as PreparingDb).executePrepared(query)
+    else result = canPrepare(db) ? await executePrepared(db, query) : await db.execute(query)
     return Array.isArray(result) ? (result as Row[]) : ((result as { rows: Row[] }).rows ?? [])
   } catch (error) {
     throw translateError(error)

@@ -10,9 +10,9 @@ export interface MigrationFile {
   statements: string[]
 }
 
-/** The repository's top-level drizzle/ folder (same depth from src/ and dist/). */
+/** The migrations shipped in the package (the build copies them; same depth from src/ and dist/). */
 export function defaultMigrationsFolder(): string {
-  return process.env.PGQ_MIGRATIONS_DIR ?? fileURLToPath(new URL('../../../../drizzle/', import.meta.url))
+  return process.env.PGQ_MIGRATIONS_DIR ?? fileURLToPath(new URL('../../migrations/', import.meta.url))
 }
 
 /** Reads drizzle-kit's journal and the SQL it lists, in order. */

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors.js'
-import { DEFAULT_SCHEMA } from '../schema/pg-schema.js'
+import { DEFAULT_SCHEMA } from '../schema/default-schema.js'
 
 const VALID = /^[a-z_][a-z0-9_]{0,62}$/
 

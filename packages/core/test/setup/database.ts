@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { Client as NeonClient, Pool as NeonPool, type PoolConfig as NeonPoolConfig } from '@neondatabase/serverless'
 import pg from 'pg'
 import { inject } from 'vitest'
-import { configureNeonForLocalProxy } from '../../src/drivers/neon-serverless/local-proxy-config.js'
-import { withPgClient } from '../../src/drivers/node-postgres/with-client.js'
+import { configureNeonForLocalProxy } from '../../src/driver/neon-serverless/local-proxy-config.js'
+import { withPgClient } from '../../src/driver/node-postgres/with-client.js'
 // Type-only: brings in the ProvidedContext augmentation without running the setup code.
 import type {} from './global-setup.js'
 

@@ -2,7 +2,7 @@
 // PGQ_TEST_DATABASE_URL picks an existing server; otherwise we start an embedded one.
 import pg from 'pg'
 import type { TestProject } from 'vitest/node'
-import { startEmbeddedPostgres } from '../../src/embedded/embedded-postgres.js'
+import { startEmbeddedPostgres } from '@pgq/embedded'
 import { startWsProxy } from '../../src/proxy/ws-proxy.js'
 
 declare module 'vitest' {

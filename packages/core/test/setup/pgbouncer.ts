@@ -7,7 +7,7 @@ import fs from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { findFreePort } from '../../src/embedded/embedded-postgres.js'
+import { findFreePort } from '@pgq/embedded'
 
 export const PGBOUNCER_BIN = '/usr/sbin/pgbouncer'
 const RUN_AS = 'postgres'
