@@ -1,10 +1,10 @@
 // The parent's side of each queue: install its schema, enqueue (one at a time and in
-// batches), and name the worker script that drains it. Workers live in src/workers.
+// batches), and name the worker script (plain node) that drains it. Workers live in src/workers.
 import { fileURLToPath } from 'node:url'
 import graphileWorker from 'graphile-worker'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
-import { core } from './core.ts'
+import { core } from './core.mjs'
 
 export type QueueName = 'pgq' | 'graphile-worker' | 'pg-boss'
 export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss']
@@ -45,7 +45,8 @@ export interface Adapter {
   producer(url: string): Promise<Producer>
   /** Queued + running jobs left (0 after a full drain). */
   pending(url: string): Promise<number>
-  worker: { script: string; runtime: 'tsx' | 'node' }
+  /** The worker process's script, run by plain node. */
+  workerScript: string
   version: string
 }
 
@@ -60,13 +61,13 @@ export const setPgqSetupSql = (sql: string | undefined) => {
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 const silentGraphileLogger = new graphileWorker.Logger(() => () => undefined)
 
-const count = (url: string, sql: string): Promise<number> => withPgClient(url, async (c) => Number((await c.query(sql)).rows[0].n))
+const count = (url: string, sql: string): Promise<number> => withPgClient(url, async (c) => Number((await c.query(sql)).rows[0]?.n))
 
 const pgqAdapter: Adapter = {
   name: 'pgq',
   slug: 'pgq',
   version: 'workspace',
-  worker: { script: here('./workers/pgq-worker.ts'), runtime: 'tsx' },
+  workerScript: here('./workers/pgq-worker.mjs'),
   install: (url) =>
     withPgClient(url, async (c) => {
       await migrate(c)
@@ -90,7 +91,7 @@ const graphileAdapter: Adapter = {
   name: 'graphile-worker',
   slug: 'graphile',
   version: '0.17.3',
-  worker: { script: here('./workers/graphile-worker.mjs'), runtime: 'node' },
+  workerScript: here('./workers/graphile-worker.mjs'),
   async install(url) {
     await graphileWorker.runMigrations({ connectionString: url, logger: silentGraphileLogger })
   },
@@ -116,7 +117,7 @@ const pgBossAdapter: Adapter = {
   name: 'pg-boss',
   slug: 'pgboss',
   version: '10.4.2',
-  worker: { script: here('./workers/pgboss-worker.mjs'), runtime: 'node' },
+  workerScript: here('./workers/pgboss-worker.mjs'),
   async install(url) {
     const boss = new PgBoss({ connectionString: url, max: 1, supervise: false, schedule: false })
     boss.on('error', () => undefined)

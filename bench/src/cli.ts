@@ -9,7 +9,7 @@ export const USAGE = `npm run bench -- [options]
   --jobs N             jobs per drain (default 100000; smoke 300)
   --workers W          worker processes per drain (default 2)
   --scenarios 1,2,...  which scenarios (default all: 1 drain, 2 enqueue, 3 latency,
-                       4 backlog, 5 edge round trips, 6 memory)
+                       4 backlog, 5 edge round trips, 6 peak RSS per worker)
   --queues a,b         subset of pgq,graphile-worker,pg-boss (default all three)
   --repeat R           drains (and latency rounds) per queue, interleaved (default 5; smoke 1)
   --smoke              tiny sizes, every scenario, all three queues (CI, < 2 min)
@@ -23,7 +23,9 @@ export const USAGE = `npm run bench -- [options]
   graphile settings:   --gw-concurrency 24 --gw-local-queue 500 --gw-complete-delay 0
   pg-boss settings:    --boss-batch-size 500 --boss-loops 2
   --pgq-setup-sql SQL  run SQL in pgq's database after its migrations (try a schema change)
-  PGQ_BENCH_CORE_ENTRY=/copy/of/core/src/index.ts runs pgq's workers on a patched copy of @pgq/core
+  PGQ_BENCH_CORE_ENTRY=/copy/of/core/dist/index.js runs the bench and pgq's workers on a patched,
+                       built copy of @pgq/core
+  Needs @pgq/core built (packages/core/dist): npx turbo run build
 `
 
 const int = (v: string | undefined, fallback: number, name: string): number => {

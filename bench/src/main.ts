@@ -12,6 +12,7 @@ import { enqueueScenario } from './scenarios/enqueue.ts'
 import { latencyScenario } from './scenarios/latency.ts'
 import { memoryScenario } from './scenarios/memory.ts'
 import { startServer, trackAllStatements } from './server.ts'
+import { measureStartup, startupLine } from './startup.ts'
 
 async function main() {
   const opts = parseCli(process.argv.slice(2).filter((a) => a !== '--'))
@@ -27,6 +28,8 @@ async function main() {
   const log = (m: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${m}`)
   log(`jobs ${opts.jobs}, workers ${opts.workers}, scenarios ${opts.scenarios.join(',')}, queues ${opts.queues.join(', ')}${opts.smoke ? ' (smoke)' : ''}`)
   const loadBefore = loadavg()
+  const startup = measureStartup()
+  log(startupLine(startup))
   const server = await startServer({ databaseUrl: opts.databaseUrl, log })
   const stopServer = () => server.stop().catch(() => undefined)
   process.once('SIGINT', () => void stopServer().then(() => process.exit(130)))
@@ -38,6 +41,7 @@ async function main() {
     server: { kind: server.kind, settings: server.settings, pgStatStatements: server.pgss, autoExplain: server.autoExplain },
     versions: Object.fromEntries(opts.queues.map((q) => [q, ADAPTERS[q].version])),
     load: { before: loadBefore, after: loadBefore },
+    startup,
   }
   try {
     if (opts.trackAll && server.kind !== 'external') await trackAllStatements(server)

@@ -1,8 +1,6 @@
 // Worker processes: fork, wait for 'ready' (connected and warmed up), release them
 // together with 'go', collect 'done'. Start-up is never inside a timed span.
 import { type ChildProcess, fork } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
 import type { Adapter } from './adapters.ts'
 
 export interface WorkerMessage {
@@ -32,24 +30,14 @@ export interface WorkerProc {
   kill(): void
 }
 
-const require = createRequire(import.meta.url)
-const tsxLoader = (() => {
-  try {
-    // tsx's loader (`node --import tsx`), resolved from here so the cwd does not matter.
-    return pathToFileURL(require.resolve('tsx')).href
-  } catch {
-    return 'tsx'
-  }
-})()
-
 export function spawnWorker(
   adapter: Adapter,
   config: Record<string, unknown>,
   options: { log?: (m: string) => void } = {},
 ): WorkerProc {
-  const execArgv = adapter.worker.runtime === 'tsx' ? ['--import', tsxLoader] : []
-  const child = fork(adapter.worker.script, [], {
-    execArgv,
+  // Plain node, without the bench's own flags (tsx's loader).
+  const child = fork(adapter.workerScript, [], {
+    execArgv: [],
     env: { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

@@ -21,7 +21,8 @@ function where(url: string): string {
   if (!url) return '(native)'
   const m = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)
   if (m) return m[1]!
-  if (url.includes('/packages/core/src/')) return `@pgq/core ${url.split('/packages/core/src/')[1]}`
+  const core = url.match(/\/packages\/core\/(?:dist|src)\/(.+)/)
+  if (core) return `@pgq/core ${core[1]}`
   if (url.startsWith('node:')) return url
   return url.replace(/^file:\/\//, '').split('/').slice(-2).join('/')
 }

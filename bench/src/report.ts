@@ -9,6 +9,7 @@ import type { EdgeResult } from './scenarios/edge.ts'
 import type { EnqueueResult } from './scenarios/enqueue.ts'
 import type { LatencyResult } from './scenarios/latency.ts'
 import type { MemoryResult } from './scenarios/memory.ts'
+import { type StartupResult, startupLine } from './startup.ts'
 import { median } from './stats.ts'
 
 export interface Results {
@@ -19,6 +20,7 @@ export interface Results {
   server: { kind: string; settings: Record<string, string>; pgStatStatements: boolean; autoExplain: boolean }
   versions: Record<string, string>
   load: { before: number[]; after: number[] }
+  startup: StartupResult
   drain?: DrainResult
   enqueue?: EnqueueResult
   latency?: LatencyResult
@@ -122,7 +124,10 @@ function rows(r: Results): Row[] {
     }
   }
   if (r.memory) {
-    single(`6. peak RSS of one pgq worker draining ${fmtInt(r.memory.jobs)}, MB`, `${r.memory.peakRssMb.toFixed(1)} (ready: ${r.memory.readyRssMb.toFixed(1)})`)
+    const m = Object.entries(r.memory.byQueue)
+    const fmtMb = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1))
+    triple(`6. peak RSS of one worker draining ${fmtInt(r.memory.jobs)}, MB`, Object.fromEntries(m.map(([q, x]) => [q, x.peakRssMb])), fmtMb, false)
+    triple('6. RSS of that worker when ready, MB', Object.fromEntries(m.map(([q, x]) => [q, x.readyRssMb])), fmtMb, false)
   }
   return out
 }
@@ -149,6 +154,15 @@ export function targets(r: Results): Target[] {
       goal: '≤ 1×',
       measured: `${fmtMs(l.pgq.p50)} vs ${fmtMs(l['graphile-worker'].p50)} ms`,
       met: l.pgq.p50 <= l['graphile-worker'].p50,
+    })
+  }
+  const m = r.memory?.byQueue
+  if (m?.pgq && m['graphile-worker']) {
+    t.push({
+      what: 'peak RSS per worker vs graphile-worker',
+      goal: '≤ 1×',
+      measured: `${m.pgq.peakRssMb.toFixed(1)} vs ${m['graphile-worker'].peakRssMb.toFixed(1)} MB`,
+      met: m.pgq.peakRssMb <= m['graphile-worker'].peakRssMb,
     })
   }
   if (r.backlog) t.push({ what: 'claim at 1M backlog vs empty', goal: '≤ 2×', measured: fmtX(r.backlog.ratio), met: r.backlog.ratio <= 2 })
@@ -185,6 +199,7 @@ function context(r: Results): string[] {
     `machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGb} GB, Node ${r.machine.node}; ` +
       `load average before ${r.load.before.join(' ')}, after ${r.load.after.join(' ')}`,
     `versions: ${Object.entries(r.versions).map(([q, v]) => `${q} ${v}`).join(', ')}`,
+    startupLine(r.startup),
     `"pgq vs X" > 1× means pgq is better (throughput: pgq/X; latency, memory: X/pgq). Same run, same server.`,
   ]
 }

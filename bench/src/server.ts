@@ -5,9 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { withPgClient } from '@pgq/core'
-import { findFreePort, startEmbeddedPostgres } from '@pgq/core/embedded'
-import type pg from 'pg'
+import { type PgClient, withPgClient } from '@pgq/core'
+import { findFreePort, startEmbeddedPostgres } from '@pgq/embedded'
 
 export interface BenchServer {
   /** Connection URL of the admin database (postgres). */
@@ -22,7 +21,7 @@ export interface BenchServer {
   settings: Record<string, string>
   /** URL of one database on this server. */
   urlFor(database: string): string
-  admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T>
+  admin<T>(fn: (client: PgClient) => Promise<T>): Promise<T>
   /** Drops (if present) and creates a database. */
   freshDatabase(name: string): Promise<string>
   dropDatabase(name: string): Promise<void>
@@ -156,7 +155,7 @@ export async function startServer(options: { databaseUrl?: string; log: (m: stri
     }
   }
   const parsed = new URL(url)
-  const admin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withPgClient(url, fn)
+  const admin = <T>(fn: (client: PgClient) => Promise<T>): Promise<T> => withPgClient(url, fn)
   const urlFor = (database: string) => {
     const u = new URL(url)
     u.pathname = `/${database}`
@@ -167,7 +166,7 @@ export async function startServer(options: { databaseUrl?: string; log: (m: stri
     const names = ['server_version', 'fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers',
       'max_connections', 'autovacuum', 'jit', 'shared_preload_libraries']
     // current_setting() formats units (128MB), unlike pg_settings.setting.
-    const { rows } = await c.query('select name, current_setting(name) as value from pg_settings where name = any($1)', [names])
+    const { rows } = await c.query<{ name: string; value: string }>('select name, current_setting(name) as value from pg_settings where name = any($1)', [names])
     for (const r of rows) settings[r.name] = r.value
     let pgss = false
     if (/pg_stat_statements/.test(settings.shared_preload_libraries ?? '')) {
@@ -270,7 +269,7 @@ export async function statementCalls(server: BenchServer, database: string): Pro
        where dbid = (select oid from pg_database where datname = $1) and toplevel`,
       [database],
     )
-    return Number(rows[0].calls)
+    return Number(rows[0]?.calls)
   })
 }
 

@@ -6,7 +6,7 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { ADAPTERS } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
-import { core } from '../core.ts'
+import { core } from '../core.mjs'
 import { settle } from '../server.ts'
 import { median, quantile } from '../stats.ts'
 

@@ -5,16 +5,17 @@
 // run, complete, close, for batches of 1, 10 and 100.
 
 import pg from 'pg'
-import { configureNeonForLocalProxy } from '../../../packages/core/src/drivers/neon-serverless/local-proxy-config.ts'
+import { configureNeonForLocalProxy } from '../../../packages/core/src/driver/neon-serverless/local-proxy-config.ts'
 import { startWsProxy } from '../../../packages/core/src/proxy/ws-proxy.ts'
 import { ADAPTERS } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
-import { core } from '../core.ts'
+import { core } from '../core.mjs'
+import { neonServerlessDriver } from '@pgq/core/neon-serverless'
 import { type RelayCounts, startPgRelay } from '../pg-relay.ts'
 import { resetStatements, statementCalls } from '../server.ts'
 import { median } from '../stats.ts'
 
-const { createProducer, createQueue, neonServerlessDriver } = core
+const { createProducer, createQueue } = core
 
 export interface EdgeInvocation {
   batch: number

@@ -1,4 +1,4 @@
-// Types of protocol.mjs, for the TypeScript worker (pgq-worker.ts).
+// Types of protocol.mjs, for the TypeScript side of the bench (stats.ts).
 export declare const now: () => number
 export declare const config: () => unknown
 export declare const send: (message: unknown) => Promise<void>

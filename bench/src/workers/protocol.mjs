@@ -1,6 +1,6 @@
-// The parent <-> worker protocol over the IPC channel (shared by the plain-node workers;
-// src/workers/pgq-worker.ts speaks the same). Worker: 'ready' once connected and warmed up;
-// parent: 'go' (drain) or 'stop' (listen); worker: 'done' with its counts and peak RSS.
+// The parent <-> worker protocol over the IPC channel, shared by the workers (all plain
+// node). Worker: 'ready' once connected and warmed up; parent: 'go' (drain) or 'stop'
+// (listen); worker: 'done' with its counts and peak RSS.
 
 /** Wall clock with sub-millisecond resolution, comparable across processes on one machine. */
 export const now = () => performance.timeOrigin + performance.now()

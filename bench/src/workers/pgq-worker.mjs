@@ -1,26 +1,18 @@
-// A pgq worker process (run with tsx). 'drain': queue.run({ mode: 'drain' }) until the
-// queue is empty; 'listen': queue.start({ mode: 'continuous' }) (LISTEN/NOTIFY) until told
-// to stop. Same IPC protocol as protocol.mjs.
+// A pgq worker process under plain node, on @pgq/core's build (or PGQ_BENCH_CORE_ENTRY's).
+// 'drain': queue.run({ mode: 'drain' }) until the queue is empty; 'listen':
+// queue.start({ mode: 'continuous' }) (LISTEN/NOTIFY) until told to stop.
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import path from 'node:path'
 import pg from 'pg'
-import type { QueueSettings } from '../adapters.ts'
-import { core } from '../core.ts'
+import { core } from '../core.mjs'
 import { config, cpuUs, main, now, peakRssKb, receive, send } from './protocol.mjs'
-
-interface Config {
-  url: string
-  mode: 'drain' | 'listen'
-  /** Write a CPU profile of the timed drain (only) into this folder. */
-  cpuProfDir?: string
-  settings: QueueSettings['pgq']
-}
 
 const { createQueue, nodePostgresDriver } = core
 
-await main(async () => {
-  const c = config() as Config
+main(async () => {
+  // { url, mode: 'drain' | 'listen', settings: QueueSettings['pgq'], cpuProfDir?: write a CPU profile of the timed drain there }
+  const c = config()
   const s = c.settings
   const pool = new pg.Pool({ connectionString: c.url, max: s.poolMax })
   const clients = await Promise.all(Array.from({ length: Math.min(4, s.poolMax) }, () => pool.connect()))
@@ -31,7 +23,7 @@ await main(async () => {
     // created and updated are the server's now() of the insert and of the claim (ms precision).
     if (listening) {
       const at = now()
-      void send({ type: 'started', seq: (job.payload as { seq?: number } | null)?.seq, at, insertAt: job.created.getTime(), claimAt: job.updated.getTime() })
+      void send({ type: 'started', seq: job.payload?.seq, at, insertAt: job.created.getTime(), claimAt: job.updated.getTime() })
     }
   })
   queue.on('worker:error', ({ error, during }) => void send({ type: 'log', message: `worker:error during ${during}: ${error}` }))
@@ -57,7 +49,7 @@ await main(async () => {
     const cpu = cpuUs(cpu0)
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop')
-      writeFileSync(path.join(c.cpuProfDir!, `pgq-drain-${process.pid}.cpuprofile`), JSON.stringify(profile))
+      writeFileSync(path.join(c.cpuProfDir, `pgq-drain-${process.pid}.cpuprofile`), JSON.stringify(profile))
       profiler.disconnect()
     }
     await send({ type: 'done', processed: summary.succeeded, startedAt: t0, finishedAt: t1, peakRssKb: peakRssKb(), cpuUs: cpu, summary })

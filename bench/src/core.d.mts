@@ -1,0 +1,2 @@
+// Types of core.mjs.
+export declare const core: typeof import('@pgq/core')
