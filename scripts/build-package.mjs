@@ -3,14 +3,20 @@
 // source maps), executable bins, and with --migrations the top-level drizzle/ migrations
 // (the source of truth) copied into ./migrations, where the installed migrator finds them.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import path from 'node:path'
 
 const here = process.cwd()
 const root = path.resolve(import.meta.dirname, '..')
+// Built beside dist/ and swapped in, so a process using dist/ meanwhile never finds it missing.
+const staging = path.join(here, `.dist-${process.pid}`)
+const tsc = spawnSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', staging], { stdio: 'inherit' })
+if (tsc.status !== 0) {
+  rmSync(staging, { recursive: true, force: true })
+  process.exit(tsc.status ?? 1)
+}
 rmSync(path.join(here, 'dist'), { recursive: true, force: true })
-const tsc = spawnSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { stdio: 'inherit' })
-if (tsc.status !== 0) process.exit(tsc.status ?? 1)
+renameSync(staging, path.join(here, 'dist'))
 
 const pkg = JSON.parse(readFileSync(path.join(here, 'package.json'), 'utf8'))
 for (const bin of Object.values(pkg.bin ?? {})) chmodSync(path.join(here, bin), 0o755)
