@@ -8,13 +8,16 @@ export class PgqError extends Error {
   }
 }
 
-/** Input to an operation was wrong; nothing was written. */
+/** Input to an operation was wrong; nothing was written. The message names the place, not the data. */
 export class InvalidJobError extends PgqError {
   /** Position in the batch of the offending job, when the input was a batch. */
   readonly index: number | undefined
-  constructor(message: string, index?: number) {
+  /** The offending input as a path, e.g. 'payload.items[3].name', 'headers.trace', 'executeAfter', 'jobs'. */
+  readonly field: string | undefined
+  constructor(message: string, index?: number, field?: string) {
     super('PGQ_INVALID_JOB', index === undefined ? message : `job #${index}: ${message}`)
     this.index = index
+    this.field = field
   }
 }
 

@@ -1,6 +1,6 @@
-import type { JobStatus } from './schema/pg-schema.js'
+import type { FailureActionName, JobStatus } from './schema/enums.js'
 
-export type { JobStatus }
+export type { FailureActionName, JobStatus }
 export type JobId = number
 
 /** A value that survives JSON.stringify/parse unchanged. */
@@ -13,7 +13,12 @@ export interface Job<P = unknown> {
   headers: Record<string, Json> | null
   priority: number
   status: JobStatus
+  /** Claims so far (stale rescues included), this one too. */
   attempts: number
+  /** Attempts it may have, stored at enqueue from its entrypoint's policy. */
+  maxAttempts: number
+  /** What becomes of it when they run out: kept as 'failed', or dropped as 'exception'. */
+  onExhausted: 'hold' | 'delete'
   dedupeKey: string | null
   workerId: string | null
   created: Date
@@ -41,4 +46,40 @@ export interface LogEntry {
   attempts: number
   created: Date
   traceback: Traceback | null
+}
+
+/** What becomes of a failed job: run again later, keep as failed, or drop. */
+export type FailureAction = { kind: 'retry'; delayMs: number } | { kind: FailureActionName }
+
+export interface Failure {
+  id: number
+  traceback: Traceback
+  action: FailureAction
+}
+
+/** One entrypoint in a claim: what this worker can take of it. */
+export interface ClaimEntrypoint {
+  name: string
+  /** Most jobs of this entrypoint this worker takes now (its own cap). */
+  cap: number
+  /** A running job whose heartbeat is older than this is re-picked; 0 = never. */
+  retryAfterMs: number
+}
+
+/** A change to one entrypoint's fleet policy; undefined fields stay as they are. */
+export interface PolicyChange {
+  concurrencyLimit?: number | undefined
+  requestsPerSecond?: number | undefined
+  paused?: boolean | undefined
+  maxAttempts?: number | undefined
+  onExhausted?: FailureActionName | undefined
+}
+
+/** What one deployment declares for an entrypoint; undefined fields are left as stored. */
+export interface DeclaredPolicy {
+  name: string
+  concurrencyLimit: number | undefined
+  requestsPerSecond: number | undefined
+  maxAttempts: number | undefined
+  onExhausted: FailureActionName | undefined
 }

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { createConsumer } from '../src/queue/consumer.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
 
-const open = (name: string, cap = 100) => ({ name, cap, concurrencyLimit: 0, retryAfterMs: 0 })
+const open = (name: string, cap = 100) => ({ name, cap, retryAfterMs: 0 })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe.each(DRIVERS)('claim over %s', (driverName) => {
@@ -65,7 +65,8 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
 
   it('serialises an entrypoint with concurrency limit 1', async () => {
     await q.producer().enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'serial', payload: n })))
-    const limited = { name: 'serial', cap: 10, concurrencyLimit: 1, retryAfterMs: 0 }
+    await q.fleet().setEntrypointPolicy('serial', { concurrencyLimit: 1 })
+    const limited = { name: 'serial', cap: 10, retryAfterMs: 0 }
     const a = q.consumer()
     const [first] = await a.claim(10, [limited])
     expect(first).toBeDefined()
@@ -79,7 +80,8 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     const LIMIT = 3
     const TOTAL = 120
     await q.producer().enqueueMany(Array.from({ length: TOTAL }, (_, i) => ({ entrypoint: 'limited', payload: i })))
-    const limited = { name: 'limited', cap: 5, concurrencyLimit: LIMIT, retryAfterMs: 0 }
+    await q.fleet().setEntrypointPolicy('limited', { concurrencyLimit: LIMIT })
+    const limited = { name: 'limited', cap: 5, retryAfterMs: 0 }
     const drivers = Array.from({ length: 8 }, () => makeDriver(driverName, q.url, 2))
     let running = 0
     let maxRunning = 0
@@ -117,8 +119,9 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
   })
 
   it('re-picks jobs whose heartbeat is older than the retry timer, even at the concurrency limit', async () => {
+    await q.fleet().setEntrypointPolicy('rescue', { concurrencyLimit: 2, maxAttempts: 5 })
     await q.producer().enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'rescue', payload: n })))
-    const spec = { name: 'rescue', cap: 10, concurrencyLimit: 2, retryAfterMs: 1000 }
+    const spec = { name: 'rescue', cap: 10, retryAfterMs: 1000 }
     const dead = q.consumer()
     const held = await dead.claim(10, [spec])
     expect(held).toHaveLength(2) // the limit
@@ -133,12 +136,15 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     expect((await rescuer.complete(rescued.map((j) => j.id))).sort()).toEqual(held.map((j) => j.id).sort())
   })
 
-  // The plain statement (no limit) and claim_jobs() (a limit no test here reaches) must agree.
+  // claim_jobs() takes no advisory lock without a stored limit, and one with it: both paths must agree.
   describe.each([
-    ['the plain statement', 0],
-    ['claim_jobs()', 1000],
-  ])('through %s', (_path, concurrencyLimit) => {
-    const spec = (name: string, cap = 10) => ({ name, cap, concurrencyLimit, retryAfterMs: 1000 })
+    ['no stored limit', 0],
+    ['a stored limit (advisory locks)', 1000],
+  ])('with %s', (_path, concurrencyLimit) => {
+    beforeEach(async () => {
+      for (const name of ['r', 'c', 'f']) await q.fleet().setEntrypointPolicy(name, { concurrencyLimit, maxAttempts: 5 })
+    })
+    const spec = (name: string, cap = 10) => ({ name, cap, retryAfterMs: 1000 })
     const stale = () => q.sql(`update pgq.jobs set heartbeat = now() - interval '5 seconds' where status = 'picked'`)
 
     it('rescues stale jobs before fresher ones of higher priority; the batch cuts across both', async () => {
@@ -174,6 +180,49 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     })
   })
 
+  it('ends a stale job with no attempts left instead of rescuing it: held, or dropped, with a WorkerLost traceback', async () => {
+    await q.fleet().setEntrypointPolicy('lost', { maxAttempts: 2 })
+    await q.fleet().setEntrypointPolicy('gone', { maxAttempts: 1, onExhausted: 'delete' })
+    const [lost] = await q.producer().enqueueMany([{ entrypoint: 'lost', payload: 1 }])
+    const [gone] = await q.producer().enqueueMany([{ entrypoint: 'gone', payload: 2 }])
+    const specs = [
+      { name: 'lost', cap: 10, retryAfterMs: 1000 },
+      { name: 'gone', cap: 10, retryAfterMs: 1000 },
+    ]
+    const stale = () => q.sql(`update pgq.jobs set heartbeat = now() - interval '5 seconds' where status = 'picked'`)
+    expect((await q.consumer().claim(10, specs)).map((j) => [j.id, j.attempts, j.maxAttempts])).toEqual([
+      [lost, 1, 2],
+      [gone, 1, 1],
+    ])
+    await stale()
+    // 'lost' has one attempt left: rescued (its second); 'gone' has none: dropped.
+    expect((await q.consumer().claim(10, specs)).map((j) => [j.id, j.attempts])).toEqual([[lost, 2]])
+    await stale()
+    expect(await q.consumer().claim(10, specs)).toEqual([])
+    expect(await q.sql(`select id::int, status::text, attempts, rescues from pgq.jobs`)).toEqual([{ id: lost, status: 'failed', attempts: 2, rescues: 2 }])
+    const log = await q.sql(`select job_id::int as job, status::text, traceback from pgq.log order by id`)
+    expect(log.map((r) => [r.job, r.status, (r.traceback as { name: string }).name])).toEqual([
+      [gone, 'exception', 'WorkerLost'],
+      [lost, 'failed', 'WorkerLost'],
+    ])
+    expect((log[1]!.traceback as { message: string }).message).toBe(
+      'its worker was lost 2 time(s) (no heartbeat) and no attempts are left (2 of 2 used)',
+    )
+  })
+
+  it('obeys the stored policy whatever the claimer declares: a paused entrypoint gives nothing, a limit holds', async () => {
+    await q.producer().enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'p', payload: n })))
+    await q.fleet().pause('p')
+    expect(await q.consumer().claim(10, [open('p')])).toEqual([])
+    await q.fleet().setEntrypointPolicy('p', { concurrencyLimit: 1 })
+    await q.fleet().resume('p')
+    expect(await q.consumer().claim(10, [open('p')])).toHaveLength(1)
+    expect(await q.consumer().claim(10, [open('p')])).toHaveLength(0)
+    expect(await q.fleet().entrypointPolicies(['p'])).toEqual([
+      { name: 'p', concurrencyLimit: 1, requestsPerSecond: 0, paused: false, maxAttempts: null, onExhausted: null },
+    ])
+  })
+
   it('does not rescue when the entrypoint has no retry timer', async () => {
     await q.producer().enqueue('norescue', 1)
     await q.consumer().claim(1, [open('norescue')])
@@ -184,6 +233,7 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
   it('rejects a bad claim request with a configuration error', async () => {
     const w = q.consumer()
     await expect(w.claim(0, [open('a')])).rejects.toThrow(/batchSize must be a positive integer/)
-    await expect(w.claim(1, [{ ...open('a'), concurrencyLimit: -1 }])).rejects.toThrow(/concurrencyLimit must be a number >= 0/)
+    await expect(w.claim(1, [{ ...open('a'), retryAfterMs: -1 }])).rejects.toThrow(/retryAfterMs must be a number >= 0/)
+    await expect(w.claim(1, [open('a'), open('a')])).rejects.toThrow(/listed twice/)
   })
 })

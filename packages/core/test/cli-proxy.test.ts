@@ -1,50 +1,26 @@
 // `pgq proxy`: the real binary, spawned, between Neon's driver (or a raw WebSocket) and Postgres.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import net from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { Pool as NeonPool } from '@neondatabase/serverless'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { proxySettings } from '../src/cli/proxy.js'
 import { configureNeonForLocalProxy } from '../src/driver/neon-serverless/local-proxy-config.js'
 import { createTestDatabase, type TestDatabase } from './setup/database.js'
+import { PGQ_BIN, type RunningProxy, startPgqProxy } from './support/pgq-proxy.js'
 
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
 
-interface Running {
-  child: ChildProcess
-  port: number
-  output: () => string
-  exit: Promise<number | null>
-}
 
-/** Spawns `pgq proxy ...args` on a free port and waits for its "listening" line. */
-async function startProxy(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'proxy', '--listen', '127.0.0.1:0', ...args], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout!.on('data', (b: Buffer) => (out += b))
-  child.stderr!.on('data', (b: Buffer) => (out += b))
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (match) {
-        clearInterval(timer)
-        resolve(Number(match[1]))
-      }
-    }, 20)
-    void exit.then((code) => {
-      clearInterval(timer)
-      reject(new Error(`pgq proxy exited with ${code}: ${out}`))
-    })
-  })
-  return { child, port, output: () => out, exit }
-}
-
-/** Opens a raw WebSocket as Neon's driver would and reports how the proxy closed it. */
-function closeOf(proxyPort: number, address: string): Promise<{ code: number; reason: string }> {
+/** Opens a raw WebSocket as Neon's driver would and reports the HTTP status that refused it. */
+function refusalOf(proxyPort: number, address: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${proxyPort}/v2?address=${address}`)
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))
+    ws.on('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (b: Buffer) => (body += b))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    ws.on('open', () => reject(new Error(`the proxy accepted ${address}`)))
     ws.on('error', reject)
   })
 }
@@ -52,12 +28,12 @@ function closeOf(proxyPort: number, address: string): Promise<{ code: number; re
 describe('pgq proxy', () => {
   let db: TestDatabase
   let pgTarget: string
-  let proxy: Running
+  let proxy: RunningProxy
   beforeAll(async () => {
     db = await createTestDatabase('cli_proxy')
     const url = new URL(db.url)
     pgTarget = `${url.hostname}:${url.port || 5432}`
-    proxy = await startProxy(['--database-url', db.url])
+    proxy = await startPgqProxy(['--database-url', db.url])
   })
   afterAll(async () => {
     proxy?.child.kill('SIGKILL')
@@ -81,11 +57,11 @@ describe('pgq proxy', () => {
     await new Promise<void>((resolve) => bystander.listen(0, '127.0.0.1', resolve))
     const bystanderPort = (bystander.address() as net.AddressInfo).port
     try {
-      const refused = await closeOf(proxy.port, `127.0.0.1:${bystanderPort}`)
-      expect(refused).toEqual({ code: 1008, reason: `target not allowed: 127.0.0.1:${bystanderPort}` })
+      const refused = await refusalOf(proxy.port, `127.0.0.1:${bystanderPort}`)
+      expect(refused).toEqual({ status: 403, body: `target not allowed: 127.0.0.1:${bystanderPort}\n` })
       // Aliases of the allowed host are other targets: only what is listed is reachable.
-      const alias = await closeOf(proxy.port, `localhost:${new URL(db.url).port}`)
-      expect(alias.code).toBe(1008)
+      const alias = await refusalOf(proxy.port, `localhost:${new URL(db.url).port}`)
+      expect(alias.status).toBe(403)
       await new Promise((r) => setTimeout(r, 100))
       expect(connections).toBe(0)
     } finally {
@@ -123,7 +99,7 @@ describe('pgq proxy', () => {
 
 describe('pgq proxy limits', () => {
   let db: TestDatabase
-  const running: Running[] = []
+  const running: RunningProxy[] = []
   beforeAll(async () => {
     db = await createTestDatabase('cli_proxy_limits')
   })
@@ -133,13 +109,13 @@ describe('pgq proxy limits', () => {
   afterAll(() => db?.drop())
 
   it('caps concurrent sessions and closes idle ones', async () => {
-    const proxy = await startProxy(['--database-url', db.url, '--max-connections', '1', '--idle-timeout', '400'])
+    const proxy = await startPgqProxy(['--database-url', db.url, '--max-connections', '1', '--idle-timeout', '400'])
     running.push(proxy)
     const target = new URL(db.url).host
     const first = new WebSocket(`ws://127.0.0.1:${proxy.port}/v2?address=${target}`)
     await new Promise((resolve, reject) => first.once('open', resolve).once('error', reject))
     const firstClosed = new Promise<{ code: number; reason: string }>((resolve) => first.once('close', (code, reason) => resolve({ code, reason: reason.toString() })))
-    expect(await closeOf(proxy.port, target)).toEqual({ code: 1013, reason: 'too many connections' })
+    expect(await refusalOf(proxy.port, target)).toEqual({ status: 503, body: 'too many connections\n' })
     const started = Date.now()
     expect(await firstClosed).toEqual({ code: 1001, reason: 'idle timeout' })
     expect(Date.now() - started).toBeLessThan(3000)
@@ -149,7 +125,7 @@ describe('pgq proxy limits', () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; err: string }>((resolve) => {
         const { DATABASE_URL: _, ...env } = process.env
-        const child = spawn(process.execPath, [BIN, 'proxy', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+        const child = spawn(process.execPath, [PGQ_BIN, 'proxy', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
         let err = ''
         child.stderr!.on('data', (b: Buffer) => (err += b))
         child.once('exit', (code) => resolve({ code, err }))
@@ -160,5 +136,20 @@ describe('pgq proxy limits', () => {
     const bad = await run(['--allow', 'db.internal', '--listen', '127.0.0.1:0'])
     expect(bad.code).toBe(2)
     expect(bad.err).toMatch(/--allow must be host:port/)
+  })
+
+  it('takes message sizes in bytes, KiB or MiB', () => {
+    const io = { env: {}, stdout: () => {}, stderr: () => {} }
+    const sizes = (maxMessageSize?: string, maxStartupMessageSize?: string) => {
+      const s = proxySettings({ allow: ['127.0.0.1:5432'], maxMessageSize, maxStartupMessageSize }, io)
+      return [s.maxMessageBytes, s.maxStartupMessageBytes]
+    }
+    expect(sizes()).toEqual([64 << 20, 1 << 20])
+    expect(sizes('4096', '64k')).toEqual([4096, 64 << 10])
+    expect(sizes('4M', '2047m')).toEqual([4 << 20, 2047 << 20])
+    for (const bad of ['0', '1.5m', '1g', '-1', '2048m']) {
+      expect(() => sizes(bad), bad).toThrow(/--max-message-size must be a size/)
+      expect(() => sizes(undefined, bad), bad).toThrow(/--max-startup-message-size must be a size/)
+    }
   })
 })

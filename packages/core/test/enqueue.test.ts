@@ -112,7 +112,7 @@ describe.each(DRIVERS)('enqueue over %s', (driverName) => {
     it('frees the key once the job finishes (success, cancel, held failure)', async () => {
       const producer = q.producer()
       const worker = q.consumer()
-      const claimAll = () => worker.claim(10, [{ name: 'a', cap: 10, concurrencyLimit: 0, retryAfterMs: 0 }])
+      const claimAll = () => worker.claim(10, [{ name: 'a', cap: 10, retryAfterMs: 0 }])
 
       await producer.enqueue('a', 1, { dedupeKey: 'k' })
       const [running] = await claimAll()
@@ -158,7 +158,7 @@ describe.each(DRIVERS)('enqueue over %s', (driverName) => {
       ['a negative delay', () => [{ entrypoint: 'a', payload: 1, executeAfter: -5 }], /executeAfter/],
       ['a NaN priority', () => [{ entrypoint: 'a', payload: 1, priority: Number.NaN }], /priority must be an integer/],
       ['a fractional priority', () => [{ entrypoint: 'a', payload: 1, priority: 1.5 }], /priority must be an integer/],
-      ['a priority out of range', () => [{ entrypoint: 'a', payload: 1, priority: 40_000 }], /at most 32767/],
+      ['a priority out of range', () => [{ entrypoint: 'a', payload: 1, priority: 40_000 }], /from -32768 to 32767/],
       ['an empty batch', () => [], /batch is empty/],
       [
         'one dedupe key twice in a batch',

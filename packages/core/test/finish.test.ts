@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { backoffDelayMs, failureOf, tracebackOf } from '../src/queue/retry-policy.js'
 import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
 
-const spec = (name: string) => ({ name, cap: 100, concurrencyLimit: 0, retryAfterMs: 0 })
+const spec = (name: string) => ({ name, cap: 100, retryAfterMs: 0 })
 
 describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
   const q = useQueueDatabase('finish', driverName)
@@ -31,10 +31,14 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     expect(await worker.complete([job.id])).toEqual([job.id])
   })
 
-  it('retries with exponential backoff until maxAttempts, then holds with the traceback', async () => {
+  it('retries with exponential backoff until the maxAttempts stored on the job, then holds with the traceback', async () => {
+    await q.fleet().setEntrypointPolicy('flaky', { maxAttempts: 2 })
     const { worker, job } = await claimOne('flaky')
-    const policy = { maxAttempts: 2, backoff: { baseMs: 60_000, jitter: 0 } }
-    const [retried] = await worker.fail([failureOf(job, new TypeError('first boom'), worker.workerId, policy)])
+    expect(job).toMatchObject({ attempts: 1, maxAttempts: 2, onExhausted: 'hold' })
+    // Changed after enqueue: the job keeps what was stored when it was enqueued.
+    await q.fleet().setEntrypointPolicy('flaky', { maxAttempts: 9 })
+    const backoff = { baseMs: 60_000, jitter: 0 }
+    const [retried] = await worker.fail([failureOf(job, new TypeError('first boom'), worker.workerId, backoff)])
     expect(retried).toEqual({ id: job.id, status: 'queued' })
     const [row] = await q.sql(`select status, attempts, execute_after > now() + interval '50 seconds' as later from pgq.jobs`)
     expect(row).toEqual({ status: 'queued', attempts: 1, later: true })
@@ -42,7 +46,8 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     await q.sql(`update pgq.jobs set execute_after = now()`)
     const [again] = await worker.claim(1, [spec('flaky')])
     expect(again!.attempts).toBe(2)
-    expect(await worker.fail([failureOf(again!, 'a plain string', worker.workerId, policy)])).toEqual([{ id: job.id, status: 'failed' }])
+    expect(again!.maxAttempts).toBe(2)
+    expect(await worker.fail([failureOf(again!, 'a plain string', worker.workerId, backoff)])).toEqual([{ id: job.id, status: 'failed' }])
     expect(await q.sql('select status, worker_id from pgq.jobs')).toEqual([{ status: 'failed', worker_id: null }])
 
     const history = await q.producer().history(job.id)
@@ -54,8 +59,10 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
   })
 
   it("drops a job after its last attempt with onFailure 'delete', logging an exception", async () => {
+    await q.fleet().setEntrypointPolicy('a', { onExhausted: 'delete' })
     const { worker, job } = await claimOne()
-    await worker.fail([failureOf(job, { code: 42 }, worker.workerId, { onFailure: 'delete' })])
+    expect(job.onExhausted).toBe('delete')
+    await worker.fail([failureOf(job, { code: 42 }, worker.workerId)])
     expect(await q.sql('select * from pgq.jobs')).toEqual([])
     const [entry] = await q.producer().history(job.id)
     expect(entry).toMatchObject({ status: 'exception', traceback: { name: 'NonError(object)', message: '{"code":42}' } })

@@ -9,8 +9,7 @@ import { createProducer } from '../src/queue/producer.js'
 import { neonPool, pgPool } from './setup/database.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
 
-const open = (name: string) => ({ name, cap: 100, concurrencyLimit: 0, retryAfterMs: 0 })
-const limited = (name: string) => ({ name, cap: 100, concurrencyLimit: 5, retryAfterMs: 0 })
+const open = (name: string) => ({ name, cap: 100, retryAfterMs: 0 })
 
 describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
   const q = useQueueDatabase('hot_path', driverName)
@@ -29,7 +28,7 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
       .map((r) => {
         expect(r.name).toMatch(/^pgq_[0-9a-z]+$/)
         const text = String(r.statement)
-        return text.includes('skip locked') ? (text.includes('synchronous_commit') ? 'claim (async commit)' : 'claim') : text.trim().split(/\s+/).slice(0, 2).join(' ')
+        return text.includes('claim_jobs') ? (text.includes('synchronous_commit') ? 'claim (async commit)' : 'claim') : text.trim().split(/\s+/).slice(0, 2).join(' ')
       })
       .sort()
 
@@ -95,7 +94,8 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
       const inTx = (asyncCommit: boolean | undefined, op: (c: ReturnType<typeof createConsumer>) => Promise<unknown>) =>
         thenSetting((tx) => op(createConsumer({ db: tx, workerId: crypto.randomUUID(), asyncCommit })))
       expect(await inTx(undefined, (c) => c.claim(1, [open('a')]))).toBe('off') // the default
-      expect(await inTx(true, (c) => c.claim(1, [limited('b')]))).toBe('off') // claim_jobs() too
+      await q.fleet().setEntrypointPolicy('b', { concurrencyLimit: 5 })
+      expect(await inTx(true, (c) => c.claim(1, [open('b')]))).toBe('off') // with advisory locks too
       expect(await inTx(false, (c) => c.claim(1, [open('a')]))).toBe('on')
       const [held] = await createConsumer({ db, workerId: '00000000-0000-4000-8000-000000000001' }).claim(1, [open('a')])
       expect(await setting(db)).toBe('on') // autocommit: the setting ended with the claim's transaction

@@ -16,6 +16,7 @@ import { createTestDatabase, pgPool, type TestDatabase } from './setup/database.
 
 const run = promisify(execFile)
 const repoRoot = resolve(import.meta.dirname, '../../..')
+const MIGRATIONS = readMigrationFiles()
 
 describe('migrations', () => {
   let db: TestDatabase
@@ -54,25 +55,26 @@ describe('migrations', () => {
       const producer = createProducer({ db: driver.db, schema })
       const behind = await producer.enqueue('new', {}).catch((e: unknown) => e)
       expect(behind).toBeInstanceOf(SchemaOutdatedError)
-      expect((behind as Error).message).toMatch(/version 1, this code needs version 3.*Run `pgq upgrade`/)
+      expect((behind as Error).message).toMatch(new RegExp(`version 1, this code needs version ${SCHEMA_VERSION}.*Run \`pgq upgrade\``))
 
       expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({
-        applied: ['0001_functions_and_triggers', '0002_claim_cap_counts_rescues'],
-        version: 3,
+        applied: MIGRATIONS.slice(1).map((m) => m.tag),
+        version: SCHEMA_VERSION,
       })
-      // 0002's claim_jobs replaced 0001's rather than adding an overload.
+      // Each later claim_jobs replaced the one before rather than adding an overload.
       const claims = await pool.query(`select pronargs from pg_proc where proname = 'claim_jobs' and pronamespace = 'upgrade_path'::regnamespace`)
-      expect(claims.rows).toEqual([{ pronargs: 7 }])
+      expect(claims.rows).toEqual([{ pronargs: 5 }])
       const rows = await pool.query('select entrypoint, payload, priority, dedupe_key, status from upgrade_path.jobs order by id')
       expect(rows.rows).toHaveLength(25)
       expect(rows.rows[4]).toEqual({ entrypoint: 'old', payload: { n: 5 }, priority: 2, dedupe_key: 'key-5', status: 'queued' })
       await expect(producer.enqueue('new', {})).resolves.toBeGreaterThan(25)
       expect(await producer.enqueue('x', 1, { dedupeKey: 'key-5', onConflict: 'skip' })).toBeNull()
-      // The old jobs are claimable through the upgraded function (a limit sends the claim there).
+      // The old jobs are claimable through the upgraded function, and got the default policy.
       const claimed = await createConsumer({ db: driver.db, schema, workerId: crypto.randomUUID() }).claim(30, [
-        { name: 'old', cap: 30, concurrencyLimit: 100, retryAfterMs: 0 },
+        { name: 'old', cap: 30, retryAfterMs: 0 },
       ])
       expect(claimed).toHaveLength(25)
+      expect(claimed.every((j) => j.maxAttempts === 1 && j.onExhausted === 'hold')).toBe(true)
     } finally {
       await driver.end()
     }
@@ -81,13 +83,9 @@ describe('migrations', () => {
   it('is safe to run twice and from several sessions at once', async () => {
     const schema = 'concurrent'
     const results = await Promise.all([1, 2, 3, 4].map(() => withClient((c) => migrate(c, { schema }))))
-    expect(results.flatMap((r) => r.applied).sort()).toEqual([
-      '0000_init',
-      '0001_functions_and_triggers',
-      '0002_claim_cap_counts_rescues',
-    ])
-    expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({ applied: [], version: 3 })
-    expect((await withClient((c) => appliedVersions(c, schema))).map((v) => v.version)).toEqual([1, 2, 3])
+    expect(results.flatMap((r) => r.applied).sort()).toEqual(MIGRATIONS.map((m) => m.tag))
+    expect(await withClient((c) => migrate(c, { schema }))).toMatchObject({ applied: [], version: SCHEMA_VERSION })
+    expect((await withClient((c) => appliedVersions(c, schema))).map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
   })
 
   it('installs side by side in two schemas that do not see each other', async () => {

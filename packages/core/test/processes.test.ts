@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { PgqDriver } from '../src/driver/driver.js'
 import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { migrate } from '../src/migrations/migrator.js'
+import { createFleet } from '../src/queue/fleet.js'
 import { createProducer } from '../src/queue/producer.js'
 import type { WorkerProcessConfig } from './fixtures/worker-process.js'
 import { createTestDatabase, pgPool, type TestDatabase } from './setup/database.js'
@@ -194,8 +195,83 @@ describe('worker processes', () => {
     for (const w of workers) expect(w.output()).not.toContain('lingering')
   })
 
+  it('6 processes, of which only one declares concurrencyLimit 2, never run more than 2 at once', { timeout: 60_000 }, async () => {
+    const common = { handler: { sleepMs: 30 }, batchSize: 2, maxConcurrentTasks: 4, pollIntervalMs: 50 }
+    // The one that declares the limit registers first; the other five declare nothing.
+    const declaring = spawnWorker({ ...common, entrypointOptions: { concurrencyLimit: 2 } })
+    await declaring.ready
+    const others = Array.from({ length: 5 }, () => spawnWorker(common))
+    await Promise.all(others.map((w) => w.ready))
+    await enqueue(40)
+    await waitUntil('40 successful jobs', successful, (n) => n >= 40, 40_000)
+    const [obs] = await sql<{ jobs: string; max: number; workers: string }>(
+      `select count(distinct job_id) as jobs, max(running_at_start) as max, count(distinct worker_id) as workers from test_observations`,
+    )
+    expect(obs).toMatchObject({ jobs: '40', max: 2 })
+    // Workers that declared nothing claimed too: they obeyed the stored limit, not a limit of their own.
+    const undeclared = await scalar('select count(*) as v from test_observations where worker_id <> $1', [await declaring.ready])
+    expect(undeclared).toBeGreaterThan(0)
+    expect(await sql('select name, concurrency_limit from pgq.entrypoints')).toEqual([{ name: ENTRYPOINT, concurrency_limit: 2 }])
+  })
+
+  it('pause in one process stops claims in another; resume wakes it at once through NOTIFY', { timeout: 60_000 }, async () => {
+    // The poll would take a minute: a quick start after resume can only be the event.
+    const w = spawnWorker({ handler: { sleepMs: 0 }, pollIntervalMs: 60_000 })
+    await w.ready
+    const fleet = createFleet({ db: driver!.db, schema: 'pgq' })
+    await fleet.pause(ENTRYPOINT)
+    const ids = await enqueue(5)
+    expect(ids).toHaveLength(5)
+    // Its claims in the meantime (each enqueue's event wakes it) find nothing.
+    await waitUntil('the insert events to reach the worker', () => scalar('select count(*) as v from pgq.jobs'), (n) => n === 5)
+    await sleep(500)
+    expect(await scalar('select count(*) as v from test_observations')).toBe(0)
+    const resumedAt = Date.now()
+    await fleet.resume(ENTRYPOINT)
+    await waitUntil('5 successful jobs', successful, (n) => n === 5, 20_000)
+    expect(Date.now() - resumedAt).toBeLessThan(20_000)
+  })
+
+  it('a job whose handler kills its process runs exactly maxAttempts times, then is held with a WorkerLost traceback', { timeout: 90_000 }, async () => {
+    const BAD = 3
+    const common = {
+      // One job at a time per process: a crash takes down only the job that caused it.
+      entrypointOptions: { retryTimer: '1s', maxAttempts: 3, workerConcurrency: 1 },
+      handler: { sleepMs: 20, exitOnPayload: BAD },
+      heartbeatIntervalMs: 300,
+      pollIntervalMs: 100,
+    }
+    const ids = await (async () => {
+      // Registered before enqueue, so the jobs store maxAttempts 3.
+      await spawnWorker(common).ready
+      return enqueue(10)
+    })()
+    const badId = ids[BAD]!
+    // Each worker that picks the bad job dies; keep one running until the job is settled.
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      const [row] = await sql<{ status: string | null }>('select (select status::text from pgq.jobs where id = $1) as status', [badId])
+      if (row?.status === 'failed' && (await successful()) === 9) break
+      if (Date.now() > deadline) throw new Error(`the bad job did not settle: ${JSON.stringify(row)}`)
+      if ([...children].filter(alive).length === 0) await spawnWorker(common).ready
+      await sleep(100)
+    }
+    expect(await scalar('select count(*) as v from test_observations where job_id = $1', [badId])).toBe(3)
+    expect(await sql('select attempts, rescues, max_attempts from pgq.jobs where id = $1', [badId])).toEqual([{ attempts: 3, rescues: 3, max_attempts: 3 }])
+    const [last] = await sql<{ status: string; traceback: { name: string; message: string } }>(
+      'select status::text, traceback from pgq.log where job_id = $1 order by id desc limit 1',
+      [badId],
+    )
+    expect(last).toMatchObject({ status: 'failed', traceback: { name: 'WorkerLost', message: expect.stringMatching(/lost 3 time\(s\).*3 of 3 used/) } })
+    // Every other job completed once.
+    expect(await scalar(`select count(*) as v from pgq.log where status = 'successful'`)).toBe(9)
+    // It is not run again.
+    await sleep(1500)
+    expect(await scalar('select count(*) as v from test_observations where job_id = $1', [badId])).toBe(3)
+  })
+
   it('re-runs the jobs of a worker killed with SIGKILL after the retry timer', { timeout: 60_000 }, async () => {
-    const common = { entrypointOptions: { retryTimer: '1s' }, heartbeatIntervalMs: 300, batchSize: 1, maxConcurrentTasks: 2, pollIntervalMs: 100 }
+    const common = { entrypointOptions: { retryTimer: '1s', maxAttempts: 2 }, heartbeatIntervalMs: 300, batchSize: 1, maxConcurrentTasks: 2, pollIntervalMs: 100 }
     // A's jobs take long enough to be running when it dies; B's are quick.
     const a = spawnWorker({ ...common, handler: { sleepMs: 10_000 } })
     const aId = await a.ready

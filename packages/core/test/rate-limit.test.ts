@@ -2,12 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { type ClaimEntrypoint, createConsumer } from '../src/queue/consumer.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
 
-const open = (name: string, cap = 100): ClaimEntrypoint => ({ name, cap, concurrencyLimit: 0, retryAfterMs: 0 })
-const rated = (name: string, requestsPerSecond: number, more: Partial<ClaimEntrypoint> = {}): ClaimEntrypoint => ({
-  ...open(name),
-  requestsPerSecond,
-  ...more,
-})
+const open = (name: string, cap = 100): ClaimEntrypoint => ({ name, cap, retryAfterMs: 0 })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe.each(DRIVERS)('rate limits over %s', (driverName) => {
@@ -17,6 +12,16 @@ describe.each(DRIVERS)('rate limits over %s', (driverName) => {
     await q.sql('truncate pgq.rate_limits')
   })
 
+  /** Stores the entrypoint's fleet policy (what every claim obeys) and returns a claim of it. */
+  const rated = async (
+    name: string,
+    requestsPerSecond: number,
+    more: Partial<ClaimEntrypoint> & { concurrencyLimit?: number; maxAttempts?: number } = {},
+  ): Promise<ClaimEntrypoint> => {
+    const { concurrencyLimit, maxAttempts, ...claim } = more
+    await q.fleet().setEntrypointPolicy(name, { requestsPerSecond, concurrencyLimit, maxAttempts })
+    return { ...open(name), ...claim }
+  }
   const enqueue = (entrypoint: string, n: number) =>
     q.producer().enqueueMany(Array.from({ length: n }, (_, i) => ({ entrypoint, payload: i })))
   /** Moves a bucket's last refill into the past: the same as waiting, on the database's clock. */
@@ -31,7 +36,7 @@ describe.each(DRIVERS)('rate limits over %s', (driverName) => {
     const RATE = 5
     const BURST = 5
     await enqueue('rated', 100)
-    const spec = rated('rated', RATE, { cap: 10 })
+    const spec = await rated('rated', RATE, { cap: 10 })
     const drivers = Array.from({ length: 4 }, () => makeDriver(driverName, q.url, 2))
     const [start] = await q.sql('select clock_timestamp()::text as t')
     const deadline = Date.now() + 2500
@@ -60,7 +65,7 @@ describe.each(DRIVERS)('rate limits over %s', (driverName) => {
 
   it('a fractional rate allows one job, then none until two seconds have passed', async () => {
     await enqueue('slow', 5)
-    const spec = rated('slow', 0.5)
+    const spec = await rated('slow', 0.5)
     const w = q.consumer()
     expect(await w.claim(10, [spec])).toHaveLength(1) // a new bucket is full: its burst is one token
     expect(await w.claim(10, [spec])).toHaveLength(0)
@@ -76,7 +81,7 @@ describe.each(DRIVERS)('rate limits over %s', (driverName) => {
 
   it('charges the bucket for the jobs claimed, not for the room it had', async () => {
     await enqueue('few', 2)
-    expect(await q.consumer().claim(10, [rated('few', 5)])).toHaveLength(2)
+    expect(await q.consumer().claim(10, [await rated('few', 5)])).toHaveLength(2)
     const left = await tokens('few')
     expect(left).toBeGreaterThanOrEqual(3)
     expect(left).toBeLessThan(3.5)
@@ -84,7 +89,7 @@ describe.each(DRIVERS)('rate limits over %s', (driverName) => {
 
   it('combines with a concurrency limit: whichever is tighter binds', async () => {
     await enqueue('both', 10)
-    const spec = rated('both', 2, { concurrencyLimit: 3 })
+    const spec = await rated('both', 2, { concurrencyLimit: 3 })
     const w = q.consumer()
     const first = await w.claim(10, [spec])
     expect(first).toHaveLength(2) // the burst of 2, under the limit of 3
@@ -103,8 +108,8 @@ describe.each(DRIVERS)('rate limits over %s', (driverName) => {
   })
 
   it('rescues stale jobs with an empty bucket, and charges them as debt', async () => {
+    const spec = await rated('rescue', 1, { retryAfterMs: 1000, maxAttempts: 5 })
     await enqueue('rescue', 3)
-    const spec = rated('rescue', 1, { retryAfterMs: 1000 })
     const dead = q.consumer()
     const held = await dead.claim(10, [spec])
     expect(held).toHaveLength(1)
@@ -123,30 +128,32 @@ describe.each(DRIVERS)('rate limits over %s', (driverName) => {
     await enqueue('free', 3)
     await enqueue('metered', 3)
     const w = q.consumer()
-    expect(await w.claim(10, [open('free'), rated('free2', 0)])).toHaveLength(3)
+    expect(await w.claim(10, [open('free'), await rated('free2', 0)])).toHaveLength(3)
     expect(await q.sql('select * from pgq.rate_limits')).toEqual([])
-    expect(await w.claim(10, [open('other'), rated('free', 0), rated('metered', 1)])).toHaveLength(1)
+    expect(await w.claim(10, [open('other'), await rated('free', 0), await rated('metered', 1)])).toHaveLength(1)
     expect(await q.sql('select entrypoint from pgq.rate_limits')).toEqual([{ entrypoint: 'metered' }])
-    // A bucket left by an earlier configuration is ignored, and left alone, without a rate.
+    // A bucket left by an earlier policy is ignored, and left alone, once the rate is off.
     await q.sql(`update pgq.rate_limits set tokens = 0.25, refreshed_at = '2000-01-01T00:00:00Z'`)
+    await rated('metered', 0)
     expect(await w.claim(10, [open('metered')])).toHaveLength(2)
     expect(await q.sql(`select tokens, refreshed_at = '2000-01-01T00:00:00Z' as same from pgq.rate_limits`)).toEqual([
       { tokens: 0.25, same: true },
     ])
   })
 
-  it('has exactly one claim_jobs, the one taking rates', async () => {
+  it('has exactly one claim_jobs, the one reading the stored policy', async () => {
     expect(await q.sql(`select pronargs from pg_proc where proname = 'claim_jobs' and pronamespace = 'pgq'::regnamespace`)).toEqual([
-      { pronargs: 7 },
+      { pronargs: 5 },
     ])
   })
 
   it('rejects a negative or non-finite rate, and an entrypoint listed twice, with a configuration error', async () => {
     const w = q.consumer()
     for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      await expect(w.claim(1, [rated('a', bad)])).rejects.toThrow(/requestsPerSecond must be a number >= 0/)
+      await expect(rated('a', bad)).rejects.toThrow(/requestsPerSecond must be a finite number >= 0/)
     }
-    // A second, unlimited listing would otherwise take what the limited one may not.
-    await expect(w.claim(1, [rated('a', 1), open('a')])).rejects.toThrow(/"a" is listed twice/)
+    expect(await q.sql('select * from pgq.entrypoints')).toEqual([]) // nothing was stored
+    // A second listing would otherwise take what the per-worker cap of the first may not.
+    await expect(w.claim(1, [await rated('a', 1), open('a')])).rejects.toThrow(/"a" is listed twice/)
   })
 })

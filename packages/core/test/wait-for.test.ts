@@ -9,6 +9,7 @@ describe.each(DRIVERS)('waitFor over %s', (driverName) => {
 
   it('resolves the final status of many jobs at once, woken by NOTIFY', async () => {
     const waiting = queueOn(q.driver, { waitPollIntervalMs: 60_000 }) // the poll cannot be what wakes it
+    await q.fleet().setEntrypointPolicy('fails', { onExhausted: 'delete' }) // stored on the job at enqueue
     const ids = await waiting.producer.enqueueMany([
       { entrypoint: 'ok', payload: 1 },
       { entrypoint: 'fails', payload: 2 },

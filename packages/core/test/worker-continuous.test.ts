@@ -192,7 +192,7 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
   })
 
   it('a forced stop aborts running jobs and leaves them picked for stale rescue', async () => {
-    const queue = queueOn(q.driver).entrypoint('stuck', { retryTimer: '1s' }, (_job, { signal }) => new Promise((r) => signal.addEventListener('abort', r)))
+    const queue = queueOn(q.driver).entrypoint('stuck', { retryTimer: '1s', maxAttempts: 2 }, (_job, { signal }) => new Promise((r) => signal.addEventListener('abort', r)))
     const id = await queue.enqueue('stuck', null)
     const worker = queue.start({ pollIntervalMs: 50 })
     await expect.poll(() => q.sql(`select status from pgq.jobs`), { timeout: 5000 }).toEqual([{ status: 'picked' }])
@@ -201,7 +201,7 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
     expect(await q.sql(`select status from pgq.jobs where id = $1`, [id])).toEqual([{ status: 'picked' }])
     // Another worker rescues it once the heartbeat is older than the retry timer.
     const rescued: number[] = []
-    const other = queueOn(q.driver).entrypoint('stuck', { retryTimer: '1s' }, (job) => void rescued.push(job.attempts))
+    const other = queueOn(q.driver).entrypoint('stuck', { retryTimer: '1s', maxAttempts: 2 }, (job) => void rescued.push(job.attempts))
     const second = other.start({ pollIntervalMs: 100 })
     try {
       await expect.poll(() => rescued, { timeout: 5000 }).toEqual([2])

@@ -1,5 +1,7 @@
+import { ConfigurationError } from '@pgq/core/edge'
 import { Hono } from 'hono'
 import { bearerAuth } from './auth.js'
+import { DEFAULT_MAX_BODY_BYTES, limitBody } from './body-limit.js'
 import { afterResponse, type PgqEnv } from './context.js'
 import { onError } from './errors.js'
 import { jobRoutes } from './routes/jobs.js'
@@ -27,6 +29,8 @@ export type WorkerAppOptions<Bindings> = (
   ) & {
     /** Cap (and default) of POST /drain's time budget. Default 25 s, inside a Worker's limits. */
     maxDrainMs?: number
+    /** Larger request bodies are refused with 413, while streaming (before they are read whole). Default 1 MiB. */
+    maxBodyBytes?: number
   }
 
 /**
@@ -36,10 +40,14 @@ export type WorkerAppOptions<Bindings> = (
 export function createWorkerApp<Bindings extends object = object>(options: WorkerAppOptions<Bindings>): Hono<PgqEnv<Bindings>> {
   const tokenFor = 'token' in options ? () => options.token : (env: Bindings) => options.tokenFrom(env)
   const scopeFor = 'queue' in options ? () => ({ queue: options.queue, end: undefined }) : (env: Bindings) => options.queueFor(env)
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new ConfigurationError(`maxBodyBytes must be a positive integer, not ${maxBodyBytes}`)
   const app = new Hono<PgqEnv<Bindings>>()
   app.onError(onError)
   app.get('/healthz', (c) => c.json({ ok: true }))
+  // Order matters: no body is read before the token is checked, and no queue is made for an oversized one.
   app.use(bearerAuth((c) => tokenFor(c.env as Bindings)))
+  app.use(limitBody(maxBodyBytes))
   app.use(async (c, next) => {
     const scope = scopeFor(c.env)
     c.set('queue', scope.queue)

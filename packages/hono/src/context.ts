@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { logError } from './log.js'
 import type { AppQueue } from './types.js'
 
 /** What the routes see: the request's queue. */
@@ -16,7 +17,7 @@ export interface PgqEnv<Bindings extends object = object> extends QueueVariables
  * no execution context, and there the queue is long-lived anyway).
  */
 export async function afterResponse(c: Context, work: () => Promise<void>): Promise<void> {
-  const done = work().catch((error) => console.error('pgq http: releasing the queue failed', error))
+  const done = work().catch((error) => logError('pgq http: releasing the queue failed', error))
   let ctx: { waitUntil(p: Promise<unknown>): void } | undefined
   try {
     ctx = c.executionCtx

@@ -1,24 +1,40 @@
-import type { ErrorHandler } from 'hono'
+import type { Context, ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { logError } from './log.js'
+import { invalidRequest } from './validate.js'
 
 /**
  * pgq's errors become answers a client can act on. Matched by their stable `code`, not
- * instanceof, so a second copy of @pgq/core in a bundle cannot break it.
+ * instanceof, so a second copy of @pgq/core in a bundle cannot break it. Anything else is a
+ * 500 without details, logged without its message.
  */
 export const onError: ErrorHandler = (error, c) => {
-  if (error instanceof HTTPException) return c.json({ error: 'invalid_request', message: error.message }, error.status)
+  if (error instanceof HTTPException) {
+    return error.status === 400 ? invalidRequest(c, [{ path: '', message: error.message }]) : error.getResponse()
+  }
   const code = (error as { code?: unknown }).code
   switch (code) {
     case 'PGQ_DUPLICATE_JOB':
       return c.json({ error: 'duplicate_job', message: error.message, dedupeKeys: (error as { dedupeKeys?: string[] }).dedupeKeys ?? [] }, 409)
     case 'PGQ_INVALID_JOB':
-      return c.json({ error: 'invalid_job', message: error.message }, 400)
+      return invalidJob(c, error)
     case 'PGQ_CONFIGURATION':
-      return c.json({ error: 'invalid_request', message: error.message }, 400)
+      return invalidRequest(c, [{ path: '', message: error.message }])
     case 'PGQ_SCHEMA_OUTDATED':
       return c.json({ error: 'schema_outdated', message: error.message }, 503)
   }
-  // Anything else may carry internals (SQL, hosts): log it, answer generically.
-  console.error('pgq http: unexpected error', error)
+  // Its message may carry internals (SQL, hosts) and data (parameters): neither is answered nor logged.
+  logError(`pgq http: ${c.req.method} ${c.req.routePath} failed`, error)
   return c.json({ error: 'internal_error' }, 500)
+}
+
+/**
+ * pgq's InvalidJobError as a 400 issue. In a batch (`batch`: the body was an array) its path
+ * is the job's index (pgq's `index`, which it may leave out for a batch of one); for a
+ * single job, the body itself. The message names the field.
+ */
+export function invalidJob(c: Context, error: Error, batch = false): Response {
+  const index = (error as { index?: unknown }).index
+  const path = !batch ? '' : typeof index === 'number' ? String(index) : '0'
+  return invalidRequest(c, [{ path, message: error.message }])
 }

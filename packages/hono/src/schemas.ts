@@ -1,42 +1,77 @@
-// Request bodies and parameters, checked by Hono's validator before any handler runs.
-// Shapes only: pgq itself still checks JSON-ability and ranges (its InvalidJobError is a 400 too).
+// Request bodies and parameters, checked by Hono's validator before any handler runs: every
+// value either reaches PostgreSQL as sent or is refused here, with its path. pgq checks again
+// (its InvalidJobError is a 400 too).
 import * as v from 'valibot'
-
-const entrypoint = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
-const jobId = v.pipe(v.number(), v.safeInteger(), v.minValue(1))
+import { delayMs, jsonObject, jsonValue, text, timestamp } from './values.js'
 
 export const MAX_JOBS_PER_REQUEST = 1000
+/** pgq's limits (MAX_ENTRYPOINT_LENGTH, MAX_DEDUPE_KEY_LENGTH); a smallint's range for priority. */
+const MAX_ENTRYPOINT_LENGTH = 128
+const MAX_DEDUPE_KEY_LENGTH = 512
 
-export const newJob = v.strictObject({
+const entrypoint = text(MAX_ENTRYPOINT_LENGTH)
+const entrypoints = v.pipe(v.array(entrypoint), v.maxLength(MAX_JOBS_PER_REQUEST, `must list at most ${MAX_JOBS_PER_REQUEST} entrypoints`))
+const jobId = v.pipe(
+  v.number(),
+  v.safeInteger('must be a job id: a positive integer'),
+  v.minValue(1, 'must be a job id: a positive integer'),
+)
+
+/** valibot's object schemas take arrays for objects: refuse them first. Unknown keys are refused too. */
+function object<const Entries extends v.ObjectEntries>(entries: Entries) {
+  return v.pipe(
+    v.custom<Record<string, unknown>>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), 'must be a JSON object'),
+    v.strictObject(entries, (issue) => (issue.expected === 'never' ? 'is not a field of this request (check the spelling)' : 'is required')),
+  )
+}
+
+export const newJob = object({
   entrypoint,
-  payload: v.optional(v.unknown(), null),
-  priority: v.optional(v.pipe(v.number(), v.integer())),
-  /** An ISO timestamp, or a delay in milliseconds. */
-  executeAfter: v.optional(
-    v.union([
-      v.pipe(v.string(), v.isoTimestamp(), v.transform((s) => new Date(s))),
-      v.pipe(v.number(), v.minValue(0)),
-    ]),
+  payload: v.optional(jsonValue, null),
+  priority: v.optional(
+    v.pipe(v.number(), v.integer('must be an integer'), v.minValue(-32768, 'must be at least -32768'), v.maxValue(32767, 'must be at most 32767')),
   ),
-  dedupeKey: v.optional(v.pipe(v.string(), v.minLength(1))),
-  headers: v.optional(v.record(v.string(), v.unknown())),
+  /** An ISO timestamp, or a delay in milliseconds; by type, so each gets its own message. */
+  executeAfter: v.optional(v.lazy((input) => (typeof input === 'string' ? timestamp : delayMs))),
+  dedupeKey: v.optional(text(MAX_DEDUPE_KEY_LENGTH)),
+  headers: v.optional(jsonObject),
 })
 
-const jobs = v.pipe(v.array(newJob), v.minLength(1), v.maxLength(MAX_JOBS_PER_REQUEST))
+const jobs = v.pipe(
+  v.array(newJob),
+  v.minLength(1, 'must hold at least one job'),
+  v.maxLength(MAX_JOBS_PER_REQUEST, `must hold at most ${MAX_JOBS_PER_REQUEST} jobs`),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    const first = new Map<string, number>()
+    dataset.value.forEach((job, i) => {
+      if (job.dedupeKey === undefined) return
+      const seen = first.get(job.dedupeKey)
+      if (seen === undefined) first.set(job.dedupeKey, i)
+      else {
+        const path: [v.UnknownPathItem, v.UnknownPathItem] = [
+          { type: 'unknown', origin: 'value', input: dataset.value, key: i, value: job },
+          { type: 'unknown', origin: 'value', input: job, key: 'dedupeKey', value: job.dedupeKey },
+        ]
+        addIssue({ message: `is also the dedupeKey of job ${seen} of this batch`, path })
+      }
+    })
+  }),
+)
 
 /** One job, or an array of them (enqueued in one statement: all or nothing). Chosen by shape, so issues have paths. */
 export const enqueueBody = v.lazy((input) => (Array.isArray(input) ? jobs : newJob))
 
 export const idParam = v.object({
-  id: v.pipe(v.string(), v.regex(/^[0-9]{1,16}$/, 'must be a positive integer'), v.transform(Number), jobId),
+  id: v.pipe(v.string(), v.regex(/^[0-9]{1,16}$/, 'must be a job id: a positive integer'), v.transform(Number), jobId),
 })
 
-export const requeueBody = v.strictObject({
-  ids: v.optional(v.pipe(v.array(jobId), v.maxLength(MAX_JOBS_PER_REQUEST))),
-  entrypoints: v.optional(v.array(entrypoint)),
+export const requeueBody = object({
+  ids: v.optional(v.pipe(v.array(jobId), v.maxLength(MAX_JOBS_PER_REQUEST, `must list at most ${MAX_JOBS_PER_REQUEST} ids`))),
+  entrypoints: v.optional(entrypoints),
 })
 
-export const drainBody = v.strictObject({
-  timeBudgetMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  entrypoints: v.optional(v.pipe(v.array(entrypoint), v.minLength(1))),
+export const drainBody = object({
+  timeBudgetMs: v.optional(v.pipe(v.number(), v.safeInteger('must be an integer number of milliseconds'), v.minValue(1, 'must be at least 1'))),
+  entrypoints: v.optional(v.pipe(entrypoints, v.minLength(1, 'must list at least one entrypoint'))),
 })

@@ -1,4 +1,5 @@
 // Cloudflare Workers adapter: the `scheduled` handler. Web APIs only, like the app itself.
+import { logError } from './log.js'
 import { type TickResult, tick } from './tick.js'
 import type { QueueScope } from './types.js'
 
@@ -29,7 +30,7 @@ export function scheduledHandler<Bindings>(options: ScheduledOptions<Bindings>) 
       const result = await tick(queue, { timeBudgetMs: options.timeBudgetMs ?? 25_000 })
       onTick(result, event)
     } finally {
-      ctx.waitUntil(end().catch((error) => console.error('pgq scheduled: releasing the queue failed', error)))
+      ctx.waitUntil(end().catch((error) => logError('pgq scheduled: releasing the queue failed', error)))
     }
   }
 }

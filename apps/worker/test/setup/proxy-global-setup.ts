@@ -1,12 +1,11 @@
 // globalSetup of the workerd tests: core's PostgreSQL (embedded unless PGQ_TEST_DATABASE_URL),
 // a database with the pgq schema, and the real `pgq proxy` in front of it: the Worker reaches
 // Postgres the way it would reach a self-hosted one in production.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { migrate, withPgClient } from '@pgq/core'
 import type { TestProject } from 'vitest/node'
 import coreSetup from '../../../../packages/core/test/setup/global-setup.ts'
+import { type RunningProxy, startPgqProxy } from '../../../../packages/core/test/support/pgq-proxy.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,19 +16,18 @@ declare module 'vitest' {
   }
 }
 
-const PGQ_BIN = fileURLToPath(new URL('../../../../packages/core/dist/cli/main.js', import.meta.url))
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stopServer = await coreSetup(project)
   const serverUrl = project.getProvidedContext().databaseUrl
   const name = `pgq_test_workerd_${randomBytes(4).toString('hex')}`
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
-  let proxy: ChildProcess | undefined
+  let proxy: RunningProxy['child'] | undefined
   try {
     await withPgClient(serverUrl, (c) => c.query(`create database ${name}`))
     await withPgClient(url.toString(), (c) => migrate(c))
-    const started = await startPgqProxy(url.toString())
+    // Only the test database's host:port is allowed.
+    const started = await startPgqProxy(['--database-url', url.toString()])
     proxy = started.child
     project.provide('workerDatabaseUrl', url.toString())
     project.provide('pgqProxyPort', started.port)
@@ -45,20 +43,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await withPgClient(serverUrl, (c) => c.query(`drop database if exists ${name} with (force)`))
     await stopServer()
   }
-}
-
-/** Spawns `pgq proxy` on a free port, allowing only the test database's host:port. */
-async function startPgqProxy(databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [PGQ_BIN, 'proxy', '--database-url', databaseUrl, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  let out = ''
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk
-      const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(out)
-      if (match) resolve({ child, port: Number(match[1]) })
-    })
-    child.once('exit', (code) => reject(new Error(`pgq proxy exited with ${code}: ${out}`)))
-  })
 }

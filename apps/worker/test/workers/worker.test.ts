@@ -44,10 +44,10 @@ describe('validation', () => {
       status: 400,
       json: { error: 'unknown_entrypoint', entrypoints: ['nope'] },
     })
-    // Checked by pgq itself: its InvalidJobError is a 400 as well.
+    // A value Postgres cannot store is refused at the door, naming the field.
     expect(await call('POST', '/jobs', { body: { entrypoint: 'greet', payload: {}, priority: 99_999 } })).toMatchObject({
       status: 400,
-      json: { error: 'invalid_job' },
+      json: { error: 'invalid_request', issues: [{ path: 'priority' }] },
     })
     expect(await sql('select id from pgq.jobs')).toEqual([])
   })

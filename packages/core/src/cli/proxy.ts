@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors.js'
-import { startWsProxy, type WsProxyTarget } from '../proxy/ws-proxy.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_STARTUP_MESSAGE_BYTES, startWsProxy, type WsProxyTarget } from '../proxy/ws-proxy.js'
 import { toMs } from '../runtime/duration.js'
 import { type CliIo, line, UsageError } from './context.js'
 
@@ -9,6 +9,9 @@ export interface ProxyFlags {
   listen?: string
   maxConnections?: string
   idleTimeout?: string
+  // Sizes in bytes or e.g. '64k', '4m' (options in commands.ts).
+  maxMessageSize?: string
+  maxStartupMessageSize?: string
 }
 
 /**
@@ -20,7 +23,7 @@ export async function proxy(flags: ProxyFlags, io: CliIo): Promise<number> {
   const server = await startWsProxy(settings)
   const where = `${settings.listenHost.includes(':') ? `[${settings.listenHost}]` : settings.listenHost}:${server.port}`
   const allowed = settings.allow.map((t) => `${t.host}:${t.port}`).join(', ')
-  line(io.stdout, `pgq proxy: listening on ws://${where}, allowing ${allowed} (at most ${settings.maxConnections} connections, idle ones closed after ${settings.idleTimeoutMs} ms)`)
+  line(io.stdout, `pgq proxy: listening on ws://${where}, allowing ${allowed} (at most ${settings.maxConnections} connections, idle ones closed after ${settings.idleTimeoutMs} ms, messages up to ${settings.maxStartupMessageBytes} bytes before login and ${settings.maxMessageBytes} after)`)
   line(io.stdout, neonSnippet(where))
   const signal = await new Promise<string>((resolve) => {
     const stop = (name: string) => () => resolve(name)
@@ -44,6 +47,8 @@ export function proxySettings(flags: ProxyFlags, io: CliIo) {
     listenPort: listen.port,
     maxConnections: positiveInteger(flags.maxConnections ?? '100', '--max-connections'),
     idleTimeoutMs: duration(flags.idleTimeout ?? '5m', '--idle-timeout'),
+    maxMessageBytes: byteSize(flags.maxMessageSize, DEFAULT_MAX_MESSAGE_BYTES, '--max-message-size'),
+    maxStartupMessageBytes: byteSize(flags.maxStartupMessageSize, DEFAULT_MAX_STARTUP_MESSAGE_BYTES, '--max-startup-message-size'),
   }
 }
 
@@ -69,6 +74,16 @@ function databaseTarget(url: string): WsProxyTarget {
 function positiveInteger(text: string, flag: string): number {
   if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive integer, got ${JSON.stringify(text)}`)
   return Number(text)
+}
+
+/** Bytes, or with a k/m suffix (KiB, MiB); at most what ws can store (an int32). */
+function byteSize(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback
+  const match = /^([0-9]+)(k|m)?$/i.exec(text)
+  const unit = match?.[2]?.toLowerCase()
+  const bytes = Number(match?.[1]) * (unit === 'm' ? 1024 ** 2 : unit === 'k' ? 1024 : 1)
+  if (!match || bytes < 1 || bytes >= 2 ** 31) throw new UsageError(`${flag} must be a size in bytes (e.g. 1048576 or 1m) below 2048m, got ${JSON.stringify(text)}`)
+  return bytes
 }
 
 function duration(text: string, flag: string): number {

@@ -1,5 +1,11 @@
 import type { SqlConnection } from '../migrations/connection.js'
-import type { DrizzleLike } from './executor.js'
+/**
+ * Any Drizzle Postgres database or transaction (node-postgres, neon-serverless, ...): pgq
+ * only calls execute(). Structural, so pgq's declarations need none of drizzle-orm's.
+ */
+export interface DrizzleLike {
+  execute(query: never): PromiseLike<unknown>
+}
 
 /** One dedicated connection, for migrations and LISTEN; give it back with release(). */
 export interface Session extends SqlConnection {

@@ -1,10 +1,8 @@
-import type { SQL } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm/sql'
+import type { DrizzleLike } from './driver.js'
 import { translateError } from './translate-error.js'
 
-/** Any Drizzle Postgres database or transaction (node-postgres, neon-serverless, ...). */
-export interface DrizzleLike {
-  execute(query: SQL): PromiseLike<unknown>
-}
+export type { DrizzleLike }
 
 /** A driver's database: also runs a statement prepared once per connection. */
 export interface PreparingDb extends DrizzleLike {
@@ -49,9 +47,9 @@ export function executePrepared(db: PreparingDrizzle, query: SQL): Promise<unkno
 export async function execute(db: DrizzleLike, query: SQL, options: { prepare?: boolean } = {}): Promise<Row[]> {
   try {
     let result: unknown
-    if (!options.prepare) result = await db.execute(query)
+    if (!options.prepare) result = await db.execute(query as never)
     else if ('executePrepared' in db) result = await (db as PreparingDb).executePrepared(query)
-    else result = canPrepare(db) ? await executePrepared(db, query) : await db.execute(query)
+    else result = canPrepare(db) ? await executePrepared(db, query) : await db.execute(query as never)
     return Array.isArray(result) ? (result as Row[]) : ((result as { rows: Row[] }).rows ?? [])
   } catch (error) {
     throw translateError(error)

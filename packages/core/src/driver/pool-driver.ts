@@ -1,4 +1,6 @@
-import type { SQL } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm/sql'
+import type { Logger } from 'drizzle-orm/logger'
+import type { PoolConfig, PoolLike } from './pool-config.js'
 import type { PgqDriver, Session } from './driver.js'
 import { executePrepared, type PreparingDb, type PreparingDrizzle } from './executor.js'
 import { pooledSession, standaloneSession } from './session.js'
@@ -9,15 +11,17 @@ type StandaloneClient = Parameters<typeof standaloneSession>[0] & {
   on(event: 'error', listener: (e: Error) => void): unknown
 }
 
-/** What a driver folder builds once its package has loaded. */
-export interface PoolParts {
-  /** Drizzle over the pool. */
-  db: PreparingDrizzle & {
-    execute(query: SQL): Promise<unknown>
-    transaction<T>(run: (tx: never) => Promise<T>): Promise<T>
-  }
-  pool: { connect(): Promise<unknown>; end(): Promise<void>; on(event: 'error', listener: (e: Error) => void): unknown }
-  newClient(): StandaloneClient
+/** What a driver folder loads on first use: its package's classes and Drizzle's driver for it. */
+export interface DriverModule {
+  Pool: new (settings: { connectionString: string; max: number }) => PoolLike
+  Client: new (options: object) => StandaloneClient
+  drizzle(options: { client: never; logger: Logger | boolean }): unknown
+}
+
+/** Drizzle over the pool: what pgq's statements run on. */
+type PoolDrizzle = PreparingDrizzle & {
+  execute(query: SQL): Promise<unknown>
+  transaction<T>(run: (tx: never) => Promise<T>): Promise<T>
 }
 
 /** The database a pool driver hands out: each call waits for the driver package to load. */
@@ -27,19 +31,19 @@ export type PoolDb = PreparingDb & { transaction<T>(run: (tx: never) => Promise<
  * The parts both pg-style drivers share. The driver's package is imported on first use
  * (`load`), so a missing one fails with an error naming it, not at import time.
  */
-export function poolDriver(options: {
-  name: string
-  load: () => Promise<PoolParts>
-  ownsPool: boolean
-  preparedStatements: boolean
-}): PgqDriver {
-  let loading: Promise<PoolParts> | undefined
+export function poolDriver(options: { name: string; config: PoolConfig<PoolLike>; preparedByDefault: boolean; load: () => Promise<DriverModule> }): PgqDriver {
+  const { config } = options
+  const given = 'pool' in config ? config.pool : undefined
+  const settings = 'pool' in config ? undefined : { connectionString: config.connectionString, max: config.max ?? 10 }
+  let loading: Promise<{ db: PoolDrizzle; pool: PoolLike; newClient(): StandaloneClient }> | undefined
   const parts = () =>
-    (loading ??= options.load().then((p) => {
+    (loading ??= options.load().then((m) => {
+      const pool = given ?? new m.Pool(settings!)
       // An idle pooled connection that breaks (a database restart, a closed socket) makes the
       // pool emit 'error', which would crash the process unhandled; the next query reconnects.
-      if (options.ownsPool) p.pool.on('error', () => undefined)
-      return p
+      if (!given) pool.on('error', () => undefined)
+      const db = m.drizzle({ client: pool as never, logger: config.logger ?? false }) as PoolDrizzle
+      return { db, pool, newClient: () => new m.Client(pool.options) }
     }))
   const db: PoolDb = {
     execute: async (query) => (await parts()).db.execute(query),
@@ -49,7 +53,7 @@ export function poolDriver(options: {
   return {
     name: options.name,
     db,
-    preparedStatements: options.preparedStatements,
+    preparedStatements: config.preparedStatements ?? options.preparedByDefault,
     async session(): Promise<Session> {
       return pooledSession((await (await parts()).pool.connect()) as PooledClient)
     },
@@ -61,8 +65,8 @@ export function poolDriver(options: {
       return standaloneSession(client)
     },
     async end() {
-      // A pool never loaded has nothing to close.
-      if (options.ownsPool && loading) await loading.then((p) => p.pool.end(), () => undefined)
+      // A pool never loaded has nothing to close; one the user gave stays theirs.
+      if (!given && loading) await loading.then((p) => p.pool.end(), () => undefined)
     },
   }
 }

@@ -1,4 +1,4 @@
-import { is } from 'drizzle-orm'
+import { is } from 'drizzle-orm/entity'
 import { getTableConfig, isPgEnum, PgDialect, PgEnumColumn, PgTable } from 'drizzle-orm/pg-core'
 import * as model from '../schema/index.js'
 import { DEFAULT_SCHEMA } from '../schema/pg-schema.js'

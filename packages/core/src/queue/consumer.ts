@@ -1,22 +1,16 @@
 import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'
-import { type ClaimRequest, claimJobs } from '../sql/claim-jobs.js'
-import { claimUnlimitedJobs } from '../sql/claim-unlimited-jobs.js'
-import { completeJobs } from '../sql/complete-jobs.js'
-import { type Failure, failJobs } from '../sql/fail-jobs.js'
+import { claimJobs } from '../sql/claim-jobs.js'
+import { finishJobs } from '../sql/finish-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
 import { eligibleCount } from '../sql/inspect-jobs.js'
 import { toId, toJob } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
-import type { Job, JobId, JobStatus } from '../types.js'
+import type { ClaimEntrypoint, Failure, Job, JobId, JobStatus } from '../types.js'
 import type { QueueConnectionOptions } from './options.js'
 import { schemaGate } from './schema-check.js'
 
-export type ClaimEntrypoint = ClaimRequest['entrypoints'][number]
-
-/** Limits shared by all workers, counted in claim_jobs() under advisory locks. */
-export const hasSharedLimit = (e: { concurrencyLimit: number; requestsPerSecond?: number }) =>
-  e.concurrencyLimit > 0 || (e.requestsPerSecond ?? 0) > 0
+export type { ClaimEntrypoint }
 
 function checkClaim(batchSize: number, entrypoints: readonly ClaimEntrypoint[]): void {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -27,13 +21,7 @@ function checkClaim(batchSize: number, entrypoints: readonly ClaimEntrypoint[]):
     // Each listing is claimed for separately, so a second one would escape the limits of the first.
     if (names.has(e.name)) throw new ConfigurationError(`entrypoint ${JSON.stringify(e.name)} is listed twice`)
     names.add(e.name)
-    const limits = {
-      cap: e.cap,
-      concurrencyLimit: e.concurrencyLimit,
-      retryAfterMs: e.retryAfterMs,
-      requestsPerSecond: e.requestsPerSecond ?? 0,
-    }
-    for (const [key, value] of Object.entries(limits)) {
+    for (const [key, value] of Object.entries({ cap: e.cap, retryAfterMs: e.retryAfterMs })) {
       if (!Number.isFinite(value) || value < 0) {
         throw new ConfigurationError(`entrypoint ${JSON.stringify(e.name)}: ${key} must be a number >= 0, got ${value}`)
       }
@@ -50,43 +38,49 @@ export interface ConsumerOptions extends QueueConnectionOptions {
 }
 
 /** The hot path of one worker: claim, complete, fail, heartbeat. Every call is one statement. */
-export function createConsumer(options: ConsumerOptions) {
+export function createConsumer(options: ConsumerOptions & { ready?: () => Promise<unknown> }) {
   const { db, workerId } = options
   const t = tablesFor(options.schema)
-  const ready = schemaGate(db, t, options.checkSchema ?? true)
+  const ready = options.ready ?? schemaGate(db, t, options.checkSchema ?? true)
   const async = options.asyncCommit ?? true
+  const unlogged = options.unloggedEntrypoints ?? []
   // Only the claim is prepared. Results and heartbeats filter on `id = any(<array>)`, which
   // a custom plan hashes (the array is a constant) but a cached generic plan scans linearly
   // per row: 1,000 × 1,000 comparisons for a batch of 1,000.
   const prepare = options.preparedStatements === true
+  const finish = async (done: readonly JobId[], failed: readonly Failure[]) => {
+    if (done.length === 0 && failed.length === 0) return []
+    await ready()
+    const rows = await execute(db, finishJobs(t, workerId, { done, failed, unlogged }, async))
+    return rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
+  }
 
   return {
     workerId,
 
-    /** Takes up to batchSize jobs: stale ones first, then by priority and age, within every limit. */
+    /**
+     * Takes up to batchSize jobs: stale ones first, then by priority and age, within the
+     * fleet's limits, rates and pauses (stored per entrypoint) and this worker's caps.
+     */
     async claim<P = unknown>(batchSize: number, entrypoints: readonly ClaimEntrypoint[]): Promise<Job<P>[]> {
       checkClaim(batchSize, entrypoints)
       if (entrypoints.length === 0) return []
       await ready()
       const request = { workerId, batchSize, entrypoints: [...entrypoints], asyncCommit: async }
-      // Without shared limits, one plain statement does.
-      if (entrypoints.some(hasSharedLimit)) return (await execute(db, claimJobs(t, request))).map((r) => toJob<P>(r))
-      const rows = await execute(db, claimUnlimitedJobs(t, request), { prepare })
+      const rows = await execute(db, claimJobs(t, request), { prepare })
       return rows.map((r) => toJob<P>(r, workerId))
     },
 
+    /** Writes successes and failures in one statement; returns the jobs this worker still held and where each went. */
+    finish,
+
     /** Marks jobs successful; returns the ids this worker still held. */
     async complete(ids: readonly JobId[]): Promise<JobId[]> {
-      if (ids.length === 0) return []
-      await ready()
-      return (await execute(db, completeJobs(t, workerId, [...ids], async, options.unloggedEntrypoints))).map(toId)
+      return (await finish(ids, [])).map((r) => r.id)
     },
 
     async fail(failures: readonly Failure[]): Promise<{ id: JobId; status: JobStatus }[]> {
-      if (failures.length === 0) return []
-      await ready()
-      const rows = await execute(db, failJobs(t, workerId, [...failures], async))
-      return rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
+      return finish([], failures)
     },
 
     /** Refreshes the heartbeat of running jobs; returns the ids still held by this worker. */

@@ -1,4 +1,4 @@
-import type { DrizzleLike } from '../driver/executor.js'
+import type { DrizzleLike } from '../driver/driver.js'
 
 export interface QueueConnectionOptions {
   /** A Drizzle Postgres database (node-postgres or neon-serverless). */

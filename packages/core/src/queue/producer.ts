@@ -1,13 +1,14 @@
 import { execute } from '../driver/executor.js'
 import { DuplicateJobError } from '../errors.js'
 import { cancelJobs } from '../sql/cancel-jobs.js'
+import type { InsertJobsColumns } from '../sql/insert-columns.js'
 import { insertJobs, insertOneJob } from '../sql/insert-jobs.js'
 import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
 import { requeueFailedJobs } from '../sql/requeue-jobs.js'
 import { toId, toJob, toLogEntry } from '../sql/rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus, LogEntry } from '../types.js'
-import { type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
+import { type CheckedBatchOptions, checkBatchOptions, checkEnqueueArguments, type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
 import type { InTransaction, QueueConnectionOptions } from './options.js'
 import { schemaGate } from './schema-check.js'
 
@@ -33,33 +34,38 @@ export interface JobState {
 }
 
 /** The operations any process needs: enqueue, cancel, requeue and look. Safe on the edge. */
-export function createProducer(options: QueueConnectionOptions) {
+export function createProducer(options: QueueConnectionOptions & { ready?: () => Promise<unknown> }) {
   const { db } = options
   const t = tablesFor(options.schema)
-  const ready = schemaGate(db, t, options.checkSchema ?? true)
+  // A queue passes its own gate, which also registers its entrypoints' policy.
+  const ready = options.ready ?? schemaGate(db, t, options.checkSchema ?? true)
 
   async function enqueueMany(jobs: readonly NewJob[], opts: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
   async function enqueueMany(jobs: readonly NewJob[], opts?: BatchOptions): Promise<JobId[]>
-  async function enqueueMany(jobs: readonly NewJob[], opts: BatchOptions = {}): Promise<(JobId | null)[]> {
-    const columns = toInsertColumns(jobs)
-    const onConflict = opts.onConflict ?? 'error'
+  async function enqueueMany(jobs: readonly NewJob[], opts?: BatchOptions): Promise<(JobId | null)[]> {
+    // Checked before anything else: bad input never reaches SQL.
+    const batch = checkBatchOptions(opts)
+    return insert(toInsertColumns(jobs), batch)
+  }
+
+  async function insert(columns: InsertJobsColumns, { tx, onConflict }: CheckedBatchOptions): Promise<(JobId | null)[]> {
     await ready()
-    if (jobs.length === 1) {
+    if (columns.entrypoints.length === 1) {
       // Prepared only on our own pool: the caller's transaction may sit behind another pooler.
-      const [row] = opts.tx ? await execute(opts.tx, insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), { prepare: options.preparedStatements === true })
+      const [row] = tx ? await execute(tx, insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), { prepare: options.preparedStatements === true })
       if (row) return [toId(row)]
       if (onConflict === 'error') throw new DuplicateJobError([columns.dedupeKeys[0]!])
       return [null]
     }
-    const rows = await execute(opts.tx ?? db, insertJobs(t, columns, onConflict))
+    const rows = await execute(tx ?? db, insertJobs(t, columns, onConflict))
     return rows.map((r) => (r.id == null ? null : toId(r)))
   }
 
   async function enqueue(entrypoint: string, payload: unknown, opts: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
   async function enqueue(entrypoint: string, payload?: unknown, opts?: EnqueueOptions & BatchOptions): Promise<JobId>
-  async function enqueue(entrypoint: string, payload?: unknown, opts: EnqueueOptions & BatchOptions = {}): Promise<JobId | null> {
-    const { tx, onConflict, ...jobOptions } = opts
-    const [id] = await enqueueMany([{ entrypoint, payload, ...jobOptions }], { tx, onConflict: onConflict ?? 'error' })
+  async function enqueue(entrypoint: string, payload?: unknown, opts?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
+    const { job, batch } = checkEnqueueArguments(entrypoint, payload, opts)
+    const [id] = await insert(toInsertColumns([job], true), batch)
     return id ?? null
   }
 

@@ -1,6 +1,5 @@
 import { ConfigurationError } from '../errors.js'
-import type { Failure, FailureAction } from '../sql/fail-jobs.js'
-import type { Job, Traceback } from '../types.js'
+import type { Failure, FailureAction, Job, Traceback } from '../types.js'
 
 export interface RetryPolicy {
   /** Runs in all, the first included. 1 = never retry. Default 1. */
@@ -44,11 +43,19 @@ export function checkRetryPolicy(p: RetryPolicy): void {
   if ((b.jitter ?? 0) > 1) throw new ConfigurationError('backoff.jitter must be between 0 and 1')
 }
 
-/** Decides what happens to a job whose handler threw, from its attempts so far (counted at claim). */
-export function failureOf(job: Pick<Job, 'id' | 'attempts' | 'entrypoint'>, error: unknown, workerId: string, policy: RetryPolicy = {}): Failure {
+/**
+ * Decides what happens to a job whose handler threw, from the attempts stored on it (counted
+ * at claim, rescues included): retry with backoff while some are left, else its onExhausted.
+ * `final`: no retry can help (a payload its schema rejects).
+ */
+export function failureOf(
+  job: Pick<Job, 'id' | 'attempts' | 'maxAttempts' | 'onExhausted' | 'entrypoint'>,
+  error: unknown,
+  workerId: string,
+  backoff: RetryPolicy['backoff'] = {},
+  final = false,
+): Failure {
   const action: FailureAction =
-    job.attempts < (policy.maxAttempts ?? 1)
-      ? { kind: 'retry', delayMs: backoffDelayMs(job.attempts, policy.backoff) }
-      : { kind: policy.onFailure ?? 'hold' }
+    !final && job.attempts < job.maxAttempts ? { kind: 'retry', delayMs: backoffDelayMs(job.attempts, backoff) } : { kind: job.onExhausted }
   return { id: job.id, action, traceback: tracebackOf(error, { attempt: job.attempts, workerId, entrypoint: job.entrypoint }) }
 }

@@ -1,4 +1,5 @@
-import { type DrizzleLike, execute } from '../driver/executor.js'
+import type { DrizzleLike } from '../driver/driver.js'
+import { execute } from '../driver/executor.js'
 import { SchemaOutdatedError } from '../errors.js'
 import { SCHEMA_VERSION } from '../migrations/version.js'
 import { installedVersion } from '../sql/inspect-jobs.js'

@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { ConfigurationError, PgqError } from '../errors.js'
 import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
-import type { Job } from '../types.js'
+import type { DeclaredPolicy, Job } from '../types.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { type Duration, toMs } from './duration.js'
 
@@ -22,6 +22,12 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
   retryTimer?: Duration
   /** Most jobs started per second across all workers. Default: no limit. */
   requestsPerSecond?: number
+  /**
+   * A run longer than this fails: the handler's signal aborts, the attempt counts as failed
+   * (retried per maxAttempts and backoff) and its slot is freed even if the handler ignores
+   * the signal; a late result is ignored. Default: none.
+   */
+  timeout?: Duration
   /** Validates (and may transform) the payload before the handler runs; any Standard Schema (valibot, zod...). */
   schema?: StandardSchemaV1<unknown, P>
   /** A first guess of the handler's duration, until the drain mode has measured it. */
@@ -39,15 +45,26 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
 
 export interface EntrypointDefinition {
   name: string
+  /** What this deployment says of the fleet policy; registration stores it. */
+  declared: DeclaredPolicy
   concurrencyLimit: number
   workerConcurrency: number
   retryAfterMs: number
   requestsPerSecond: number
+  /** 0: none. */
+  timeoutMs: number
   estimatedDurationMs: number | undefined
   logSuccess: boolean
   policy: RetryPolicy
   schema: StandardSchemaV1 | undefined
   handler: Handler<unknown>
+}
+
+/** A run passed its entrypoint's timeout; the attempt failed. */
+export class JobTimeoutError extends PgqError {
+  constructor(id: number, entrypoint: string, timeoutMs: number) {
+    super('PGQ_JOB_TIMEOUT', `job ${id} (${entrypoint}) ran past its timeout of ${timeoutMs} ms`)
+  }
 }
 
 /** A payload that its entrypoint's schema rejected: retrying cannot help. */
@@ -66,7 +83,34 @@ function count(value: number | undefined, what: string, min: number): number {
   return value
 }
 
+/** Every option an entrypoint takes; anything else is a mistake worth an error. */
+export const ENTRYPOINT_OPTIONS: readonly (keyof EntrypointOptions)[] = [
+  'concurrencyLimit',
+  'workerConcurrency',
+  'retryTimer',
+  'requestsPerSecond',
+  'timeout',
+  'schema',
+  'estimatedDurationMs',
+  'logSuccess',
+  'maxAttempts',
+  'onFailure',
+  'backoff',
+]
+
+/** Refuses option names that `known` does not list, naming them: a typo must not be silently ignored. */
+export function checkOptionNames(options: object, known: readonly string[], what: string): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigurationError(`${what} options must be an object`)
+  }
+  const unknown = Object.keys(options).filter((key) => !known.includes(key))
+  if (unknown.length > 0) {
+    throw new ConfigurationError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known: ${known.join(', ')}`)
+  }
+}
+
 export function defineEntrypoint(name: string, options: EntrypointOptions<unknown>, handler: Handler<unknown>): EntrypointDefinition {
+  checkOptionNames(options, ENTRYPOINT_OPTIONS, 'entrypoint')
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_ENTRYPOINT_LENGTH) {
     throw new ConfigurationError(`entrypoint name must be 1-${MAX_ENTRYPOINT_LENGTH} characters, got ${JSON.stringify(name)}`)
   }
@@ -76,18 +120,28 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
   if (!Number.isFinite(rate) || rate < 0) throw new ConfigurationError(`requestsPerSecond must be a number >= 0, got ${rate}`)
   const logSuccess = options.logSuccess ?? true
   if (typeof logSuccess !== 'boolean') throw new ConfigurationError(`logSuccess must be true or false, got ${JSON.stringify(logSuccess)}`)
+  const concurrencyLimit = count(options.concurrencyLimit, 'concurrencyLimit', 1)
+  const declared = { name, requestsPerSecond: options.requestsPerSecond, maxAttempts: options.maxAttempts, onExhausted: options.onFailure }
   return {
     name,
-    concurrencyLimit: count(options.concurrencyLimit, 'concurrencyLimit', 1),
+    declared: { ...declared, concurrencyLimit: options.concurrencyLimit === undefined ? undefined : concurrencyLimit },
+    concurrencyLimit,
     workerConcurrency: count(options.workerConcurrency, 'workerConcurrency', 1),
     retryAfterMs: toMs(options.retryTimer ?? '60s', 'retryTimer'),
     requestsPerSecond: rate,
+    timeoutMs: options.timeout === undefined ? 0 : positiveMs(options.timeout, 'timeout'),
     estimatedDurationMs: options.estimatedDurationMs,
     logSuccess,
     policy: { maxAttempts: options.maxAttempts, onFailure: options.onFailure, backoff: options.backoff },
     schema: options.schema,
     handler,
   }
+}
+
+function positiveMs(value: Duration, what: string): number {
+  const ms = toMs(value, what)
+  if (ms <= 0 || ms > 2 ** 31 - 1) throw new ConfigurationError(`${what} must be more than 0 and at most 24.8 days, got ${JSON.stringify(value)}`)
+  return ms
 }
 
 /** Runs the schema, if any; returns the payload the handler gets. */

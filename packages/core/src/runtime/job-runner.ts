@@ -1,8 +1,7 @@
 import { failureOf } from '../queue/retry-policy.js'
-import type { Failure } from '../sql/fail-jobs.js'
-import type { Job, JobId } from '../types.js'
+import type { Failure, Job, JobId } from '../types.js'
 import type { Emitter } from './emitter.js'
-import { type EntrypointDefinition, type JobContext, PayloadValidationError, validatePayload } from './entrypoints.js'
+import { type EntrypointDefinition, type JobContext, JobTimeoutError, PayloadValidationError, validatePayload } from './entrypoints.js'
 import type { QueueEvents } from './queue-events.js'
 import type { ResultBuffer } from './result-buffer.js'
 
@@ -16,6 +15,8 @@ interface RunningJob {
   startedAt: number
   /** Its result must not be written: canceled, held by another worker now, or abandoned at a forced stop. */
   dropped: boolean
+  /** Its outcome is known (the handler settled, or its timeout passed): a later one is ignored. */
+  settled: boolean
 }
 
 export interface RunCounts {
@@ -58,7 +59,7 @@ export class JobRunner {
   start(job: Job): void {
     const def = this.deps.definitions.get(job.entrypoint)
     if (!def) throw new Error(`claimed a job of unknown entrypoint ${job.entrypoint}`) // the claim names only ours
-    const entry: RunningJob = { job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(), dropped: false }
+    const entry: RunningJob = { job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(), dropped: false, settled: false }
     this.#running.set(job.id, entry)
     this.#perEntrypoint.set(def.name, this.runningOf(def.name) + 1)
     this.counts.claimed++
@@ -108,15 +109,31 @@ export class JobRunner {
       },
       workerId: this.deps.workerId,
     }
-    let error: unknown
-    let ok = false
+    // Past its timeout the attempt fails and its slot is freed, whether or not the handler
+    // heeds the signal; whatever it does later is ignored.
+    const timer =
+      def.timeoutMs > 0
+        ? setTimeout(() => {
+            const error = new JobTimeoutError(job.id, def.name, def.timeoutMs)
+            abort(entry, error)
+            this.#settle(entry, false, error)
+          }, def.timeoutMs)
+        : undefined
     try {
       // A copy only when the schema may have transformed the payload.
       await def.handler(def.schema ? { ...job, payload: await validatePayload(def, job.payload) } : job, ctx)
-      ok = true
-    } catch (e) {
-      error = e
+      this.#settle(entry, true, undefined)
+    } catch (error) {
+      this.#settle(entry, false, error)
+    } finally {
+      clearTimeout(timer)
     }
+  }
+
+  #settle(entry: RunningJob, ok: boolean, error: unknown): void {
+    if (entry.settled) return
+    entry.settled = true
+    const { job, def } = entry
     const durationMs = performance.now() - entry.startedAt
     this.#running.delete(job.id)
     this.#perEntrypoint.set(def.name, this.runningOf(def.name) - 1)
@@ -134,8 +151,7 @@ export class JobRunner {
       return
     }
     // A payload the schema rejects fails for good at once: retrying cannot fix it.
-    const policy = error instanceof PayloadValidationError ? { ...def.policy, maxAttempts: 0 } : def.policy
-    const failure: Failure = failureOf(job, error, workerId, policy)
+    const failure: Failure = failureOf(job, error, workerId, def.policy.backoff, error instanceof PayloadValidationError)
     buffer.fail(failure)
     if (failure.action.kind === 'retry') {
       this.counts.retried++

@@ -2,7 +2,7 @@
 // pooler accepts it and then delivers nothing; a half-open TCP connection looks fine), so the
 // listener never trusts it: it proves delivery with a NOTIFY round trip at start and every
 // health check, and reconnects with backoff when a round trip fails or the connection closes.
-import { sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm/sql'
 import type { PgqDriver, Session } from '../driver/driver.js'
 import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'

@@ -1,9 +1,11 @@
-// The JSON events pgq sends on `<schema>_events` (see drizzle/0001_functions_and_triggers.sql).
-// Payloads come from the database and other processes, so parsing trusts nothing.
+// The JSON events pgq sends on `<schema>_events`, written only by the SQL functions
+// notify_insert and notify_ids (drizzle/0004_fleet_claim_and_events.sql), which keep each
+// under NOTIFY's 8000-byte limit. Payloads come from the database and other processes, so
+// parsing trusts nothing.
 
 export type QueueNotification =
-  /** Jobs were enqueued (or requeued): how many per entrypoint. */
-  | { type: 'insert'; entrypoints: Record<string, number> }
+  /** Jobs were enqueued (or requeued, or resumed): how many per entrypoint, or 'all' when that list would not fit. */
+  | { type: 'insert'; entrypoints: Record<string, number> | 'all' }
   /** These jobs were canceled; their workers should stop them. */
   | { type: 'cancel'; ids: number[] }
   /** These jobs finished; with status, all of them ended so (successes say so: they may have no log row). */
@@ -23,6 +25,7 @@ export function parseNotification(payload: string): QueueNotification | null {
   switch (value.type) {
     case 'insert': {
       const entrypoints = value.entrypoints
+      if (entrypoints === null) return { type: 'insert', entrypoints: 'all' }
       if (!isObject(entrypoints)) return null
       const counts: Record<string, number> = {}
       for (const [name, n] of Object.entries(entrypoints)) {

@@ -1,3 +1,4 @@
+import type { PolicyConflict } from '../queue/fleet.js'
 import type { Job, Traceback } from '../types.js'
 import type { ScheduleFiring } from './schedules.js'
 
@@ -15,4 +16,10 @@ export interface QueueEvents {
   'worker:error': { error: unknown; during: 'claim' | 'flush' | 'heartbeat' | 'listener' | 'count' | 'schedule' }
   /** A schedule's tick fired here (enqueued its job, or ran its inline handler). */
   'schedule:fired': ScheduleFiring
+  /**
+   * This queue's registration overwrote a stored policy field that another deployment (or
+   * an operator) had set otherwise: the last registration wins. Without a listener pgq
+   * prints a warning.
+   */
+  'policy:conflict': PolicyConflict
 }

@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { PgqDriver } from '../driver/driver.js'
 import { ConfigurationError } from '../errors.js'
 import { eventsChannel, schemaName } from '../migrations/schema-name.js'
+import { createFleet, type EntrypointPolicy, type Fleet, type PolicyConflict, register } from '../queue/fleet.js'
 import { type BatchOptions, createProducer, type Producer } from '../queue/producer.js'
 import type { JobId } from '../types.js'
 import type { EnqueueOptions, NewJob } from '../validation/job-input.js'
@@ -49,17 +50,17 @@ export class Queue<R extends Registry = {}> {
   readonly #waiter: CompletionWaiter
   readonly #workers = new Set<WorkerHandle>()
   readonly #schedules: Schedules
+  readonly #fleet: Fleet
+  /** The registration of the entrypoints known when it ran (again once more are added). */
+  #registration: { count: number; policies: Promise<ReadonlyMap<string, EntrypointPolicy>> } | undefined
 
   constructor(options: QueueOptions) {
     this.schema = schemaName(options.schema)
     this.#driver = options.driver
     this.#checkSchema = options.checkSchema ?? true
-    this.producer = createProducer({
-      db: options.driver.db,
-      schema: this.schema,
-      checkSchema: this.#checkSchema,
-      preparedStatements: options.driver.preparedStatements,
-    })
+    const connection = { db: options.driver.db, schema: this.schema, checkSchema: this.#checkSchema, ready: () => this.#ready() }
+    this.producer = createProducer({ ...connection, preparedStatements: options.driver.preparedStatements })
+    this.#fleet = createFleet(connection)
     this.#waiter = new CompletionWaiter({
       producer: this.producer,
       driver: options.driver,
@@ -141,6 +142,59 @@ export class Queue<R extends Registry = {}> {
     return [...this.#definitions.keys()]
   }
 
+  /**
+   * The queue's gate before its first statement: registers what its entrypoints declare
+   * (concurrencyLimit, requestsPerSecond, maxAttempts, onFailure) as the fleet's policy and
+   * checks the schema version, in one statement. Resolves to the stored policies.
+   */
+  #ready(): Promise<ReadonlyMap<string, EntrypointPolicy>> {
+    const defs = [...this.#definitions.values()]
+    if (this.#registration?.count === defs.length) return this.#registration.policies
+    if (defs.length === 0 && !this.#checkSchema) return Promise.resolve(new Map())
+    const policies = register(this.#driver.db, this.schema, defs.map((d) => d.declared), this.#checkSchema).then(({ policies, conflicts }) => {
+      for (const conflict of conflicts) this.#reportConflict(conflict)
+      return policies
+    })
+    const registration = { count: defs.length, policies }
+    this.#registration = registration
+    // A failed registration is tried again on the next use.
+    policies.catch(() => {
+      if (this.#registration === registration) this.#registration = undefined
+    })
+    return policies
+  }
+
+  #reportConflict(conflict: PolicyConflict): void {
+    if (this.#events.listens('policy:conflict')) {
+      this.#events.emit('policy:conflict', conflict)
+      return
+    }
+    console.warn(
+      `pgq: entrypoint ${JSON.stringify(conflict.entrypoint)}: ${conflict.field} was ${conflict.stored} in the database ` +
+        `(set by another deployment or an operator); this queue declares ${conflict.declared} and stored it (the last registration wins)`,
+    )
+  }
+
+  /** No worker anywhere claims this entrypoint's jobs until resume(); running jobs finish and enqueue still works. */
+  pause(entrypoint: string): Promise<EntrypointPolicy> {
+    return this.#fleet.pause(entrypoint)
+  }
+
+  /** Lets every worker claim this entrypoint again, and wakes listening ones at once. */
+  resume(entrypoint: string): Promise<EntrypointPolicy> {
+    return this.#fleet.resume(entrypoint)
+  }
+
+  /** Sets fleet-wide policy fields of an entrypoint (until a deployment declaring otherwise registers). */
+  setEntrypointPolicy(entrypoint: string, policy: Parameters<Fleet['setEntrypointPolicy']>[1]): Promise<EntrypointPolicy> {
+    return this.#fleet.setEntrypointPolicy(entrypoint, policy)
+  }
+
+  /** The stored fleet policies (all, or of these entrypoints). */
+  entrypointPolicies(names?: readonly string[]): Promise<EntrypointPolicy[]> {
+    return this.#fleet.entrypointPolicies(names)
+  }
+
   on<K extends keyof QueueEvents>(name: K, listener: (event: QueueEvents[K]) => void): () => void {
     return this.#events.on(name, listener)
   }
@@ -184,7 +238,7 @@ export class Queue<R extends Registry = {}> {
       definitions: this.#definitions,
       events: this.#events,
       schedules: this.#schedules,
-      checkSchema: this.#checkSchema,
+      ready: () => this.#ready(),
     })
     this.#workers.add(worker)
     const forget = () => this.#workers.delete(worker)

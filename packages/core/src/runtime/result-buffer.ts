@@ -1,5 +1,5 @@
 import type { Consumer } from '../queue/consumer.js'
-import type { Failure } from '../sql/fail-jobs.js'
+import type { Failure } from '../types.js'
 import type { JobId } from '../types.js'
 
 export interface ResultBufferOptions {
@@ -15,7 +15,7 @@ export interface ResultBufferOptions {
 
 /**
  * Completions and failures wait here and go to Postgres in batches: one statement per
- * kind per flush. A failed flush keeps its results and is tried again; until then the
+ * flush, both kinds together. A failed flush keeps its results and is tried again; until then the
  * jobs stay 'picked' and heartbeated, so nothing is lost if the process dies.
  */
 export class ResultBuffer {
@@ -80,17 +80,15 @@ export class ResultBuffer {
   }
 
   async #write(done: JobId[], failed: Failure[]): Promise<void> {
-    const { consumer } = this.#o
-    let ok = true
-    const putBack = (restore: () => void) => (error: unknown) => {
-      ok = false
-      this.#requeue(error, restore)
+    try {
+      await this.#o.consumer.finish(done, failed)
+      this.#retryDelayMs = 0
+    } catch (error) {
+      this.#requeue(error, () => {
+        this.#done.unshift(...done)
+        this.#failed.unshift(...failed)
+      })
     }
-    await Promise.all([
-      done.length && consumer.complete(done).catch(putBack(() => this.#done.unshift(...done))),
-      failed.length && consumer.fail(failed).catch(putBack(() => this.#failed.unshift(...failed))),
-    ])
-    if (ok) this.#retryDelayMs = 0
     this.#o.onWritten?.()
   }
 

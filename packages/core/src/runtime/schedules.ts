@@ -1,4 +1,5 @@
-import { type DrizzleLike, execute } from '../driver/executor.js'
+import type { DrizzleLike } from '../driver/driver.js'
+import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'
 import type { Producer } from '../queue/producer.js'
 import { schemaGate } from '../queue/schema-check.js'

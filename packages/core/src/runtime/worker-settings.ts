@@ -1,7 +1,8 @@
 import type { PgqDriver } from '../driver/driver.js'
+import type { EntrypointPolicy } from '../queue/fleet.js'
 import { ConfigurationError } from '../errors.js'
 import type { Emitter } from './emitter.js'
-import type { EntrypointDefinition } from './entrypoints.js'
+import { checkOptionNames, type EntrypointDefinition } from './entrypoints.js'
 import { heartbeatInterval } from './heartbeat-ticker.js'
 import type { RunCounts } from './job-runner.js'
 import type { QueueEvents } from './queue-events.js'
@@ -65,9 +66,27 @@ export interface WorkerDeps {
   definitions: ReadonlyMap<string, EntrypointDefinition>
   events: Emitter<QueueEvents>
   schedules?: ScheduleSource
-  /** Check the installed schema version before the first claim. Default true. */
-  checkSchema?: boolean
+  /** The queue's gate: registers its entrypoints' policy (and checks the schema) once; the stored policies. */
+  ready: () => Promise<ReadonlyMap<string, EntrypointPolicy>>
 }
+
+const RUN_OPTIONS: readonly (keyof RunOptions)[] = [
+  'mode',
+  'batchSize',
+  'maxConcurrentTasks',
+  'timeBudgetMs',
+  'signal',
+  'pollIntervalMs',
+  'shutdownTimeoutMs',
+  'heartbeatIntervalMs',
+  'flushDelayMs',
+  'asyncCommit',
+  'entrypoints',
+  'listener',
+  'workerId',
+  'schedules',
+  'fireSchedules',
+]
 
 /** Whether this run fires the queue's schedules (a worker with schedules needs no entrypoint). */
 export function firesSchedules(o: RunOptions, deps: WorkerDeps): boolean {
@@ -77,6 +96,7 @@ export function firesSchedules(o: RunOptions, deps: WorkerDeps): boolean {
 
 /** Checks the run options and fills in defaults. */
 export function settings(o: RunOptions, deps: WorkerDeps) {
+  checkOptionNames(o, RUN_OPTIONS, 'run')
   const batchSize = o.batchSize ?? 10
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigurationError(`batchSize must be an integer >= 1, got ${batchSize}`)
   const maxConcurrentTasks = o.maxConcurrentTasks ?? 2 * batchSize

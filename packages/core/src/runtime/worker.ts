@@ -1,4 +1,5 @@
-import { type ClaimEntrypoint, createConsumer, hasSharedLimit } from '../queue/consumer.js'
+import { type ClaimEntrypoint, createConsumer } from '../queue/consumer.js'
+import { isLimited } from '../queue/fleet.js'
 import { DrainBudget } from './drain-budget.js'
 import { HeartbeatTicker } from './heartbeat-ticker.js'
 import { JobRunner } from './job-runner.js'
@@ -19,7 +20,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
     db: deps.driver.db,
     schema: deps.schema,
     workerId: s.workerId,
-    checkSchema: deps.checkSchema,
+    ready: deps.ready,
     preparedStatements: deps.driver.preparedStatements,
     asyncCommit: s.asyncCommit,
     unloggedEntrypoints: s.served.filter((d) => !d.logSuccess).map((d) => d.name),
@@ -31,14 +32,16 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
     deps.events.emit('worker:error', { error, during })
   // A finished job holds its concurrency slot until its result is written, so limited
   // entrypoints are claimed again after each write (and after other workers' 'done' events).
-  const limited = s.served.some((d) => d.concurrencyLimit > 0)
-  const sharedLimits = s.served.some(hasSharedLimit)
+  // Whether any is limited comes from the stored policy, read when the worker registers.
+  let limited = false
   const buffer = new ResultBuffer({
     consumer,
     maxBatch: Math.max(s.batchSize, 100),
     delayMs: s.flushDelayMs,
     onError: reportError('flush'),
-    onWritten: limited ? () => wakeup.wake() : undefined,
+    onWritten: () => {
+      if (limited) wakeup.wake()
+    },
   })
   const runner = new JobRunner({
     workerId: s.workerId,
@@ -88,13 +91,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
       if (def.workerConcurrency) cap = Math.min(cap, def.workerConcurrency - runner.runningOf(def.name))
       if (budget) cap = budget.cap(def, cap, runner.runningOf(def.name))
       if (cap > 0) {
-        specs.push({
-          name: def.name,
-          cap,
-          concurrencyLimit: def.concurrencyLimit,
-          retryAfterMs: def.retryAfterMs,
-          requestsPerSecond: def.requestsPerSecond,
-        })
+        specs.push({ name: def.name, cap, retryAfterMs: def.retryAfterMs })
       }
     }
     return specs
@@ -147,7 +144,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
         }
         // Without limits, what we could not claim is being claimed by another worker right
         // now (or was just retried): look again soon rather than after a whole poll interval.
-        const wait = sharedLimits ? s.pollIntervalMs : 20
+        const wait = limited ? s.pollIntervalMs : 20
         await wakeup.wait(Math.min(wait, s.pollIntervalMs, Math.max(1, budget.remainingMs())))
         continue
       }
@@ -157,6 +154,8 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
   }
 
   async function run(): Promise<RunSummary> {
+    const policies = await deps.ready()
+    limited = s.served.some((d) => isLimited(policies.get(d.name)))
     if (s.mode === 'continuous') {
       listener = await startListener({
         driver: deps.driver,
@@ -164,7 +163,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
         healthCheckIntervalMs: options.listener?.healthCheckIntervalMs,
         roundTripTimeoutMs: options.listener?.roundTripTimeoutMs,
         onNotification(n) {
-          if (n.type === 'insert' && Object.keys(n.entrypoints).some((e) => servedNames.has(e))) wakeup.wake()
+          if (n.type === 'insert' && (n.entrypoints === 'all' || Object.keys(n.entrypoints).some((e) => servedNames.has(e)))) wakeup.wake()
           else if (n.type === 'cancel') runner.drop(n.ids, 'canceled')
           else if (n.type === 'done' && limited) wakeup.wake()
         },

@@ -1,3 +1,4 @@
+export * from './entrypoints.js'
 export * from './jobs.js'
 export * from './log.js'
 export * from './pg-schema.js'

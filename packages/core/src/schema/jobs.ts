@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm/sql'
 import { bigint, index, integer, jsonb, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { jobStatus, pgqSchema } from './pg-schema.js'
+import { failureAction, jobStatus, pgqSchema } from './pg-schema.js'
 
 const tz = { withTimezone: true, mode: 'date' } as const
 
@@ -23,7 +23,13 @@ export const jobs = pgqSchema.table(
     heartbeat: timestamp('heartbeat', tz).notNull().defaultNow(),
     executeAfter: timestamp('execute_after', tz).notNull().defaultNow(),
     workerId: uuid('worker_id'),
+    /** Claims so far, stale rescues included. */
     attempts: integer('attempts').notNull().default(0),
+    /** Stored at enqueue from the entrypoint's policy: the claim and the failure path read it. */
+    maxAttempts: integer('max_attempts').notNull().default(1),
+    onExhausted: failureAction('on_exhausted').notNull().default('hold'),
+    /** How many of the attempts ended with the worker lost (no heartbeat): counted at rescue. */
+    rescues: integer('rescues').notNull().default(0),
     dedupeKey: text('dedupe_key'),
   },
   (t) => [

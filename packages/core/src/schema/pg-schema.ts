@@ -1,7 +1,9 @@
 import { pgSchema } from 'drizzle-orm/pg-core'
 import { DEFAULT_SCHEMA } from './default-schema.js'
+import { FAILURE_ACTIONS, JOB_STATUSES } from './enums.js'
 
-export { DEFAULT_SCHEMA }
+export { DEFAULT_SCHEMA, FAILURE_ACTIONS, JOB_STATUSES }
+export type { FailureActionName, JobStatus } from './enums.js'
 
 /**
  * Every pgq object lives in this Postgres schema. The name in the generated SQL is a
@@ -10,15 +12,7 @@ export { DEFAULT_SCHEMA }
  */
 export const pgqSchema = pgSchema(DEFAULT_SCHEMA)
 
-export const JOB_STATUSES = [
-  'queued',
-  'picked',
-  'successful',
-  'exception',
-  'canceled',
-  'deleted',
-  'failed',
-] as const
-export type JobStatus = (typeof JOB_STATUSES)[number]
 
 export const jobStatus = pgqSchema.enum('job_status', JOB_STATUSES)
+
+export const failureAction = pgqSchema.enum('failure_action', FAILURE_ACTIONS)

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm/sql'
 
 /**
  * A predicate (always true) that makes the statement's own transaction commit without

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm/sql'
 import { array, type Tables } from './tables.js'
 import type { ScheduleKey } from './upsert-schedules.js'
 

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm/sql'
 import { asyncCommit } from './async-commit.js'
 import { array, type Tables } from './tables.js'
 

@@ -1,16 +1,10 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm/sql'
+import type { InsertJobsColumns } from './insert-columns.js'
 import { array, type Tables } from './tables.js'
 
-/** Column arrays of a validated batch; JSON values are already serialised. */
-export interface InsertJobsColumns {
-  entrypoints: string[]
-  payloads: (string | null)[]
-  priorities: number[]
-  executeAfter: (string | null)[]
-  delayMs: (number | null)[]
-  dedupeKeys: (string | null)[]
-  headers: (string | null)[]
-}
+
+/** Attempts and what to do when they run out: the entrypoint's fleet policy (ep), stored on the job. */
+const storedPolicy = sql`coalesce(ep.max_attempts, 1), coalesce(ep.on_exhausted, 'hold')`
 
 /**
  * Enqueue: one statement for the whole batch. Ids are drawn up front so each result maps
@@ -32,11 +26,11 @@ export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' 
         with ordinality as i(entrypoint, payload, priority, execute_after, delay_ms, dedupe_key, headers, ord)
     ),
     inserted as (
-      insert into ${t.jobs} (id, entrypoint, payload, priority, execute_after, dedupe_key, headers)
-      select id, entrypoint, payload::jsonb, priority,
-             coalesce(execute_after, now() + coalesce(delay_ms, 0) * interval '1 millisecond'),
-             dedupe_key, headers::jsonb
-      from input order by ord
+      insert into ${t.jobs} (id, entrypoint, payload, priority, execute_after, dedupe_key, headers, max_attempts, on_exhausted)
+      select input.id, input.entrypoint, input.payload::jsonb, input.priority,
+             coalesce(input.execute_after, now() + coalesce(input.delay_ms, 0) * interval '1 millisecond'),
+             input.dedupe_key, input.headers::jsonb, ${storedPolicy}
+      from input left join ${t.entrypoints} ep on ep.name = input.entrypoint order by input.ord
       on conflict (dedupe_key) where status in ('queued', 'picked') and dedupe_key is not null do nothing
       returning id
     )
@@ -51,10 +45,11 @@ export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' 
  */
 export function insertOneJob(t: Tables, c: InsertJobsColumns): SQL {
   return sql`
-    insert into ${t.jobs} (entrypoint, payload, priority, execute_after, dedupe_key, headers)
-    values (${c.entrypoints[0]}, ${c.payloads[0] ?? null}::jsonb, ${c.priorities[0]}::smallint,
+    insert into ${t.jobs} (entrypoint, payload, priority, execute_after, dedupe_key, headers, max_attempts, on_exhausted)
+    select ${c.entrypoints[0]}, ${c.payloads[0] ?? null}::jsonb, ${c.priorities[0]}::smallint,
             coalesce(${c.executeAfter[0] ?? null}::timestamptz, now() + coalesce(${c.delayMs[0] ?? null}::float8, 0) * interval '1 millisecond'),
-            ${c.dedupeKeys[0] ?? null}, ${c.headers[0] ?? null}::jsonb)
+            ${c.dedupeKeys[0] ?? null}, ${c.headers[0] ?? null}::jsonb, ${storedPolicy}
+    from (select 1) one left join ${t.entrypoints} ep on ep.name = ${c.entrypoints[0]}
     on conflict (dedupe_key) where status in ('queued', 'picked') and dedupe_key is not null do nothing
     returning id`
 }

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm/sql'
 import { array, type Tables } from './tables.js'
 
 /** Jobs in the queue table per entrypoint, status and priority. */
@@ -41,6 +41,7 @@ export function installedVersion(t: Tables): SQL {
 /** Queued jobs of these entrypoints that could run now (a drain's "remaining"). */
 export function eligibleCount(t: Tables, entrypoints: string[]): SQL {
   return sql`
-    select count(*)::integer as count from ${t.jobs}
-    where entrypoint = any(${array(entrypoints)}::text[]) and status = 'queued' and execute_after <= now()`
+    select count(*)::integer as count from ${t.jobs} j
+    where j.entrypoint = any(${array(entrypoints)}::text[]) and j.status = 'queued' and j.execute_after <= now()
+      and not exists (select 1 from ${t.entrypoints} p where p.name = j.entrypoint and p.paused)`
 }

@@ -1,15 +1,16 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm/sql'
 import type { Tables } from './tables.js'
 
-/**
- * A CTE body that NOTIFYs `{type, ids}` for the ids of `source` (a CTE with an `id`
- * column), in chunks that stay under NOTIFY's 8000-byte payload limit. With `status`, the
- * event says how they all ended (`{type, ids, status}`), for waiters of jobs not logged.
- */
+// The events themselves are written by SQL functions of drizzle/0004 (notify_ids,
+// notify_insert), the one place their format and size bound live; runtime/notify-events.ts reads them.
+
+/** A CTE body that sends `{type, ids[, status]}` for the ids of `source` (a CTE with an `id` column). */
 export function notifyIds(t: Tables, type: 'done' | 'cancel', source: SQL, where: SQL = sql`true`, status?: 'successful'): SQL {
-  const ended = status ? sql`, 'status', ${status}::text` : sql``
-  return sql`
-    select pg_notify(${t.channel}, json_build_object('type', ${type}::text, 'ids', array_agg(id)${ended})::text)
-    from (select id, (row_number() over ()) / 400 as chunk from ${source} where ${where}) c
-    group by chunk`
+  return sql`select ${t.notifyIds}(${type}::text, array(select id from ${source} where ${where}), ${status ?? null}::text)`
+}
+
+/** A CTE body that sends `{type: 'insert', entrypoints}` for the rows of `source` (with an `entrypoint` column). */
+export function notifyInserted(t: Tables, source: SQL): SQL {
+  return sql`select ${t.notifyInsert}((select jsonb_object_agg(c.entrypoint, c.n)
+    from (select entrypoint, count(*) as n from ${source} group by entrypoint) c))`
 }

@@ -1,4 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm/sql'
+import { notifyInserted } from './notify-done.js'
 import { array, type Tables } from './tables.js'
 
 /**
@@ -19,10 +20,6 @@ export function requeueFailedJobs(t: Tables, filter: { ids?: number[]; entrypoin
       insert into ${t.log} (job_id, status, priority, entrypoint, attempts)
       select id, 'queued', priority, entrypoint, attempts from again
     ),
-    notified as (
-      select pg_notify(${t.channel}, json_build_object('type', 'insert', 'entrypoints', json_object_agg(entrypoint, n))::text)
-      from (select entrypoint, count(*) as n from again group by entrypoint) c
-      having count(*) > 0
-    )
+    notified as (${notifyInserted(t, sql`again`)})
     select id from again where (select count(*) from notified) >= 0`
 }

@@ -17,8 +17,8 @@ const date = (v: unknown): Date => {
 }
 
 /**
- * A jobs row as a Job. `claimedBy`: the row comes from claimUnlimitedJobs, which leaves out
- * what it just set (status 'picked', this worker, heartbeat = updated).
+ * A jobs row as a Job. `claimedBy`: the row comes from the claim, which leaves out what it
+ * just set (status 'picked', this worker, heartbeat = updated).
  */
 export function toJob<P>(r: Row, claimedBy?: string): Job<P> {
   const updated = date(r.updated)
@@ -30,6 +30,8 @@ export function toJob<P>(r: Row, claimedBy?: string): Job<P> {
     priority: num(r.priority),
     status: claimedBy ? 'picked' : (r.status as JobStatus),
     attempts: num(r.attempts),
+    maxAttempts: num(r.max_attempts ?? 1),
+    onExhausted: r.on_exhausted === 'delete' ? 'delete' : 'hold',
     dedupeKey: (r.dedupe_key ?? null) as string | null,
     workerId: claimedBy ?? ((r.worker_id ?? null) as string | null),
     created: date(r.created),

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm/sql'
 import { eventsChannel, schemaName } from '../migrations/schema-name.js'
 
 /** Qualified names of one installed pgq schema, built once (the name is validated). */
@@ -9,7 +9,10 @@ export interface Tables {
   log: SQL
   schedules: SQL
   jobsIdSequence: string
+  entrypoints: SQL
   claimJobs: SQL
+  notifyIds: SQL
+  notifyInsert: SQL
   rejectDuplicateJobs: SQL
   migrations: SQL
 }
@@ -24,7 +27,10 @@ export function tablesFor(schema?: string): Tables {
     log: q('log'),
     schedules: q('schedules'),
     jobsIdSequence: `"${s}".jobs_id_seq`,
+    entrypoints: q('entrypoints'),
     claimJobs: q('claim_jobs'),
+    notifyIds: q('notify_ids'),
+    notifyInsert: q('notify_insert'),
     rejectDuplicateJobs: q('reject_duplicate_jobs'),
     migrations: q('pgq_migrations'),
   }

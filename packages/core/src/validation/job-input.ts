@@ -1,11 +1,58 @@
-import * as v from 'valibot'
-import { InvalidJobError } from '../errors.js'
-import type { InsertJobsColumns } from '../sql/insert-jobs.js'
+import type { DrizzleLike } from '../driver/driver.js'
+import { ConfigurationError, InvalidJobError } from '../errors.js'
+import type { InsertJobsColumns } from '../sql/insert-columns.js'
 import type { Json } from '../types.js'
-import { jsonProblem } from './json-value.js'
+import { type JsonIssue, jsonText, MAX_JSON_DEPTH, MAX_JSON_LENGTH } from './json-value.js'
+import { textProblem } from './text.js'
+import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
+
+/*
+ * What enqueue refuses, before any SQL runs, and what would have happened otherwise.
+ * Every refusal is an InvalidJobError naming the job (`index`, in enqueueMany) and the
+ * `field`; messages name places, never payload or header data. Unknown option names are a
+ * ConfigurationError.
+ *
+ * | input                                        | without the check                                    |
+ * |----------------------------------------------|------------------------------------------------------|
+ * | U+0000 in entrypoint or dedupeKey (text)     | Postgres: invalid byte sequence for encoding UTF8     |
+ * | U+0000 in a payload/headers string or key    | Postgres: unsupported Unicode escape sequence, quoting the JSON |
+ * | lone surrogate in entrypoint or dedupeKey    | silently stored as U+FFFD (the driver's UTF-8 encoding) |
+ * | lone surrogate in a payload/headers string or key | Postgres: invalid input syntax for type json, quoting it |
+ * | NaN, ±Infinity in payload/headers            | JSON.stringify writes null                            |
+ * | undefined, function, symbol in payload/headers | JSON.stringify drops the key (null in an array)     |
+ * | array holes                                  | JSON.stringify writes null                            |
+ * | bigint                                       | JSON.stringify throws a TypeError                     |
+ * | Date, Map, Set, typed array, class instance  | JSON.stringify writes a string, {}, or some fields    |
+ * | symbol keys                                  | JSON.stringify drops them                             |
+ * | cycles; nesting deeper than MAX_JSON_DEPTH   | TypeError / RangeError; jsonb: stack depth limit exceeded near 10,000 levels |
+ * | JSON text > MAX_JSON_LENGTH (payload, headers) | jsonb strings stop at 256 MiB, the bind message at 1 GiB |
+ * | batch JSON > MAX_BATCH_JSON_LENGTH           | JS: Invalid string length; Postgres: invalid message length |
+ * | headers not a plain object (array, Map, Date, null) | stored as something else, or a jsonb that is not an object |
+ * | executeAfter Invalid Date                    | RangeError from toISOString                           |
+ * | executeAfter before 4714-11-24 BC            | Postgres: timestamp out of range                      |
+ * | executeAfter with a year outside 1..9999     | Postgres: time zone displacement out of range (toISOString's ±YYYYYY) - now written as Postgres reads it |
+ * | executeAfter delay NaN, ±Infinity, < 0       | Postgres: interval out of range (or a job in the past) |
+ * | executeAfter delay ending after +275760-09-13| Postgres: interval out of range, or 'infinity' (never runs), or unreadable |
+ * | priority not an integer in -32768..32767     | Postgres: smallint out of range / invalid input syntax |
+ * | entrypoint not 1..128, dedupeKey not 1..512  | pgq's bounds (512 x 3 bytes stays under the unique index's 2704-byte entry limit) |
+ * | one dedupeKey twice in a batch               | ON CONFLICT skips the second as if it were held: DuplicateJobError, or null with 'skip' |
+ * | onConflict other than 'error' / 'skip'       | one job: treated as 'skip'; a batch: as 'error'       |
+ * | tx without execute(); options not an object  | TypeError, or options silently ignored                |
+ * | jobs not an array; a hole or non-object job  | TypeError, or the hole skipped and ids shifted        |
+ *
+ * Accepted as JSON leaves them: -0 is stored as 0 (jsonb numeric has no -0); object key
+ * order is jsonb's, not the caller's; getters are read as JSON.stringify reads them; numbers
+ * keep their value (jsonb numeric holds every finite double exactly).
+ */
 
 export const MAX_ENTRYPOINT_LENGTH = 128
 export const MAX_DEDUPE_KEY_LENGTH = 512
+/** priority is a smallint column. */
+export const MIN_PRIORITY = -32768
+export const MAX_PRIORITY = 32767
+/** All payloads and headers of one enqueueMany together, in characters of JSON text. */
+export const MAX_BATCH_JSON_LENGTH = 64 * MAX_JSON_LENGTH
+export { MAX_JSON_DEPTH, MAX_JSON_LENGTH }
 
 export interface EnqueueOptions {
   /** Higher runs first; an integer from -32768 to 32767. Default 0. */
@@ -22,80 +69,244 @@ export interface NewJob<P = unknown> extends EnqueueOptions {
   payload: P
 }
 
-const json = v.custom<Json>((x) => jsonProblem(x, 'value') === null, 'must be JSON: plain objects, arrays, strings, finite numbers, booleans, null')
+/** The batch-wide choices of an enqueue, checked. */
+export interface CheckedBatchOptions {
+  tx: DrizzleLike | undefined
+  onConflict: 'error' | 'skip'
+}
 
-const newJobSchema = v.object({
-  entrypoint: v.pipe(
-    v.string('entrypoint must be a string'),
-    v.minLength(1, 'entrypoint must not be empty'),
-    v.maxLength(MAX_ENTRYPOINT_LENGTH, `entrypoint must be at most ${MAX_ENTRYPOINT_LENGTH} characters`),
-  ),
-  payload: v.unknown(),
-  priority: v.optional(
-    v.pipe(
-      v.number('priority must be an integer, not NaN or a non-number'),
-      v.integer('priority must be an integer (NaN and fractions are refused)'),
-      v.minValue(-32768, 'priority must be at least -32768'),
-      v.maxValue(32767, 'priority must be at most 32767'),
-    ),
-  ),
-  executeAfter: v.optional(
-    v.union(
-      [
-        v.date('executeAfter is an invalid Date'),
-        v.pipe(
-          v.number(),
-          v.finite('executeAfter as a delay must be a finite number of milliseconds'),
-          v.minValue(0, 'executeAfter as a delay must be >= 0 milliseconds'),
-        ),
-      ],
-      'executeAfter must be a valid Date or a delay in milliseconds (a finite number >= 0)',
-    ),
-  ),
-  dedupeKey: v.optional(
-    v.pipe(
-      v.string('dedupeKey must be a string'),
-      v.minLength(1, 'dedupeKey must not be empty'),
-      v.maxLength(MAX_DEDUPE_KEY_LENGTH, `dedupeKey must be at most ${MAX_DEDUPE_KEY_LENGTH} characters`),
-    ),
-  ),
-  headers: v.optional(v.record(v.string(), json, 'headers must be an object of JSON values')),
-})
+const JOB_FIELDS = ['entrypoint', 'payload', 'priority', 'executeAfter', 'dedupeKey', 'headers']
+const BATCH_OPTIONS = ['tx', 'onConflict']
+const ENQUEUE_OPTIONS = ['priority', 'executeAfter', 'dedupeKey', 'headers', 'tx', 'onConflict']
 
-/** Validates a batch and turns it into the column arrays of the insert; throws before any write. */
-export function toInsertColumns(jobs: readonly NewJob[]): InsertJobsColumns {
-  if (jobs.length === 0) throw new InvalidJobError('the batch is empty: pass at least one job')
-  const c: InsertJobsColumns = {
-    entrypoints: [],
-    payloads: [],
-    priorities: [],
-    executeAfter: [],
-    delayMs: [],
-    dedupeKeys: [],
-    headers: [],
+function isJobField(key: string): boolean {
+  switch (key) {
+    case 'entrypoint':
+    case 'payload':
+    case 'priority':
+    case 'executeAfter':
+    case 'dedupeKey':
+    case 'headers':
+      return true
+    default:
+      return false
   }
-  const keys = new Map<string, number>()
-  jobs.forEach((job, i) => {
-    const index = jobs.length > 1 ? i : undefined
-    const parsed = v.safeParse(newJobSchema, job)
-    if (!parsed.success) throw new InvalidJobError(parsed.issues[0].message, index)
-    const problem = job.payload === undefined ? null : jsonProblem(job.payload)
-    if (problem) throw new InvalidJobError(`${problem}; payloads must be JSON-serialisable`, index)
-    const { entrypoint, priority = 0, executeAfter, dedupeKey, headers } = parsed.output
-    if (dedupeKey !== undefined) {
-      const first = keys.get(dedupeKey)
-      if (first !== undefined) {
-        throw new InvalidJobError(`dedupeKey ${JSON.stringify(dedupeKey)} is also used by job #${first} of this batch`, index)
+}
+
+/** enqueueMany's second argument. */
+export function checkBatchOptions(options: unknown): CheckedBatchOptions {
+  if (options === undefined) return { tx: undefined, onConflict: 'error' }
+  checkOptionsObject(options)
+  for (const key in options) if (key !== 'tx' && key !== 'onConflict') throw unknownOption(key, 'enqueueMany option', BATCH_OPTIONS)
+  const { tx, onConflict } = options as { tx?: unknown; onConflict?: unknown }
+  return batchChoices(tx, onConflict)
+}
+
+/** enqueue(entrypoint, payload, options): the one job, and the batch-wide choices. */
+export function checkEnqueueArguments(entrypoint: unknown, payload: unknown, options: unknown): { job: NewJob; batch: CheckedBatchOptions } {
+  if (options === undefined) return { job: { entrypoint: entrypoint as string, payload }, batch: { tx: undefined, onConflict: 'error' } }
+  checkOptionsObject(options)
+  for (const key in options) {
+    if (key === 'entrypoint' || key === 'payload' || !(isJobField(key) || key === 'tx' || key === 'onConflict')) throw unknownOption(key, 'enqueue option', ENQUEUE_OPTIONS)
+  }
+  const o = options as EnqueueOptions & { tx?: unknown; onConflict?: unknown }
+  return {
+    job: { entrypoint: entrypoint as string, payload, priority: o.priority, executeAfter: o.executeAfter, dedupeKey: o.dedupeKey, headers: o.headers },
+    batch: batchChoices(o.tx, o.onConflict),
+  }
+}
+
+function checkOptionsObject(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidJobError(`the options must be an object, got ${kindOf(options)}`, undefined, 'options')
+  }
+}
+
+function batchChoices(tx: unknown, onConflict: unknown): CheckedBatchOptions {
+  if (tx !== undefined && (typeof tx !== 'object' || tx === null || typeof (tx as { execute?: unknown }).execute !== 'function')) {
+    throw new InvalidJobError(`tx must be a Drizzle transaction (or database), got ${kindOf(tx)}`, undefined, 'tx')
+  }
+  if (onConflict !== undefined && onConflict !== 'error' && onConflict !== 'skip') {
+    throw new InvalidJobError(`onConflict must be 'error' or 'skip'`, undefined, 'onConflict')
+  }
+  return { tx: tx as DrizzleLike | undefined, onConflict: onConflict ?? 'error' }
+}
+
+const NOT_YET = Symbol('no entrypoint yet')
+
+/**
+ * Validates a batch and turns it into the column arrays of the insert; throws before any write.
+ * `single`: the batch is one enqueue() call, so errors carry no index.
+ */
+export function toInsertColumns(jobs: readonly NewJob[], single = false): InsertJobsColumns {
+  if (!Array.isArray(jobs)) throw new InvalidJobError(`enqueueMany takes an array of jobs, got ${kindOf(jobs)}`, undefined, 'jobs')
+  const n = jobs.length
+  if (n === 0) throw new InvalidJobError('the batch is empty: pass at least one job', undefined, 'jobs')
+  const c: InsertJobsColumns = { entrypoints: [], payloads: [], priorities: [], executeAfter: [], delayMs: [], dedupeKeys: [], headers: [] }
+  let dedupeKeys: Map<string, number> | undefined
+  let entrypoints: Set<string> | undefined // the distinct ones, once there are two: each is checked once
+  let previous: string | symbol = NOT_YET
+  let now = 0
+  let jsonLength = 0
+  for (let i = 0; i < n; i++) {
+    const index = single ? undefined : i
+    const job = jobs[i]
+    if (typeof job !== 'object' || job === null || Array.isArray(job)) {
+      const what = job === undefined && !(i in jobs) ? 'is missing (a hole in the array)' : `must be an object { entrypoint, payload, ...options }, got ${kindOf(job)}`
+      throw new InvalidJobError(`the job ${what}`, index, 'job')
+    }
+    for (const key in job) if (!isJobField(key)) throw unknownOption(key, 'job field', JOB_FIELDS, index)
+    const { entrypoint, payload, priority, executeAfter, dedupeKey, headers } = job
+
+    if (entrypoint !== previous) {
+      if (previous === NOT_YET || !entrypoints?.has(entrypoint)) {
+        checkEntrypoint(entrypoint, index)
+        if (previous !== NOT_YET) {
+          entrypoints ??= new Set([previous as string])
+          entrypoints.add(entrypoint)
+        }
       }
-      keys.set(dedupeKey, i)
+      previous = entrypoint
+    }
+
+    let payloadText: string | null = null
+    if (payload !== undefined) {
+      const text = jsonText(payload, 'payload')
+      if (typeof text !== 'string') throw invalid(text, index)
+      payloadText = text
+      jsonLength += text.length
+    }
+
+    if (priority !== undefined && !(typeof priority === 'number' && Number.isInteger(priority) && priority >= MIN_PRIORITY && priority <= MAX_PRIORITY)) {
+      const got = typeof priority === 'number' ? String(priority) : kindOf(priority)
+      throw new InvalidJobError(`priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY} (NaN and fractions are refused), got ${got}`, index, 'priority')
+    }
+
+    let at: string | null = null
+    let delay: number | null = null
+    if (executeAfter instanceof Date) {
+      const ms = executeAfter.getTime()
+      if (Number.isNaN(ms)) throw new InvalidJobError('executeAfter is an Invalid Date', index, 'executeAfter')
+      if (ms < MIN_TIMESTAMP_MS) throw new InvalidJobError('executeAfter is before 4714-11-24 BC, the earliest time Postgres timestamptz holds', index, 'executeAfter')
+      at = timestampText(ms)
+    } else if (typeof executeAfter === 'number') {
+      if (now === 0) now = Date.now()
+      if (!(executeAfter >= 0 && executeAfter <= MAX_DATE_MS - now)) throw new InvalidJobError(delayProblem(executeAfter), index, 'executeAfter')
+      delay = executeAfter
+    } else if (executeAfter !== undefined) {
+      throw new InvalidJobError(`executeAfter must be a Date or a delay in milliseconds (a number), got ${kindOf(executeAfter)}`, index, 'executeAfter')
+    }
+
+    if (dedupeKey !== undefined) {
+      if (typeof dedupeKey !== 'string' || dedupeKey.length === 0 || dedupeKey.length > MAX_DEDUPE_KEY_LENGTH) {
+        const got = typeof dedupeKey === 'string' ? `${dedupeKey.length} characters` : kindOf(dedupeKey)
+        throw new InvalidJobError(`dedupeKey must be a string of 1 to ${MAX_DEDUPE_KEY_LENGTH} characters, got ${got}`, index, 'dedupeKey')
+      }
+      const problem = textProblem(dedupeKey)
+      if (problem) throw new InvalidJobError(`dedupeKey ${problem}`, index, 'dedupeKey')
+      if (n > 1) {
+        dedupeKeys ??= new Map()
+        const first = dedupeKeys.get(dedupeKey)
+        if (first !== undefined) {
+          throw new InvalidJobError(`dedupeKey ${JSON.stringify(dedupeKey)} is also used by job #${first} of this batch`, index, 'dedupeKey')
+        }
+        dedupeKeys.set(dedupeKey, i)
+      }
+    }
+
+    let headersText: string | null = null
+    if (headers !== undefined) {
+      const text = headersJson(headers)
+      if (typeof text !== 'string') throw invalid(text, index)
+      headersText = text
+      jsonLength += text.length
+    }
+
+    if (jsonLength > MAX_BATCH_JSON_LENGTH) {
+      throw new InvalidJobError(
+        `the batch's payloads and headers pass ${MAX_BATCH_JSON_LENGTH} characters of JSON (MAX_BATCH_JSON_LENGTH) at this job: split the batch`,
+        index,
+        'jobs',
+      )
     }
     c.entrypoints.push(entrypoint)
-    c.payloads.push(job.payload === undefined ? null : JSON.stringify(job.payload))
-    c.priorities.push(priority)
-    c.executeAfter.push(executeAfter instanceof Date ? executeAfter.toISOString() : null)
-    c.delayMs.push(typeof executeAfter === 'number' ? executeAfter : null)
+    c.payloads.push(payloadText)
+    c.priorities.push(priority ?? 0)
+    c.executeAfter.push(at)
+    c.delayMs.push(delay)
     c.dedupeKeys.push(dedupeKey ?? null)
-    c.headers.push(headers === undefined ? null : JSON.stringify(headers))
-  })
+    c.headers.push(headersText)
+  }
   return c
+}
+
+const invalid = (issue: JsonIssue, index: number | undefined) => new InvalidJobError(issue.message, index, issue.field)
+
+function checkEntrypoint(entrypoint: unknown, index: number | undefined): asserts entrypoint is string {
+  if (typeof entrypoint !== 'string') throw new InvalidJobError(`entrypoint must be a string, got ${kindOf(entrypoint)}`, index, 'entrypoint')
+  if (entrypoint.length === 0) throw new InvalidJobError('entrypoint must not be empty', index, 'entrypoint')
+  if (entrypoint.length > MAX_ENTRYPOINT_LENGTH) throw new InvalidJobError(`entrypoint must be at most ${MAX_ENTRYPOINT_LENGTH} characters`, index, 'entrypoint')
+  const problem = textProblem(entrypoint)
+  if (problem) throw new InvalidJobError(`entrypoint ${problem}`, index, 'entrypoint')
+}
+
+function headersJson(headers: unknown): string | JsonIssue {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    return { field: 'headers', message: `headers must be a plain object of JSON values, got ${kindOf(headers)}` }
+  }
+  return jsonText(headers, 'headers')
+}
+
+function delayProblem(ms: number): string {
+  if (!Number.isFinite(ms)) return `executeAfter as a delay must be a finite number of milliseconds, got ${ms}`
+  if (ms < 0) return 'executeAfter as a delay must be >= 0 milliseconds'
+  return 'executeAfter as a delay ends after +275760-09-13, the latest time pgq can store'
+}
+
+/** What a value is, without showing it. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : Number.isFinite(value) ? 'a number' : String(value)
+  if (typeof value === 'object') {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name
+    return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object'
+  }
+  return `${/^[aeiou]/.test(typeof value) ? 'an' : 'a'} ${typeof value}`
+}
+
+function unknownOption(key: string, what: string, known: readonly string[], index?: number): ConfigurationError {
+  const name = JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}...` : key)
+  let hint = ''
+  if (what === 'job field' && (key === 'tx' || key === 'onConflict')) hint = ` (${key} is for the whole batch: pass it in enqueueMany's second argument)`
+  else if (what === 'enqueue option' && (key === 'entrypoint' || key === 'payload')) hint = ` (${key} is enqueue's own argument)`
+  else {
+    const near = closest(key, known)
+    if (near) hint = ` (did you mean "${near}"?)`
+  }
+  return new ConfigurationError(`${index === undefined ? '' : `job #${index}: `}unknown ${what} ${name}${hint}; known: ${known.join(', ')}`)
+}
+
+/** The known name within two edits of `key`, case aside. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const k = key.toLowerCase()
+  let best: string | undefined
+  let bestDistance = 3
+  for (const name of known) {
+    const d = editDistance(k, name.toLowerCase())
+    if (d < bestDistance) [best, bestDistance] = [name, d]
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 64) return 3
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    row = next
+  }
+  return row[b.length]!
 }

@@ -6,6 +6,7 @@ import { neonServerlessDriver } from '../../src/driver/neon-serverless/index.js'
 import { nodePostgresDriver } from '../../src/driver/node-postgres/index.js'
 import { migrate } from '../../src/migrations/migrator.js'
 import { createConsumer } from '../../src/queue/consumer.js'
+import { createFleet } from '../../src/queue/fleet.js'
 import { createProducer } from '../../src/queue/producer.js'
 import { createTestDatabase, neonPool, pgPool } from '../setup/database.js'
 
@@ -20,6 +21,8 @@ export interface QueueFixture {
   sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>
   producer(): ReturnType<typeof createProducer>
   consumer(workerId?: string): ReturnType<typeof createConsumer>
+  /** Pause, resume and fleet-wide limits (the stored policy every claim obeys). */
+  fleet(): ReturnType<typeof createFleet>
   /** Empties the queue and the log between tests. */
   reset(): Promise<void>
 }
@@ -59,8 +62,9 @@ export function useQueueDatabase(prefix: string, driverName: DriverName, schema 
     const preparedStatements = f.driver.preparedStatements
     f.producer = () => createProducer({ db: f.driver.db, schema, preparedStatements })
     f.consumer = (workerId = crypto.randomUUID()) => createConsumer({ db: f.driver.db, schema, workerId, preparedStatements })
+    f.fleet = () => createFleet({ db: f.driver.db, schema })
     f.reset = async () => {
-      await admin.query(`truncate "${schema}".jobs, "${schema}".log`)
+      await admin.query(`truncate "${schema}".jobs, "${schema}".log, "${schema}".entrypoints`)
     }
   })
   afterAll(async () => {

@@ -1,13 +1,15 @@
 import type { JobId, NewJob } from '@pgq/core'
 import { Hono } from 'hono'
 import type { QueueVariables } from '../context.js'
+import { invalidJob } from '../errors.js'
+import { jsonBody } from '../json-body.js'
 import { enqueueBody, idParam, requeueBody } from '../schemas.js'
 import { validate } from '../validate.js'
 
 /** POST /jobs, GET /jobs/:id, POST /jobs/:id/cancel, POST /jobs/requeue. */
 export function jobRoutes() {
   return new Hono<QueueVariables>()
-    .post('/jobs', validate('json', enqueueBody), async (c) => {
+    .post('/jobs', jsonBody(), validate('json', enqueueBody), async (c) => {
       const body = c.req.valid('json')
       const jobs = Array.isArray(body) ? body : [body]
       const queue = c.get('queue')
@@ -15,11 +17,16 @@ export function jobRoutes() {
       const known = queue.entrypoints()
       const unknown = [...new Set(jobs.map((j) => j.entrypoint))].filter((e) => known.length > 0 && !known.includes(e))
       if (unknown.length > 0) return c.json({ error: 'unknown_entrypoint', message: `no handler is registered for: ${unknown.join(', ')}`, entrypoints: unknown, known }, 400)
-      // Headers are checked for JSON-ability by pgq, which answers InvalidJobError (400).
-      const ids = await queue.producer.enqueueMany(jobs as NewJob[])
-      return Array.isArray(body) ? c.json({ ids }, 201) : c.json({ id: ids[0]! }, 201)
+      try {
+        const ids = await queue.producer.enqueueMany(jobs as NewJob[])
+        return Array.isArray(body) ? c.json({ ids }, 201) : c.json({ id: ids[0]! }, 201)
+      } catch (error) {
+        // pgq checks the jobs again; what it refuses is a 400 naming the job's index in the batch.
+        if ((error as { code?: unknown }).code === 'PGQ_INVALID_JOB') return invalidJob(c, error as Error, Array.isArray(body))
+        throw error
+      }
     })
-    .post('/jobs/requeue', validate('json', requeueBody), async (c) => {
+    .post('/jobs/requeue', jsonBody(), validate('json', requeueBody), async (c) => {
       const ids = await c.get('queue').producer.requeueFailed(c.req.valid('json'))
       return c.json({ ids })
     })

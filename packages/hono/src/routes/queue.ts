@@ -1,14 +1,19 @@
 import { Hono } from 'hono'
 import type { QueueVariables } from '../context.js'
+import { jsonBody } from '../json-body.js'
 import { drainBody } from '../schemas.js'
 import { firingsJson, tick } from '../tick.js'
-import { validate } from '../validate.js'
+import { invalidRequest, validate } from '../validate.js'
 
 /** POST /drain and GET /stats. */
 export function queueRoutes(options: { maxDrainMs: number }) {
   return new Hono<QueueVariables>()
-    .post('/drain', validate('json', drainBody), async (c) => {
+    // No body at all is `{}`: `curl -X POST /drain` drains with the default budget.
+    .post('/drain', jsonBody({ optional: true }), validate('json', drainBody), async (c) => {
       const body = c.req.valid('json')
+      const known = c.get('queue').entrypoints()
+      const unknown = (body.entrypoints ?? []).flatMap((name, i) => (known.includes(name) ? [] : [{ path: `entrypoints.${i}`, message: `no handler is registered for ${JSON.stringify(name)}` }]))
+      if (unknown.length > 0) return invalidRequest(c, unknown)
       const timeBudgetMs = Math.min(body.timeBudgetMs ?? options.maxDrainMs, options.maxDrainMs)
       const { schedules, summary } = await tick(c.get('queue'), { timeBudgetMs, entrypoints: body.entrypoints })
       return c.json({ ...summary, schedules: firingsJson(schedules) })

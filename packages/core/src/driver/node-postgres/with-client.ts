@@ -3,7 +3,7 @@ import { loadNodePostgres } from './load.js'
 
 /** The parts of a node-postgres `pg.Client` a task gets; `rows` typed by the caller. */
 export interface PgClient {
-  query<R extends Record<string, unknown> = Record<string, any>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>
+  query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>
   escapeIdentifier(name: string): string
   escapeLiteral(text: string): string
 }

@@ -1,0 +1,19 @@
+// The runtime-neutral entries type-check without @types/node (tsconfig.edge.json: types []).
+import { createQueue, type Job, PgqError, type RunSummary } from '@pgq/core/edge'
+import { neonServerlessDriver } from '@pgq/core/neon-serverless'
+
+export async function drainOnce(connectionString: string): Promise<RunSummary> {
+  const driver = neonServerlessDriver({ connectionString })
+  const queue = createQueue({ driver }).entrypoint('ping', async (job: Job<{ at: number }>) => {
+    job.payload.at.toFixed()
+  })
+  try {
+    await queue.enqueue('ping', { at: Date.now() })
+    return await queue.run({ mode: 'drain', timeBudgetMs: 1000 })
+  } catch (error) {
+    if (error instanceof PgqError) throw new Error(error.code)
+    throw error
+  } finally {
+    await driver.end()
+  }
+}

@@ -1,0 +1,42 @@
+import { type SQL, sql } from 'drizzle-orm/sql'
+import type { DeclaredPolicy } from '../types.js'
+import { array, type Tables } from './tables.js'
+
+const orNull = <T>(values: (T | undefined)[]) => array(values.map((v) => v ?? null))
+
+/**
+ * Registration: writes what this deployment declares (the last registration wins; pause is
+ * never touched), only where it differs from what is stored, and reads the installed
+ * schema version in the same statement. Returns the rows before and those written, so the
+ * caller can tell when it overwrote another deployment's values.
+ */
+export function registerEntrypoints(t: Tables, declared: readonly DeclaredPolicy[]): SQL {
+  const d = declared
+  const differs = (column: string) => sql.raw(`(d.${column} is not null and d.${column} is distinct from b.${column})`)
+  return sql`
+    with declared as (
+      select * from unnest(${array(d.map((x) => x.name))}::text[], ${orNull(d.map((x) => x.concurrencyLimit))}::integer[],
+        ${orNull(d.map((x) => x.requestsPerSecond))}::float8[], ${orNull(d.map((x) => x.maxAttempts))}::integer[],
+        ${orNull(d.map((x) => x.onExhausted))}::text[])
+        as d(name, concurrency_limit, requests_per_second, max_attempts, on_exhausted)
+    ),
+    before as (
+      select p.name, p.concurrency_limit, p.requests_per_second, p.max_attempts, p.on_exhausted::text, p.paused
+      from ${t.entrypoints} p where p.name in (select name from declared)
+    ),
+    written as (
+      insert into ${t.entrypoints} as p (name, concurrency_limit, requests_per_second, max_attempts, on_exhausted)
+      select d.name, coalesce(d.concurrency_limit, b.concurrency_limit, 0), coalesce(d.requests_per_second, b.requests_per_second, 0),
+        coalesce(d.max_attempts, b.max_attempts), coalesce(d.on_exhausted, b.on_exhausted)::${sql.raw(`"${t.schema}".failure_action`)}
+      from declared d left join before b on b.name = d.name
+      where b.name is null or ${differs('concurrency_limit')} or ${differs('requests_per_second')} or ${differs('max_attempts')}
+        or ${differs('on_exhausted')}
+      on conflict (name) do update set concurrency_limit = excluded.concurrency_limit,
+        requests_per_second = excluded.requests_per_second, max_attempts = excluded.max_attempts,
+        on_exhausted = excluded.on_exhausted, updated = now()
+      returning p.name, p.concurrency_limit, p.requests_per_second, p.max_attempts, p.on_exhausted::text, p.paused
+    )
+    select (select max(version) from ${t.migrations}) as version,
+      (select coalesce(jsonb_agg(to_jsonb(b)), '[]') from before b) as before,
+      (select coalesce(jsonb_agg(to_jsonb(w)), '[]') from written w) as written`
+}

@@ -1,0 +1,32 @@
+// Strings Postgres cannot take as they are. Every regex here is compiled once, at load.
+
+/** Either character that can make a string unstorable: NUL, or any UTF-16 surrogate. */
+const SUSPECT = /[\0\uD800-\uDFFF]/
+/** A surrogate that is not half of a pair: the string is not valid Unicode. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * Why Postgres cannot store this string unchanged, or null. `text` refuses U+0000 ("invalid
+ * byte sequence for encoding UTF8: 0x00") and jsonb its escape \u0000; a lone surrogate has
+ * no UTF-8 form: in text the driver silently sends U+FFFD instead, jsonb refuses its escape.
+ */
+export function textProblem(s: string, column: 'text' | 'jsonb' = 'text'): string | null {
+  if (!SUSPECT.test(s)) return null
+  if (s.includes('\0')) return `contains U+0000 (NUL), which Postgres ${column} cannot store`
+  if (LONE_SURROGATE.test(s)) {
+    return `is not valid Unicode (it has a lone surrogate), ${column === 'text' ? 'which the driver would silently send as U+FFFD' : 'which Postgres jsonb refuses'}`
+  }
+  return null
+}
+
+/**
+ * In JSON.stringify's output, U+0000 and lone surrogates are the only escapes of the form
+ * \u0000 and \uD800-\uDFFF (paired surrogates are written as they are). An escape starts
+ * after an even run of backslashes; an odd run means the backslash itself was escaped.
+ */
+const BAD_JSON_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/
+
+/** True when JSON text from JSON.stringify holds a string or key that jsonb refuses. O(length), regex only if a \u escape exists. */
+export function jsonTextHasBadEscape(json: string): boolean {
+  return json.includes('\\u') && BAD_JSON_ESCAPE.test(json)
+}

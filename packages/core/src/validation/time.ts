@@ -1,0 +1,24 @@
+/** The first instant timestamptz holds: 4714-11-24 00:00:00 UTC BC (ISO year -4713). */
+export const MIN_TIMESTAMP_MS = Date.UTC(-4713, 10, 24)
+/**
+ * The last instant a JS Date holds, +275760-09-13T00:00:00Z. timestamptz goes on to 294276 AD,
+ * but a later execute_after would read back as an Invalid Date, so this is the limit.
+ */
+export const MAX_DATE_MS = 8.64e15
+
+// Inside these, toISOString() has a four-digit year, which Postgres reads; outside it writes
+// "+010000-..." or "-000001-...", which Postgres takes for a time zone and refuses.
+const FOUR_DIGIT_YEARS_FROM = Date.parse('0001-01-01T00:00:00Z')
+const FOUR_DIGIT_YEARS_UNTIL = Date.parse('+010000-01-01T00:00:00Z') // exclusive
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0')
+
+/** A timestamptz literal Postgres reads back as exactly `ms`, for every instant from MIN_TIMESTAMP_MS to MAX_DATE_MS. */
+export function timestampText(ms: number): string {
+  const d = new Date(ms)
+  if (ms >= FOUR_DIGIT_YEARS_FROM && ms < FOUR_DIGIT_YEARS_UNTIL) return d.toISOString()
+  const year = d.getUTCFullYear()
+  const time = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}+00`
+  // ISO year 0 is 1 BC, -1 is 2 BC, and so on.
+  return `${pad(year > 0 ? year : 1 - year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${time}${year > 0 ? '' : ' BC'}`
+}

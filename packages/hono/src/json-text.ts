@@ -1,0 +1,81 @@
+// What JSON.parse changes without a word, found in the text it parsed: a repeated key keeps
+// only its last value, and a number beyond a double's precision or range is rounded.
+
+export interface TextIssue {
+  /** Dot path of the value, like valibot's ("0.payload.id"); '' for the whole body. */
+  path: string
+  message: string
+}
+
+// The tokens of valid JSON (run after JSON.parse succeeded); whitespace between them is skipped.
+const TOKEN = /"(?:[^"\\]|\\.)*"|[{}[\],:]|-?\d[\d.eE+-]*|true|false|null/g
+
+interface Frame {
+  kind: 'object' | 'array'
+  /** Object: keys seen so far and the current one. Array: the current index. */
+  keys: Set<string>
+  key: string | number
+  expectKey: boolean
+}
+
+/** Problems in a text JSON.parse accepted; at most `limit` of them. */
+export function jsonTextIssues(text: string, limit = 10): TextIssue[] {
+  const issues: TextIssue[] = []
+  const stack: Frame[] = []
+  const pathOf = () => stack.map((f) => f.key).join('.')
+  for (const [token] of text.matchAll(TOKEN)) {
+    if (issues.length >= limit) break
+    const top = stack.at(-1)
+    switch (token) {
+      case '{':
+      case '[':
+        stack.push({ kind: token === '{' ? 'object' : 'array', keys: new Set(), key: 0, expectKey: token === '{' })
+        break
+      case '}':
+      case ']':
+        stack.pop()
+        break
+      case ',':
+        if (top?.kind === 'array') top.key = (top.key as number) + 1
+        else if (top) top.expectKey = true
+        break
+      case ':':
+      case 'true':
+      case 'false':
+      case 'null':
+        break
+      default:
+        if (token.startsWith('"')) {
+          if (!top?.expectKey) break
+          const key = JSON.parse(token) as string
+          top.expectKey = false
+          top.key = key
+          if (top.keys.has(key)) issues.push({ path: pathOf(), message: 'is given twice (JSON keeps only the last): send each key once' })
+          top.keys.add(key)
+        } else if (!isExact(token)) {
+          issues.push({ path: pathOf(), message: `${token.length > 40 ? `${token.slice(0, 40)}…` : token} cannot be held exactly by a JSON number (a double): send it as a string` })
+        }
+    }
+  }
+  return issues
+}
+
+/** Whether the double JSON.parse makes of this number token has exactly the token's decimal value. */
+function isExact(token: string): boolean {
+  const parsed = Number(token)
+  return Number.isFinite(parsed) && canonical(token) === canonical(String(parsed))
+}
+
+/** A decimal as sign, significant digits and exponent, so 1.50e2, 150 and 150.0 compare equal. */
+function canonical(decimal: string): string | null {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(decimal)
+  if (!m) return null
+  const fraction = m[3] ?? ''
+  let digits = (m[2]! + fraction).replace(/^0+/, '')
+  if (digits === '') return '0' // -0 is 0: JSON.stringify writes it so
+  let exponent = BigInt(m[4] ?? 0) - BigInt(fraction.length)
+  const significant = digits.replace(/0+$/, '')
+  exponent += BigInt(digits.length - significant.length)
+  digits = significant
+  return `${m[1]}${digits}e${exponent}`
+}

@@ -1,0 +1,92 @@
+// The server's logs never carry payloads or header values, nor do answers carry database
+// errors: a real PostgreSQL error quoting the payload becomes a bare 500, logged by name.
+import { format } from 'node:util'
+import { type PgqDriver, withPgClient } from '@pgq/core'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { TestDatabase } from '../../core/test/setup/database.js'
+import { createWorkerApp } from '../src/index.js'
+import { bearer, driverFor, freshDatabase, testQueue } from './support.js'
+
+const SECRET = 'SECRET-MARKER-5f1c'
+
+let db: TestDatabase
+let driver: PgqDriver
+beforeAll(async () => {
+  db = await freshDatabase('hono_logging')
+  driver = driverFor(db)
+  // Refuses every insert with PostgreSQL's own error, quoting the row's data in message, detail and hint.
+  await withPgClient(db.url, (c) =>
+    c.query(`
+      create function public.refuse_job() returns trigger language plpgsql as $$
+      begin
+        raise exception 'refused payload %', new.payload using detail = 'headers: ' || coalesce(new.headers::text, ''), hint = coalesce(new.dedupe_key, '');
+      end $$;
+      create trigger refuse_job before insert on pgq.jobs for each row execute function public.refuse_job();`),
+  )
+})
+afterAll(async () => {
+  await driver?.end()
+  await db?.drop()
+})
+
+let logged: string[] = []
+beforeEach(() => {
+  logged = []
+  for (const method of ['error', 'warn', 'log', 'info', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void logged.push(format(...args)))
+  }
+})
+afterEach(() => vi.restoreAllMocks())
+
+const postJson = (body: unknown) => ({ method: 'POST', headers: { ...bearer('t'), 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+describe('logs and answers', () => {
+  it('answers a database error with a bare 500 and logs its route and kind, not the data it quotes', async () => {
+    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    for (const body of [
+      { entrypoint: 'ok', payload: { card: SECRET }, headers: { auth: SECRET }, dedupeKey: SECRET },
+      [{ entrypoint: 'ok', payload: [SECRET] }, { entrypoint: 'ok', headers: { auth: { nested: SECRET } } }],
+    ]) {
+      const res = await app.request('/jobs', postJson(body))
+      expect(res.status).toBe(500)
+      expect(await res.text()).toBe('{"error":"internal_error"}')
+    }
+    expect(logged).toHaveLength(2)
+    // PostgreSQL's error (P0001: raise_exception) is named; its message, detail and hint are not.
+    for (const line of logged) expect(line).toMatch(/^pgq http: POST \/jobs failed: \S*Error.* <- DatabaseError code=P0001\b/)
+    expect(logged.join('\n')).not.toContain(SECRET)
+    expect(logged.join('\n')).not.toContain('refused payload')
+  })
+
+  it('logs nothing of a refused body, and nothing at all for 4xx answers', async () => {
+    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    const answers = await Promise.all([
+      app.request('/jobs', postJson({ entrypoint: 'ok', payload: { card: `${SECRET}\u0000` }, headers: { auth: SECRET } })),
+      app.request('/jobs', postJson({ entrypoint: 'ok', payload: SECRET, priority: 1e9 })),
+      app.request('/jobs', { ...postJson({}), body: `{"entrypoint":"ok","payload":"${SECRET}` }),
+      app.request('/jobs', { ...postJson({}), body: `{"entrypoint":"ok","payload":{"a":"${SECRET}","a":1}}` }),
+      app.request('/jobs', { ...postJson({}), headers: { ...bearer('t'), 'content-type': 'text/plain' } }),
+      app.request('/jobs', { ...postJson({ entrypoint: 'ok', payload: SECRET }), headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' } }),
+    ])
+    expect(answers.map((a) => a.status)).toEqual([400, 400, 400, 400, 415, 403])
+    for (const answer of answers) expect(await answer.text()).not.toContain(SECRET)
+    expect(logged).toEqual([])
+  })
+
+  it('logs a failed release of a per-request queue without its message', async () => {
+    const app = createWorkerApp({
+      queueFor: () => ({ queue: testQueue(driver), end: () => Promise.reject(Object.assign(new Error(`could not close ${SECRET}`), { code: 'ECONNRESET' })) }),
+      token: 't',
+    })
+    expect((await app.request('/stats', { headers: bearer('t') })).status).toBe(200)
+    expect(logged).toEqual(['pgq http: releasing the queue failed: Error code=ECONNRESET (message withheld: it may quote job data)'])
+  })
+
+  it('answers 500 for an unexpected error, logged by name only', async () => {
+    const broken = { producer: { queueSize: () => Promise.reject(new TypeError(`connect ECONNREFUSED db.internal:5432 password=${SECRET}`)) } } as never
+    const res = await createWorkerApp({ queue: broken, token: 't' }).request('/stats', { headers: bearer('t') })
+    expect(res.status).toBe(500)
+    expect(await res.text()).toBe('{"error":"internal_error"}')
+    expect(logged).toEqual(['pgq http: GET /stats failed: TypeError (message withheld: it may quote job data)'])
+  })
+})

@@ -1,0 +1,174 @@
+// Bad input is a 400 naming the field (and the job's index in a batch), never a 500, and
+// nothing is written: every value either reaches PostgreSQL as sent or is refused.
+import { InvalidJobError, type PgqDriver, withPgClient } from '@pgq/core'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { TestDatabase } from '../../core/test/setup/database.js'
+import { type AppQueue, createWorkerApp } from '../src/index.js'
+import { bearer, driverFor, freshDatabase, testQueue } from './support.js'
+
+let db: TestDatabase
+let driver: PgqDriver
+beforeAll(async () => {
+  db = await freshDatabase('hono_validation')
+  driver = driverFor(db)
+})
+afterAll(async () => {
+  await driver?.end()
+  await db?.drop()
+})
+beforeEach(() => withPgClient(db.url, (c) => c.query('delete from pgq.jobs; delete from pgq.log')))
+
+const jobCount = () => withPgClient(db.url, async (c) => Number((await c.query<{ n: string }>('select count(*) as n from pgq.jobs')).rows[0]!.n))
+const post = (app: { request: (path: string, init: RequestInit) => Response | Promise<Response> }, path: string, body: string) =>
+  app.request(path, { method: 'POST', headers: { ...bearer('t'), 'content-type': 'application/json' }, body })
+
+describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', () => {
+  const job = (fields: string) => `{"entrypoint":"ok"${fields}}`
+  // [what, raw JSON body, path of the (first) issue]
+  const cases: [string, string, string][] = [
+    ['U+0000 in the entrypoint', '{"entrypoint":"ok\\u0000"}', 'entrypoint'],
+    ['a lone surrogate in the entrypoint', '{"entrypoint":"\\udc00ok"}', 'entrypoint'],
+    ['U+0000 in the dedupeKey', job(',"dedupeKey":"k\\u0000"'), 'dedupeKey'],
+    ['a lone high surrogate in the dedupeKey', job(',"dedupeKey":"k\\ud800"'), 'dedupeKey'],
+    ['U+0000 in a payload string', job(',"payload":"a\\u0000b"'), 'payload'],
+    ['U+0000 deep in the payload', job(',"payload":{"user":{"names":["x","a\\u0000"]}}'), 'payload.user.names.1'],
+    ['U+0000 in a payload key', job(',"payload":{"a\\u0000":1}'), 'payload'],
+    ['a lone surrogate in the payload', job(',"payload":["\\ud800"]'), 'payload.0'],
+    ['U+0000 in a header value', job(',"headers":{"trace":"\\u0000"}'), 'headers.trace'],
+    ['a lone surrogate in a header key', job(',"headers":{"\\ud800":1}'), 'headers'],
+    ['headers that are an array', job(',"headers":[1,2]'), 'headers'],
+    ['headers that are a string', job(',"headers":"x"'), 'headers'],
+    ['headers that are null', job(',"headers":null'), 'headers'],
+    ['a header key pgq would drop', job(',"headers":{"constructor":1}'), 'headers'],
+    ['a payload nested 65 deep', job(`,"payload":${'['.repeat(65)}${']'.repeat(65)}`), `payload${'.0'.repeat(64)}`],
+    ['a payload nested 100 000 deep', job(`,"payload":${'['.repeat(100_000)}${']'.repeat(100_000)}`), `payload${'.0'.repeat(64)}`],
+    ['a payload number beyond a double', job(',"payload":1e400'), 'payload'],
+    ['a payload integer a double rounds', job(',"payload":{"id":12345678901234567890}'), 'payload.id'],
+    ['year 0000', job(',"executeAfter":"0000-12-31T23:00:00Z"'), 'executeAfter'],
+    ['before year 1 after the offset', job(',"executeAfter":"0001-01-01T00:30:00+01:00"'), 'executeAfter'],
+    ['a year past 9999', job(',"executeAfter":"+010000-01-01T00:00:00Z"'), 'executeAfter'],
+    ['February 30th', job(',"executeAfter":"2030-02-30T00:00:00Z"'), 'executeAfter'],
+    ['February 29th of a common year', job(',"executeAfter":"2031-02-29T00:00:00Z"'), 'executeAfter'],
+    ['a time without an offset', job(',"executeAfter":"2030-01-01T00:00:00"'), 'executeAfter'],
+    ['an offset JavaScript cannot read', job(',"executeAfter":"2030-01-01T00:00:00+05"'), 'executeAfter'],
+    ['a date without a time', job(',"executeAfter":"2030-01-01"'), 'executeAfter'],
+    ['a leap second', job(',"executeAfter":"2030-06-30T23:59:60Z"'), 'executeAfter'],
+    ['prose', job(',"executeAfter":"tomorrow"'), 'executeAfter'],
+    ['a negative delay', job(',"executeAfter":-1'), 'executeAfter'],
+    ['a huge delay', job(',"executeAfter":1e300'), 'executeAfter'],
+    ['an infinite delay', job(',"executeAfter":1e999'), 'executeAfter'],
+    ['executeAfter as a boolean', job(',"executeAfter":true'), 'executeAfter'],
+    ['priority above a smallint', job(',"priority":32768'), 'priority'],
+    ['priority below a smallint', job(',"priority":-32769'), 'priority'],
+    ['a fractional priority', job(',"priority":1.5'), 'priority'],
+    ['a priority a double rounds to an integer', job(',"priority":1.0000000000000001'), 'priority'],
+    ['priority as a string', job(',"priority":"1"'), 'priority'],
+    ['an empty dedupeKey', job(',"dedupeKey":""'), 'dedupeKey'],
+    ['a dedupeKey over 512 characters', job(`,"dedupeKey":"${'k'.repeat(513)}"`), 'dedupeKey'],
+    ['an entrypoint over 128 characters', `{"entrypoint":"${'e'.repeat(129)}"}`, 'entrypoint'],
+    ['an unknown field', job(',"dedupe_key":"k"'), 'dedupe_key'],
+    ['an unknown field named like an Object method', job(',"constructor":1'), 'constructor'],
+    ['a repeated field', '{"entrypoint":"fail","entrypoint":"ok"}', 'entrypoint'],
+    ['a repeated payload key', job(',"payload":{"a":1,"\\u0061":2}'), 'payload.a'],
+    ['a body that is a string', '"ok"', ''],
+    ['a body that is null', 'null', ''],
+    ['an empty batch', '[]', ''],
+    ['a batch of 1001 jobs', `[${Array(1001).fill('{"entrypoint":"ok"}').join(',')}]`, ''],
+    ['a batch holding a string', '[{"entrypoint":"ok"},"ok"]', '1'],
+    ['a batch holding an array', '[{"entrypoint":"ok"},[]]', '1'],
+    ['a bad job in a batch', '[{"entrypoint":"ok"},{"entrypoint":"ok"},{"entrypoint":"ok","priority":1e6}]', '2.priority'],
+    ['U+0000 in a batch', '[{"entrypoint":"ok"},{"entrypoint":"ok","payload":{"x":"\\u0000"}}]', '1.payload.x'],
+    ['a dedupeKey twice in one batch', '[{"entrypoint":"ok","dedupeKey":"k"},{"entrypoint":"ok","dedupeKey":"k"}]', '1.dedupeKey'],
+  ]
+
+  it.each(cases)('%s → 400 at its path, nothing written', async (_what, body, path) => {
+    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    const res = await post(app, '/jobs', body)
+    const json = await res.json()
+    expect(res.status).toBe(400)
+    expect(json).toMatchObject({ error: 'invalid_request', issues: expect.arrayContaining([{ path, message: expect.any(String) }]) })
+    expect(await jobCount()).toBe(0)
+  })
+
+  it('accepts the edges of every range and stores them as sent', async () => {
+    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    const payload = { emoji: '😀', nested: [[{ deep: 'x' }]], big: 9007199254740991, small: 5e-324, float: 0.1, exp: 1e300, neg: -0.5, nul: null }
+    const res = await post(
+      app,
+      '/jobs',
+      JSON.stringify([
+        { entrypoint: 'ok', payload, priority: 32767, executeAfter: '9999-12-31T23:59:59.999Z', dedupeKey: 'k'.repeat(512), headers: { trace: { id: 'a\u00e9' } } },
+        { entrypoint: 'ok', priority: -32768, executeAfter: '0001-01-01T01:00:00+01:00' },
+        { entrypoint: 'ok', executeAfter: 100 * 365.25 * 24 * 3600 * 1000 },
+        { entrypoint: 'ok', executeAfter: '2032-02-29T12:30:00.123456+05:30' },
+      ]),
+    )
+    expect(res.status).toBe(201)
+    const { ids } = (await res.json()) as { ids: number[] }
+    const rows = await withPgClient(db.url, async (c) =>
+      (await c.query<{ at: string }>(`select payload, priority, to_char(execute_after at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') as at, dedupe_key, headers from pgq.jobs where id = any($1) order by id`, [ids])).rows,
+    )
+    expect(rows[0]).toEqual({ payload, priority: 32767, at: '9999-12-31 23:59:59.999', dedupe_key: 'k'.repeat(512), headers: { trace: { id: 'aé' } } })
+    expect(rows[1]).toMatchObject({ priority: -32768, at: '0001-01-01 00:00:00.000' })
+    expect(rows[2]!.at.slice(0, 2)).toBe('21') // a century from now
+    expect(rows[3]).toMatchObject({ at: '2032-02-29 07:00:00.123' }) // kept to the millisecond
+  })
+})
+
+describe('other routes', () => {
+  it('refuses bad requeue and drain bodies with their paths', async () => {
+    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    const expectIssue = async (path: string, body: string, issuePath: string) => {
+      const res = await post(app, path, body)
+      expect(res.status, `${path} ${body.slice(0, 60)}`).toBe(400)
+      expect((await res.json()).issues).toContainEqual({ path: issuePath, message: expect.any(String) })
+    }
+    await expectIssue('/jobs/requeue', '{"entrypoints":["ok\\u0000"]}', 'entrypoints.0')
+    await expectIssue('/jobs/requeue', '{"ids":[1.5]}', 'ids.0')
+    await expectIssue('/jobs/requeue', '{"ids":[9007199254740993]}', 'ids.0')
+    await expectIssue('/jobs/requeue', '{"ids":"1"}', 'ids')
+    await expectIssue('/jobs/requeue', `{"entrypoints":[${Array(1001).fill('"ok"').join(',')}]}`, 'entrypoints')
+    await expectIssue('/jobs/requeue', '{"id":[1]}', 'id')
+    await expectIssue('/drain', '{"entrypoints":["ok\\u0000"]}', 'entrypoints.0')
+    await expectIssue('/drain', '{"entrypoints":["ok","nope"]}', 'entrypoints.1')
+    await expectIssue('/drain', '{"entrypoints":[]}', 'entrypoints')
+    await expectIssue('/drain', '{"timeBudgetMs":1e999}', 'timeBudgetMs')
+    await expectIssue('/drain', '{"timeBudgetMs":0}', 'timeBudgetMs')
+    await expectIssue('/drain', '[]', '')
+    await expectIssue('/jobs/requeue', '[]', '')
+  })
+
+  it('answers 400 for job ids that are not ids, on both :id routes', async () => {
+    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    for (const id of ['abc', '0', '-1', '1.5', '1e3', '9007199254740992', '99999999999999999', '%E0%A4%A', '%00', '%F0%9F%98%80', ' 1']) {
+      for (const [method, path] of [['GET', `/jobs/${id}`], ['POST', `/jobs/${id}/cancel`]] as const) {
+        const res = await app.request(path, { method, headers: bearer('t') })
+        expect(res.status, `${method} ${path}`).toBe(400)
+        expect(await res.json()).toMatchObject({ error: 'invalid_request', issues: [{ path: 'id' }] })
+      }
+    }
+    expect((await app.request('/jobs/9007199254740991', { headers: bearer('t') })).status).toBe(404)
+  })
+})
+
+describe("pgq's own checks", () => {
+  // The HTTP schemas refuse everything pgq would today; pgq may grow stricter, and its
+  // InvalidJobError (whatever its message) still becomes a 400 naming the job.
+  const refusing = (index: number | undefined) => {
+    const queue = testQueue(driver)
+    const producer = { ...queue.producer, enqueueMany: () => Promise.reject(new InvalidJobError('a rule pgq gained later', index)) }
+    return { producer, entrypoints: () => queue.entrypoints(), run: queue.run.bind(queue), fireDueSchedules: queue.fireDueSchedules.bind(queue) } as AppQueue
+  }
+
+  it('turns InvalidJobError into 400 invalid_request naming the batch index', async () => {
+    const batch = await post(createWorkerApp({ queue: refusing(2), token: 't' }), '/jobs', '[{"entrypoint":"ok"},{"entrypoint":"ok"},{"entrypoint":"ok"}]')
+    expect(batch.status).toBe(400)
+    expect(await batch.json()).toEqual({ error: 'invalid_request', issues: [{ path: '2', message: 'job #2: a rule pgq gained later' }] })
+    // pgq gives no index for a batch of one: it is still job 0 of the body's array.
+    const one = await post(createWorkerApp({ queue: refusing(undefined), token: 't' }), '/jobs', '[{"entrypoint":"ok"}]')
+    expect(await one.json()).toEqual({ error: 'invalid_request', issues: [{ path: '0', message: 'a rule pgq gained later' }] })
+    const single = await post(createWorkerApp({ queue: refusing(undefined), token: 't' }), '/jobs', '{"entrypoint":"ok"}')
+    expect(single.status).toBe(400)
+    expect(await single.json()).toEqual({ error: 'invalid_request', issues: [{ path: '', message: 'a rule pgq gained later' }] })
+  })
+})
