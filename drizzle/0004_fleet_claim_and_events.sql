@@ -64,22 +64,23 @@ CREATE FUNCTION "pgq".claim_jobs(
   id bigint, entrypoint text, payload jsonb, headers jsonb, priority smallint, attempts integer,
   max_attempts integer, on_exhausted "pgq".failure_action, dedupe_key text, created timestamptz, updated timestamptz,
   execute_after timestamptz
-) LANGUAGE plpgsql VOLATILE AS $$
+) LANGUAGE plpgsql VOLATILE
+-- Plan each statement inside once per session: replanning its CTEs cost ~1.5 ms per call.
+SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
   v_shared text[];
   v_rated boolean;
   v_now timestamptz;
-  v_ended integer;
 BEGIN
-  SELECT array_agg(p.name ORDER BY p.name), bool_or(p.requests_per_second > 0) INTO v_shared, v_rated
-  FROM "pgq".entrypoints p
-  WHERE p.name = ANY (p_entrypoints) AND NOT p.paused AND (p.concurrency_limit > 0 OR p.requests_per_second > 0);
-
-  IF v_shared IS NOT NULL THEN
-    PERFORM pg_advisory_xact_lock('"pgq"."jobs"'::regclass::oid::integer, hashtext(l.name))
-    FROM unnest(v_shared) AS l(name) ORDER BY l.name;
-  END IF;
+  -- The limited entrypoints, locked in name order (the locks are taken after the sort).
+  SELECT array_agg(l.name ORDER BY l.name), bool_or(l.rated) INTO v_shared, v_rated FROM (
+    SELECT p.name, p.requests_per_second > 0 AS rated,
+      pg_advisory_xact_lock('"pgq"."jobs"'::regclass::oid::integer, hashtext(p.name)) AS locked
+    FROM "pgq".entrypoints p
+    WHERE p.name = ANY (p_entrypoints) AND NOT p.paused AND (p.concurrency_limit > 0 OR p.requests_per_second > 0)
+    ORDER BY p.name
+  ) l;
 
   IF v_rated THEN
     -- The clock after the locks, not now(): the transaction may have started before the
@@ -98,14 +99,22 @@ BEGIN
     WHERE b.entrypoint = p.name AND p.name = ANY (v_shared) AND p.requests_per_second > 0;
   END IF;
 
-  -- Stale jobs with no attempts left: never run again. Paused entrypoints are left alone.
-  WITH lost AS (
-    SELECT s.id, s.worker_id FROM unnest(p_entrypoints, p_retry_ms) AS e(entrypoint, retry_ms)
-    CROSS JOIN LATERAL (
+  RETURN QUERY
+  WITH eps AS (
+    -- A limit counts only when its lock is held (it was set when this call began).
+    SELECT e.entrypoint, e.cap, e.retry_ms,
+      CASE WHEN e.entrypoint = ANY (v_shared) THEN p.concurrency_limit ELSE 0 END AS lim,
+      CASE WHEN e.entrypoint = ANY (v_shared) THEN p.requests_per_second ELSE 0 END AS rate
+    FROM unnest(p_entrypoints, p_caps, p_retry_ms) AS e(entrypoint, cap, retry_ms)
+    LEFT JOIN "pgq".entrypoints p ON p.name = e.entrypoint
+    WHERE p.paused IS NOT TRUE
+  ),
+  -- Stale jobs with no attempts left: never run again (paused entrypoints are not in eps).
+  lost AS (
+    SELECT s.id, s.worker_id FROM eps CROSS JOIN LATERAL (
       SELECT s.id, s.worker_id FROM "pgq".jobs s
-      WHERE e.retry_ms > 0 AND s.entrypoint = e.entrypoint AND s.status = 'picked'
-        AND s.heartbeat < now() - e.retry_ms * interval '1 millisecond' AND s.attempts >= s.max_attempts
-        AND NOT EXISTS (SELECT 1 FROM "pgq".entrypoints p WHERE p.name = e.entrypoint AND p.paused)
+      WHERE eps.retry_ms > 0 AND s.entrypoint = eps.entrypoint AND s.status = 'picked'
+        AND s.heartbeat < now() - eps.retry_ms * interval '1 millisecond' AND s.attempts >= s.max_attempts
       FOR UPDATE SKIP LOCKED
     ) s
   ),
@@ -119,7 +128,7 @@ BEGIN
     RETURNING j.id, j.priority, j.entrypoint, j.attempts, j.max_attempts, j.rescues + 1, lost.worker_id, 'exception'::"pgq".job_status
   ),
   ended AS (SELECT * FROM kept UNION ALL SELECT * FROM dropped),
-  logged AS (
+  ended_logged AS (
     INSERT INTO "pgq".log (job_id, status, priority, entrypoint, attempts, traceback)
     SELECT ended.id, ended.status, ended.priority, ended.entrypoint, ended.attempts, jsonb_build_object(
       'name', 'WorkerLost',
@@ -129,19 +138,7 @@ BEGIN
       'lostTimes', ended.rescues)
     FROM ended
   ),
-  notified AS (SELECT "pgq".notify_ids('done', array_agg(ended.id)) FROM ended HAVING count(*) > 0)
-  SELECT count(*) INTO v_ended FROM notified;
-
-  RETURN QUERY
-  WITH eps AS (
-    -- A limit counts only when its lock is held (it was set when this call began).
-    SELECT e.entrypoint, e.cap, e.retry_ms,
-      CASE WHEN e.entrypoint = ANY (v_shared) THEN p.concurrency_limit ELSE 0 END AS lim,
-      CASE WHEN e.entrypoint = ANY (v_shared) THEN p.requests_per_second ELSE 0 END AS rate
-    FROM unnest(p_entrypoints, p_caps, p_retry_ms) AS e(entrypoint, cap, retry_ms)
-    LEFT JOIN "pgq".entrypoints p ON p.name = e.entrypoint
-    WHERE p.paused IS NOT TRUE
-  ),
+  ended_event AS (SELECT "pgq".notify_ids('done', array_agg(ended.id)) FROM ended HAVING count(*) > 0),
   room AS (
     SELECT eps.entrypoint, eps.cap, eps.retry_ms, least(
       CASE WHEN eps.lim > 0 THEN least(eps.cap, greatest(eps.lim - (
@@ -198,5 +195,5 @@ BEGIN
     WHERE b.entrypoint = n.entrypoint
       AND n.entrypoint IN (SELECT eps.entrypoint FROM eps WHERE eps.rate > 0)
   )
-  SELECT * FROM claimed ORDER BY claimed.priority DESC, claimed.id;
+  SELECT * FROM claimed WHERE (SELECT count(*) FROM ended_event) >= 0 ORDER BY claimed.priority DESC, claimed.id;
 END $$;

@@ -39,3 +39,11 @@ it('uninstall --yes drops the schema, and verify then fails', async () => {
   expect(verify.code).toBe(1)
   expect(verify.stdout).toMatch(/^missing: /m)
 })
+
+it('migrate() and verifySchema() of the installed package find its shipped migrations', async () => {
+  const db = await freshDatabase('node_migrate')
+  const run = expectSuccess(await inProject('node', ['migrate.mjs', db.url]))
+  const result = lastJsonLine(run.stdout)
+  expect(result).toEqual({ applied: result.SCHEMA_VERSION, version: result.SCHEMA_VERSION, againApplied: 0, verified: true, SCHEMA_VERSION: result.SCHEMA_VERSION })
+  expect(result.SCHEMA_VERSION).toBeGreaterThanOrEqual(5)
+})

@@ -53,6 +53,8 @@ describe.each(DRIVERS)('fleet policy over %s', (driverName) => {
     const queue = queueOn(q.driver)
     expect(() => queue.entrypoint('a', { timout: '5s' } as never, () => undefined)).toThrow(/unknown entrypoint option "timout"; known: .*timeout/)
     expect(() => queue.entrypoint('a', { timeout: 0 }, () => undefined)).toThrow(ConfigurationError)
+    expect(() => queue.entrypoint('a\u0000b', () => undefined)).toThrow(/entrypoint name: contains U\+0000/)
+    expect(() => queue.entrypoint('a\uD800', () => undefined)).toThrow(/entrypoint name: is not valid Unicode/)
     expect(() => queueOn(q.driver).entrypoint('b', () => undefined).start({ batchsize: 10 } as never)).toThrow(/unknown run option "batchsize"/)
     await expect(q.fleet().setEntrypointPolicy('a', { concurrencyLimit: -1 })).rejects.toThrow(/concurrencyLimit must be an integer >= 0/)
     await expect(q.fleet().setEntrypointPolicy('a', { maxAttempts: 0 })).rejects.toThrow(/maxAttempts must be an integer >= 1/)

@@ -3,6 +3,7 @@ import { ConfigurationError, PgqError } from '../errors.js'
 import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
 import type { DeclaredPolicy, Job } from '../types.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
+import { textProblem } from '../validation/text.js'
 import { type Duration, toMs } from './duration.js'
 
 export interface JobContext {
@@ -114,6 +115,8 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_ENTRYPOINT_LENGTH) {
     throw new ConfigurationError(`entrypoint name must be 1-${MAX_ENTRYPOINT_LENGTH} characters, got ${JSON.stringify(name)}`)
   }
+  const problem = textProblem(name)
+  if (problem) throw new ConfigurationError(`entrypoint name: ${problem}`)
   if (typeof handler !== 'function') throw new ConfigurationError(`entrypoint ${JSON.stringify(name)} needs a handler function`)
   checkRetryPolicy(options)
   const rate = options.requestsPerSecond ?? 0
