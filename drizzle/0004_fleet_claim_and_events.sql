@@ -79,7 +79,8 @@ BEGIN
       pg_advisory_xact_lock('"pgq"."jobs"'::regclass::oid::integer, hashtext(p.name)) AS locked
     FROM "pgq".entrypoints p
     WHERE p.name = ANY (p_entrypoints) AND NOT p.paused AND (p.concurrency_limit > 0 OR p.requests_per_second > 0)
-    ORDER BY p.name
+    -- In key order: two names with the same hash must not be locked in opposite orders.
+    ORDER BY hashtext(p.name), p.name
   ) l;
 
   IF v_rated THEN
@@ -115,6 +116,7 @@ BEGIN
       SELECT s.id, s.worker_id FROM "pgq".jobs s
       WHERE eps.retry_ms > 0 AND s.entrypoint = eps.entrypoint AND s.status = 'picked'
         AND s.heartbeat < now() - eps.retry_ms * interval '1 millisecond' AND s.attempts >= s.max_attempts
+        AND s.worker_id IS DISTINCT FROM p_worker
       FOR UPDATE SKIP LOCKED
     ) s
   ),
@@ -157,6 +159,8 @@ BEGIN
       SELECT s.id, s.priority FROM "pgq".jobs s
       WHERE room.retry_ms > 0 AND s.entrypoint = room.entrypoint AND s.status = 'picked'
         AND s.heartbeat < now() - room.retry_ms * interval '1 millisecond' AND s.attempts < s.max_attempts
+        -- Never its own: a worker whose event loop stalled is still running the job.
+        AND s.worker_id IS DISTINCT FROM p_worker
       ORDER BY s.heartbeat
       LIMIT room.cap
       FOR UPDATE SKIP LOCKED

@@ -223,6 +223,17 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     ])
   })
 
+  it('never rescues a worker\'s own stale job for that worker (its event loop may only have stalled)', async () => {
+    await q.fleet().setEntrypointPolicy('own', { maxAttempts: 5 })
+    await q.producer().enqueue('own', 1)
+    const spec = { name: 'own', cap: 10, retryAfterMs: 1000 }
+    const worker = q.consumer()
+    expect(await worker.claim(10, [spec])).toHaveLength(1)
+    await q.sql(`update pgq.jobs set heartbeat = now() - interval '5 seconds'`)
+    expect(await worker.claim(10, [spec])).toEqual([])
+    expect(await q.consumer().claim(10, [spec])).toHaveLength(1)
+  })
+
   it('does not rescue when the entrypoint has no retry timer', async () => {
     await q.producer().enqueue('norescue', 1)
     await q.consumer().claim(1, [open('norescue')])

@@ -49,10 +49,30 @@ describe.each(DRIVERS)('fleet policy over %s', (driverName) => {
     expect(await q.sql('select updated from pgq.entrypoints')).toEqual([before])
   })
 
+  it('registrations racing on a new entrypoint never wipe a declared value', async () => {
+    for (let i = 0; i < 15; i++) {
+      const name = `race_${i}`
+      const declaring = queueOn(q.driver).entrypoint(name, { concurrencyLimit: 2 }, () => undefined)
+      const silent = queueOn(q.driver).entrypoint(name, () => undefined)
+      await Promise.all([declaring.entrypointPolicies(), silent.entrypointPolicies()])
+    }
+    expect(await q.sql(`select distinct concurrency_limit from pgq.entrypoints where name like 'race_%'`)).toEqual([{ concurrency_limit: 2 }])
+  })
+
+  it('a driver ended before use makes no pool afterwards, and ends once', async () => {
+    const { nodePostgresDriver } = await import('../src/driver/node-postgres/index.js')
+    const driver = nodePostgresDriver({ connectionString: q.url })
+    await driver.end()
+    await driver.end()
+    await expect(driver.db.execute(undefined as never)).rejects.toThrow(/driver was ended/)
+  })
+
   it('refuses unknown option names and bad policy values with a ConfigurationError that names them', async () => {
     const queue = queueOn(q.driver)
     expect(() => queue.entrypoint('a', { timout: '5s' } as never, () => undefined)).toThrow(/unknown entrypoint option "timout"; known: .*timeout/)
     expect(() => queue.entrypoint('a', { timeout: 0 }, () => undefined)).toThrow(ConfigurationError)
+    expect(() => queue.entrypoint('a', { concurrencyLimit: 2 ** 31 }, () => undefined)).toThrow(/concurrencyLimit must be an integer from 1 to 2147483647/)
+    expect(() => queue.entrypoint('a', { maxAttempts: 2 ** 31 }, () => undefined)).toThrow(/maxAttempts must be an integer from 1 to 2147483647/)
     expect(() => queue.entrypoint('a\u0000b', () => undefined)).toThrow(/entrypoint name: contains U\+0000/)
     expect(() => queue.entrypoint('a\uD800', () => undefined)).toThrow(/entrypoint name: is not valid Unicode/)
     expect(() => queueOn(q.driver).entrypoint('b', () => undefined).start({ batchsize: 10 } as never)).toThrow(/unknown run option "batchsize"/)

@@ -36,8 +36,9 @@ export function poolDriver(options: { name: string; config: PoolConfig<PoolLike>
   const given = 'pool' in config ? config.pool : undefined
   const settings = 'pool' in config ? undefined : { connectionString: config.connectionString, max: config.max ?? 10 }
   let loading: Promise<{ db: PoolDrizzle; pool: PoolLike; newClient(): StandaloneClient }> | undefined
+  let ended: Promise<void> | undefined
   const parts = () =>
-    (loading ??= options.load().then((m) => {
+    (loading ??= (ended ? Promise.reject(new Error(`the ${options.name} driver was ended`)) : options.load()).then((m) => {
       const pool = given ?? new m.Pool(settings!)
       // An idle pooled connection that breaks (a database restart, a closed socket) makes the
       // pool emit 'error', which would crash the process unhandled; the next query reconnects.
@@ -64,9 +65,10 @@ export function poolDriver(options: { name: string; config: PoolConfig<PoolLike>
       await client.connect()
       return standaloneSession(client)
     },
-    async end() {
-      // A pool never loaded has nothing to close; one the user gave stays theirs.
-      if (!given && loading) await loading.then((p) => p.pool.end(), () => undefined)
+    end() {
+      // Once: a pool never loaded has nothing to close, and none is made afterwards; one the user gave stays theirs.
+      ended ??= !given && loading ? loading.then((p) => p.pool.end(), () => undefined) : Promise.resolve()
+      return ended
     },
   }
 }

@@ -1,13 +1,14 @@
 import { ConfigurationError } from '../errors.js'
 import { DEFAULT_SCHEMA } from '../schema/default-schema.js'
 
-const VALID = /^[a-z_][a-z0-9_]{0,62}$/
+// 56 at most: its NOTIFY channel, '<schema>_events', must fit Postgres's 63-byte names.
+const VALID = /^[a-z_][a-z0-9_]{0,55}$/
 
 /** Checks a schema name; only plain lower-case identifiers, so quoting is never ambiguous. */
 export function schemaName(name: string = DEFAULT_SCHEMA): string {
   if (!VALID.test(name)) {
     throw new ConfigurationError(
-      `invalid schema name ${JSON.stringify(name)}: use 1-63 lower-case letters, digits or _, not starting with a digit`,
+      `invalid schema name ${JSON.stringify(name)}: use 1-56 lower-case letters, digits or _, not starting with a digit`,
     )
   }
   return name

@@ -32,7 +32,7 @@ export function backoffDelayMs(retry: number, backoff: RetryPolicy['backoff'] = 
 
 export function checkRetryPolicy(p: RetryPolicy): void {
   const max = p.maxAttempts ?? 1
-  if (!Number.isInteger(max) || max < 1) throw new ConfigurationError(`maxAttempts must be an integer >= 1, got ${max}`)
+  if (!Number.isInteger(max) || max < 1 || max > 2 ** 31 - 1) throw new ConfigurationError(`maxAttempts must be an integer from 1 to 2147483647, got ${max}`)
   if (p.onFailure !== undefined && p.onFailure !== 'hold' && p.onFailure !== 'delete') {
     throw new ConfigurationError(`onFailure must be 'hold' or 'delete', got ${JSON.stringify(p.onFailure)}`)
   }

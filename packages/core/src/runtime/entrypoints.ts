@@ -80,7 +80,10 @@ export class PayloadValidationError extends PgqError {
 
 function count(value: number | undefined, what: string, min: number): number {
   if (value === undefined) return 0
-  if (!Number.isInteger(value) || value < min) throw new ConfigurationError(`${what} must be an integer >= ${min}, got ${value}`)
+  // Stored as a Postgres integer: a larger value would fail every registration later.
+  if (!Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
+    throw new ConfigurationError(`${what} must be an integer from ${min} to 2147483647, got ${value}`)
+  }
   return value
 }
 

@@ -57,6 +57,8 @@ export class JobRunner {
   }
 
   start(job: Job): void {
+    // The claim never hands a worker its own running job; should it, the run under way is kept.
+    if (this.#running.has(job.id)) return
     const def = this.deps.definitions.get(job.entrypoint)
     if (!def) throw new Error(`claimed a job of unknown entrypoint ${job.entrypoint}`) // the claim names only ours
     const entry: RunningJob = { job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(), dropped: false, settled: false }

@@ -25,6 +25,7 @@ export class ResultBuffer {
   #timer: ReturnType<typeof setTimeout> | undefined
   #flushing: Promise<void> | undefined
   #retryDelayMs = 0
+  #closed = false
 
   constructor(options: ResultBufferOptions) {
     this.#o = options
@@ -92,14 +93,22 @@ export class ResultBuffer {
     this.#o.onWritten?.()
   }
 
+  /** The worker has stopped: no more timed flushes (what is left stays picked, for stale rescue). */
+  close(): void {
+    this.#closed = true
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
   #requeue(error: unknown, putBack: () => void): void {
     putBack()
     this.#o.onError(error)
     this.#retryDelayMs = Math.min(5000, Math.max(100, this.#retryDelayMs * 2))
-    this.#timer ??= setTimeout(() => void this.flush(), this.#retryDelayMs)
+    if (!this.#closed) this.#timer ??= setTimeout(() => void this.flush(), this.#retryDelayMs)
   }
 
   #schedule(): void {
+    if (this.#closed) return
     if (this.size >= this.#o.maxBatch) {
       void this.flush()
     } else {

@@ -188,6 +188,7 @@ export function startWorker(options: RunOptions, deps: WorkerDeps): WorkerHandle
       if (forced) stoppedBy = 'forced'
       const deadline = budget ? budget.deadline : Date.now() + s.shutdownTimeoutMs
       await buffer.drain(deadline)
+      buffer.close()
       await heartbeat.stop()
       let remaining = -1
       if (budget) {

@@ -31,9 +31,14 @@ export function registerEntrypoints(t: Tables, declared: readonly DeclaredPolicy
       from declared d left join before b on b.name = d.name
       where b.name is null or ${differs('concurrency_limit')} or ${differs('requests_per_second')} or ${differs('max_attempts')}
         or ${differs('on_exhausted')}
-      on conflict (name) do update set concurrency_limit = excluded.concurrency_limit,
-        requests_per_second = excluded.requests_per_second, max_attempts = excluded.max_attempts,
-        on_exhausted = excluded.on_exhausted, updated = now()
+      -- What is declared, else what is stored now (not in the snapshot \`before\` read: a
+      -- concurrent registration or setEntrypointPolicy may have written since).
+      on conflict (name) do update set
+        concurrency_limit = coalesce((select d.concurrency_limit from declared d where d.name = excluded.name), p.concurrency_limit),
+        requests_per_second = coalesce((select d.requests_per_second from declared d where d.name = excluded.name), p.requests_per_second),
+        max_attempts = coalesce((select d.max_attempts from declared d where d.name = excluded.name), p.max_attempts),
+        on_exhausted = coalesce((select d.on_exhausted from declared d where d.name = excluded.name)::${sql.raw(`"${t.schema}".failure_action`)}, p.on_exhausted),
+        updated = now()
       returning p.name, p.concurrency_limit, p.requests_per_second, p.max_attempts, p.on_exhausted::text, p.paused
     )
     select (select max(version) from ${t.migrations}) as version,
