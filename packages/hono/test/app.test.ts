@@ -1,10 +1,8 @@
 // The app in Node over node-postgres: what the workerd tests leave out (drain budget cap,
 // requeue by id, per-request scopes, a server without a token, errors that must not leak).
-import type { PgqDriver } from '@pgq/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { TestDatabase } from '../../core/test/setup/database.js'
+import { describe, expect, it } from 'vitest'
 import { type AppQueue, createWorkerApp, timingSafeEqual } from '../src/index.js'
-import { bearer, driverFor, freshDatabase, testQueue } from './support.js'
+import { bearer, testQueue, useAppDatabase } from './support.js'
 
 describe('timingSafeEqual', () => {
   it('is true only for identical strings', async () => {
@@ -16,21 +14,12 @@ describe('timingSafeEqual', () => {
 })
 
 describe('createWorkerApp', () => {
-  let db: TestDatabase
-  let driver: PgqDriver
-  beforeAll(async () => {
-    db = await freshDatabase('hono_app')
-    driver = driverFor(db)
-  })
-  afterAll(async () => {
-    await driver?.end()
-    await db?.drop()
-  })
+  const fixture = useAppDatabase('hono_app')
 
   const json = (body: unknown) => ({ method: 'POST', headers: { ...bearer('t'), 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
   it('drains within the capped budget, requeues a failed job by id, and counts per entrypoint and status', async () => {
-    const queue = testQueue(driver)
+    const queue = testQueue(fixture.driver)
     const app = createWorkerApp({ queue, token: 't', maxDrainMs: 2000 })
     const { ids } = await (await app.request('/jobs', json([
       { entrypoint: 'ok', payload: 1, priority: 1 },
@@ -52,7 +41,7 @@ describe('createWorkerApp', () => {
     const app = createWorkerApp<{ TOKEN: string }>({
       queueFor: () => {
         made++
-        return { queue: testQueue(driver), end: async () => void ended++ }
+        return { queue: testQueue(fixture.driver), end: async () => void ended++ }
       },
       tokenFrom: (env) => env.TOKEN,
     })
@@ -65,7 +54,7 @@ describe('createWorkerApp', () => {
   })
 
   it('refuses every route but /healthz when no token is configured', async () => {
-    const app = createWorkerApp<{ TOKEN?: string }>({ queue: testQueue(driver), tokenFrom: (env) => env.TOKEN })
+    const app = createWorkerApp<{ TOKEN?: string }>({ queue: testQueue(fixture.driver), tokenFrom: (env) => env.TOKEN })
     expect((await app.request('/healthz', {}, {})).status).toBe(200)
     const res = await app.request('/stats', { headers: bearer('anything') }, {})
     expect(res.status).toBe(500)
@@ -73,7 +62,7 @@ describe('createWorkerApp', () => {
   })
 
   it('answers 500 without the details of an unexpected error', async () => {
-    const broken = { producer: { queueSize: () => Promise.reject(new Error('connect ECONNREFUSED db.internal:5432 password=hunter2')) } } as unknown as AppQueue
+    const broken = { producer: { queueSize: () => Promise.reject(new Error('connect ECONNREFUSED fixture.db.internal:5432 password=hunter2')) } } as unknown as AppQueue
     const app = createWorkerApp({ queue: broken, token: 't' })
     const res = await app.request('/stats', { headers: bearer('t') })
     expect(res.status).toBe(500)

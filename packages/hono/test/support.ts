@@ -2,6 +2,7 @@
 
 import type { Job } from '@pgq/core'
 import { createQueue, migrate, nodePostgresDriver, type PgqDriver, withPgClient } from '@pgq/core'
+import { afterAll, beforeAll } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../core/test/setup/database.js'
 
 export async function freshDatabase(prefix: string): Promise<TestDatabase> {
@@ -23,3 +24,17 @@ export function driverFor(db: TestDatabase) {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+/** A fresh database and a driver on it for the describe block (or file) it is called in; both are closed after. */
+export function useAppDatabase(prefix: string): { db: TestDatabase; driver: PgqDriver } {
+  const f = {} as { db: TestDatabase; driver: PgqDriver }
+  beforeAll(async () => {
+    f.db = await freshDatabase(prefix)
+    f.driver = driverFor(f.db)
+  })
+  afterAll(async () => {
+    await f.driver?.end()
+    await f.db?.drop()
+  })
+  return f
+}

@@ -1,24 +1,14 @@
 // Bad input is a 400 naming the field (and the job's index in a batch), never a 500, and
 // nothing is written: every value either reaches PostgreSQL as sent or is refused.
-import { InvalidJobError, type PgqDriver, withPgClient } from '@pgq/core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { TestDatabase } from '../../core/test/setup/database.js'
+import { InvalidJobError, withPgClient } from '@pgq/core'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { type AppQueue, createWorkerApp } from '../src/index.js'
-import { bearer, driverFor, freshDatabase, testQueue } from './support.js'
+import { bearer, testQueue, useAppDatabase } from './support.js'
 
-let db: TestDatabase
-let driver: PgqDriver
-beforeAll(async () => {
-  db = await freshDatabase('hono_validation')
-  driver = driverFor(db)
-})
-afterAll(async () => {
-  await driver?.end()
-  await db?.drop()
-})
-beforeEach(() => withPgClient(db.url, (c) => c.query('delete from pgq.jobs; delete from pgq.log')))
+const fixture = useAppDatabase('hono_validation')
+beforeEach(() => withPgClient(fixture.db.url, (c) => c.query('delete from pgq.jobs; delete from pgq.log')))
 
-const jobCount = () => withPgClient(db.url, async (c) => Number((await c.query<{ n: string }>('select count(*) as n from pgq.jobs')).rows[0]!.n))
+const jobCount = () => withPgClient(fixture.db.url, async (c) => Number((await c.query<{ n: string }>('select count(*) as n from pgq.jobs')).rows[0]!.n))
 const post = (app: { request: (path: string, init: RequestInit) => Response | Promise<Response> }, path: string, body: string) =>
   app.request(path, { method: 'POST', headers: { ...bearer('t'), 'content-type': 'application/json' }, body })
 
@@ -82,7 +72,7 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
   ]
 
   it.each(cases)('%s → 400 at its path, nothing written', async (_what, body, path) => {
-    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
     const res = await post(app, '/jobs', body)
     const json = await res.json()
     expect(res.status).toBe(400)
@@ -91,7 +81,7 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
   })
 
   it('accepts the edges of every range and stores them as sent', async () => {
-    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
     const payload = { emoji: '😀', nested: [[{ deep: 'x' }]], big: 9007199254740991, small: 5e-324, float: 0.1, exp: 1e300, neg: -0.5, nul: null }
     const res = await post(
       app,
@@ -105,7 +95,7 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
     )
     expect(res.status).toBe(201)
     const { ids } = (await res.json()) as { ids: number[] }
-    const rows = await withPgClient(db.url, async (c) =>
+    const rows = await withPgClient(fixture.db.url, async (c) =>
       (await c.query<{ at: string }>(`select payload, priority, to_char(execute_after at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') as at, dedupe_key, headers from pgq.jobs where id = any($1) order by id`, [ids])).rows,
     )
     expect(rows[0]).toEqual({ payload, priority: 32767, at: '9999-12-31 23:59:59.999', dedupe_key: 'k'.repeat(512), headers: { trace: { id: 'aé' } } })
@@ -117,7 +107,7 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
 
 describe('other routes', () => {
   it('refuses bad requeue and drain bodies with their paths', async () => {
-    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
     const expectIssue = async (path: string, body: string, issuePath: string) => {
       const res = await post(app, path, body)
       expect(res.status, `${path} ${body.slice(0, 60)}`).toBe(400)
@@ -139,7 +129,7 @@ describe('other routes', () => {
   })
 
   it('answers 400 for job ids that are not ids, on both :id routes', async () => {
-    const app = createWorkerApp({ queue: testQueue(driver), token: 't' })
+    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
     for (const id of ['abc', '0', '-1', '1.5', '1e3', '9007199254740992', '99999999999999999', '%E0%A4%A', '%00', '%F0%9F%98%80', ' 1']) {
       for (const [method, path] of [['GET', `/jobs/${id}`], ['POST', `/jobs/${id}/cancel`]] as const) {
         const res = await app.request(path, { method, headers: bearer('t') })
@@ -155,7 +145,7 @@ describe("pgq's own checks", () => {
   // The HTTP schemas refuse everything pgq would today; pgq may grow stricter, and its
   // InvalidJobError (whatever its message) still becomes a 400 naming the job.
   const refusing = (index: number | undefined) => {
-    const queue = testQueue(driver)
+    const queue = testQueue(fixture.driver)
     const producer = { ...queue.producer, enqueueMany: () => Promise.reject(new InvalidJobError('a rule pgq gained later', index)) }
     return { producer, entrypoints: () => queue.entrypoints(), run: queue.run.bind(queue), fireDueSchedules: queue.fireDueSchedules.bind(queue) } as AppQueue
   }
