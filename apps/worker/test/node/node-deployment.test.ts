@@ -67,8 +67,9 @@ it('serves HTTP, runs jobs woken by NOTIFY, and exits 0 on SIGTERM after the run
   await waitForOutput(new RegExp(`succeeded #${id} greet`), 5_000)
   expect(Date.now() - started).toBeLessThan(5_000)
   expect(output).toContain('greet: hello, VM!')
-  const state = await fetch(`${url}/jobs/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })
-  expect(await state.json()).toMatchObject({ id, status: 'successful', attempts: 1 })
+  // The success is logged when the handler returns; its row is written by the next flush.
+  const state = async () => (await fetch(`${url}/jobs/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()
+  await expect.poll(state, { timeout: 5_000 }).toMatchObject({ id, status: 'successful', attempts: 1 })
 
   const slow = (await (await post('/jobs', { entrypoint: 'slow', payload: { seconds: 1 } })).json()) as { id: number }
   await waitForOutput(new RegExp(`started   #${slow.id} slow`), 5_000)
