@@ -11,18 +11,19 @@ export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss']
 
 /** Settings each queue runs with; printed with the results. */
 export interface QueueSettings {
-  pgq: { batchSize: number; maxConcurrentTasks: number; flushDelayMs: number; poolMax: number; pollIntervalMs: number; logSuccess: boolean }
+  /** flushDelay and pollInterval in milliseconds, as pgq's drain()/start() options of those names take them. */
+  pgq: { batchSize: number; maxConcurrentTasks: number; flushDelay: number; poolMax: number; pollInterval: number; logSuccess: boolean }
   graphile: { concurrency: number; localQueueSize: number; completeJobBatchDelay: number; failJobBatchDelay: number; maxPoolSize: number }
   pgboss: { batchSize: number; loops: number; max: number; pollingIntervalSeconds: number }
 }
 
 export const DEFAULT_SETTINGS: QueueSettings = {
-  // Tuned through pgq's public RunOptions (docs/benchmarks.md): batches of 1000-1500 drain
-  // fastest here; pollIntervalMs 20 because a drain worker that sees jobs another worker is
+  // Tuned through pgq's public drain()/start() options (docs/benchmarks.md): batches of 1000-1500 drain
+  // fastest here; pollInterval 20 because a drain worker that sees jobs another worker is
   // claiming right now waits one poll interval (default 1 s) before it looks again.
   // logSuccess false: no history of successful jobs, as graphile-worker keeps none; scenario
   // 1 also drains pgq with its default success log (the row 'pgq, success log on').
-  pgq: { batchSize: 1000, maxConcurrentTasks: 2000, flushDelayMs: 0, poolMax: 10, pollIntervalMs: 20, logSuccess: false },
+  pgq: { batchSize: 1000, maxConcurrentTasks: 2000, flushDelay: 0, poolMax: 10, pollInterval: 20, logSuccess: false },
   // The values graphile-worker's performance docs suggest for throughput (NOTES.md: 0.17.3).
   graphile: { concurrency: 24, localQueueSize: 500, completeJobBatchDelay: 0, failJobBatchDelay: 0, maxPoolSize: 26 },
   // pg-boss 10: batch fetch + batch complete (work() would sleep its polling interval between
@@ -77,7 +78,7 @@ const pgqAdapter: Adapter = {
     const driver = nodePostgresDriver({ connectionString: url, max: 1 })
     const queue = createQueue({ driver })
     // The schema check happens once per producer; do it before anything is timed.
-    await queue.producer.queueSize()
+    await queue.queueSize()
     return {
       enqueueOne: (payload) => queue.enqueue('noop', payload),
       enqueueBatch: (payloads) => queue.enqueueMany(payloads.map((payload) => ({ entrypoint: 'noop', payload }))),

@@ -81,9 +81,9 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
   const settings = defaultSettings()
   settings.pgq.batchSize = int(values['pgq-batch-size'], settings.pgq.batchSize, 'pgq-batch-size')
   settings.pgq.maxConcurrentTasks = int(values['pgq-max-concurrent'], Math.max(settings.pgq.maxConcurrentTasks, 2 * settings.pgq.batchSize), 'pgq-max-concurrent')
-  settings.pgq.flushDelayMs = int(values['pgq-flush-delay'], settings.pgq.flushDelayMs, 'pgq-flush-delay')
+  settings.pgq.flushDelay = int(values['pgq-flush-delay'], settings.pgq.flushDelay, 'pgq-flush-delay')
   settings.pgq.poolMax = int(values['pgq-pool'], settings.pgq.poolMax, 'pgq-pool')
-  settings.pgq.pollIntervalMs = int(values['pgq-poll'], settings.pgq.pollIntervalMs, 'pgq-poll')
+  settings.pgq.pollInterval = int(values['pgq-poll'], settings.pgq.pollInterval, 'pgq-poll')
   settings.pgq.logSuccess = values['pgq-log-success']!
   settings.graphile.concurrency = int(values['gw-concurrency'], settings.graphile.concurrency, 'gw-concurrency')
   settings.graphile.maxPoolSize = Math.max(10, settings.graphile.concurrency + 2)

@@ -10,14 +10,14 @@ async function main() {
   const queue = core.createQueue({ driver }).entrypoint('echo', async () => {})
   try {
     await queue.enqueueMany([1, 2, 3, 4, 5].map((n) => ({ entrypoint: 'echo', payload: { n } })))
-    const summary = await queue.run({ mode: 'drain', timeBudgetMs: 30_000 })
+    const summary = await queue.drain({ timeBudget: 30_000 })
     console.log(JSON.stringify({
       resolved: require.resolve('@pgq/core'),
       exports: {
         createQueue: typeof core.createQueue,
         nodePostgresDriver: typeof core.nodePostgresDriver,
         migrate: typeof core.migrate,
-        createWorkerApp: typeof hono.createWorkerApp,
+        createQueueApi: typeof hono.createQueueApi,
       },
       // One module instance behind both entries: no dual-package hazard.
       sameCreateQueue: edge.createQueue === core.createQueue,

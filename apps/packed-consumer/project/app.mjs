@@ -16,7 +16,7 @@ const queue = createQueue({ driver }).entrypoint('square', async (job) => {
 
 try {
   const ids = await queue.enqueueMany(Array.from({ length: total }, (_, n) => ({ entrypoint: 'square', payload: { n } })))
-  const summary = await queue.run({ mode: 'drain', timeBudgetMs: 60_000 })
+  const summary = await queue.drain({ timeBudget: '60s' })
   const runtime = globalThis.Deno ? 'deno' : globalThis.Bun ? 'bun' : 'node'
   console.log(JSON.stringify({ runtime, enqueued: ids.length, handled: seen.size, summary }))
 } finally {

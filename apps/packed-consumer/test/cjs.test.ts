@@ -9,7 +9,7 @@ it('app.cjs requires @pgq/core, @pgq/core/edge and @pgq/hono and drains a few jo
   const out = lastJsonLine(run.stdout)
   expect(out).toMatchObject({
     resolved: `${projectDir}/node_modules/@pgq/core/dist/index.js`,
-    exports: { createQueue: 'function', nodePostgresDriver: 'function', migrate: 'function', createWorkerApp: 'function' },
+    exports: { createQueue: 'function', nodePostgresDriver: 'function', migrate: 'function', createQueueApi: 'function' },
     sameCreateQueue: true,
     sameErrorClass: true,
     missingDependencyCode: 'PGQ_MISSING_DEPENDENCY',

@@ -14,19 +14,21 @@ export function defineQueue(driver: PgqDriver, options: DemoQueueOptions = {}) {
     .entrypoint('greet', async (job: Job<{ name: string }>) => {
       console.log(`  greet: hello, ${job.payload.name}!`)
     })
-    .entrypoint('flaky', { maxAttempts: 3, backoff: { baseMs: 300 } }, async (job: Job<unknown>) => {
+    .entrypoint('flaky', { maxAttempts: 3, backoff: { base: 300 } }, async (job: Job<unknown>) => {
       if (job.attempts === 1) throw new Error('upstream timed out (first attempt only)')
       console.log(`  flaky: worked on attempt ${job.attempts}`)
     })
-    .entrypoint('broken', { maxAttempts: 2, backoff: { baseMs: 200 } }, async (job: Job<{ file: string }>) => {
+    .entrypoint('broken', { maxAttempts: 2, backoff: { base: 200 } }, async (job: Job<{ file: string }>) => {
       throw new TypeError(`cannot parse ${job.payload.file}`)
     })
     .entrypoint('slow', async (job: Job<{ seconds: number }>, { signal }) => {
       await sleep(job.payload.seconds * 1000, signal)
     })
-    .schedule('report', options.reportCron ?? '* * * * *', async (job: Job<null>) => {
+    .entrypoint('report', async (job: Job<null>) => {
       console.log(`  report: the scheduled job #${job.id} ran`)
     })
+    // Each tick enqueues a `report` job (deduplicated per tick), run by the handler above.
+    .schedule('report', options.reportCron ?? '* * * * *')
 }
 
 export type DemoQueue = ReturnType<typeof defineQueue>

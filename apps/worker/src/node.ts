@@ -2,7 +2,7 @@
 // (woken by LISTEN/NOTIFY) and the scheduler. SIGTERM: stop taking requests, let running
 // jobs finish, close the connections, exit 0.
 import { nodePostgresDriver } from '@pgq/core'
-import { createWorkerApp } from '@pgq/hono'
+import { createQueueApi } from '@pgq/hono'
 import { serve } from '@pgq/hono/node'
 import { defineQueue, logEvents } from './entrypoints.js'
 
@@ -21,7 +21,7 @@ function required(name: string): string {
 const driver = nodePostgresDriver({ connectionString: required('DATABASE_URL') })
 const queue = defineQueue(driver, { reportCron: env.PGQ_REPORT_CRON })
 logEvents(queue, log)
-const app = createWorkerApp({ queue, token: required('PGQ_TOKEN') })
+const app = createQueueApi({ queue, token: required('PGQ_TOKEN') })
 
 const server = await serve({
   app,
@@ -29,7 +29,7 @@ const server = await serve({
   port: Number(env.PORT ?? 3000),
   hostname: env.HOST ?? '127.0.0.1',
   // The poll only catches delayed jobs and missed notifications; NOTIFY wakes the worker at once.
-  worker: { pollIntervalMs: Number(env.PGQ_POLL_INTERVAL_MS ?? 1000) },
+  worker: { pollInterval: Number(env.PGQ_POLL_INTERVAL_MS ?? 1000) },
   onClose: () => driver.end(),
 })
 log(`listening on ${server.url}; worker ${server.worker.workerId} is waiting for jobs`)

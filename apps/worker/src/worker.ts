@@ -2,7 +2,7 @@
 // schedules and drains the queue. A Pool per invocation, ended in ctx.waitUntil.
 import { Pool } from '@neondatabase/serverless'
 import { neonServerlessDriver } from '@pgq/core/neon-serverless'
-import { createWorkerApp } from '@pgq/hono'
+import { createQueueApi } from '@pgq/hono'
 import { scheduledHandler } from '@pgq/hono/workers'
 import { defineQueue, logEvents } from './entrypoints.js'
 import { useWsProxy } from './neon-proxy.js'
@@ -35,9 +35,9 @@ function queueFor(env: Env) {
   return { queue, end }
 }
 
-const app = createWorkerApp<Env>({ queueFor, tokenFrom: (env) => env.PGQ_TOKEN })
+const app = createQueueApi<Env>({ queueFor, tokenFrom: (env) => env.PGQ_TOKEN })
 
 export default {
   fetch: app.fetch,
-  scheduled: scheduledHandler<Env>({ queueFor, timeBudgetMs: 25_000 }),
+  scheduled: scheduledHandler<Env>({ queueFor, timeBudget: '25s' }),
 } satisfies ExportedHandler<Env>

@@ -2,7 +2,7 @@
 // (0, 100k, 1M queued jobs; 1M log rows at the last level), and the claim's plan at the
 // largest backlog, as the worker's prepared statement runs it (auto_explain).
 import { randomUUID } from 'node:crypto'
-import { drizzle } from 'drizzle-orm/node-postgres'
+import type { PgqDriver } from '@pgq/core'
 import pg from 'pg'
 import { ADAPTERS } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
@@ -32,7 +32,7 @@ export interface BacklogResult {
 }
 
 const BATCH = 100
-const CLAIM_SPEC = [{ name: 'noop', cap: BATCH, concurrencyLimit: 0, retryAfterMs: 60_000, requestsPerSecond: 0 }]
+const CLAIM_SPEC = [{ name: 'noop', cap: BATCH, retryAfterMs: 60_000 }]
 
 export async function backlogScenario(ctx: Ctx): Promise<BacklogResult> {
   const dbName = 'pgq_bench_backlog'
@@ -42,7 +42,7 @@ export async function backlogScenario(ctx: Ctx): Promise<BacklogResult> {
   await sqlClient.connect()
   const pool = new pg.Pool({ connectionString: url, max: 2 })
   const driver = nodePostgresDriver({ pool })
-  const consumer = createConsumer({ db: driver.db, workerId: randomUUID(), preparedStatements: driver.preparedStatements })
+  const consumer = createConsumer({ driver, workerId: randomUUID() })
   const levels: BacklogLevel[] = []
   const reps = ctx.opts.backlogReps
   let queued = 0
@@ -130,7 +130,7 @@ async function explainClaim(ctx: Ctx, url: string): Promise<{ claimPlan: string;
     ]) {
       await c.query(`set local ${s}`)
     }
-    const consumer = createConsumer({ db: drizzle({ client: c }), workerId: randomUUID(), preparedStatements: true })
+    const consumer = createConsumer({ driver: clientDriver(c), workerId: randomUUID() })
     // Postgres may switch a prepared statement to its generic plan after five calls: warm up as a busy worker would.
     let claimed: Awaited<ReturnType<typeof consumer.claim>> = []
     for (let i = 0; i < 7; i++) {
@@ -144,5 +144,22 @@ async function explainClaim(ctx: Ctx, url: string): Promise<{ claimPlan: string;
   } finally {
     await c.query('rollback').catch(() => undefined)
     await c.end()
+  }
+}
+
+/**
+ * A pgq driver whose every statement runs on `client`, inside the caller's open transaction
+ * (its `set local`s apply, and the rollback undoes the claims), named as a worker names them.
+ */
+function clientDriver(client: pg.Client): PgqDriver {
+  const query = (text: string, values: unknown[], options?: { name?: string | undefined }) =>
+    client.query(options?.name ? { name: options.name, text, values } : { text, values })
+  return {
+    name: 'bench-explain',
+    preparedStatements: true,
+    query,
+    transaction: (work) => work({ query }),
+    listener: () => Promise.reject(new Error('no LISTEN on the explain connection')),
+    end: async () => undefined,
   }
 }

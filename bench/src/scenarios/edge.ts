@@ -5,7 +5,7 @@
 // run, complete, close, for batches of 1, 10 and 100.
 
 import pg from 'pg'
-import { configureNeonForLocalProxy } from '../../../packages/core/src/driver/neon-serverless/local-proxy-config.ts'
+import { configureNeonForLocalProxy } from '../../../packages/core/test/support/neon-local-proxy.ts'
 import { startWsProxy } from '../../../packages/core/src/proxy/ws-proxy.ts'
 import { ADAPTERS } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
@@ -19,7 +19,7 @@ const { createProducer, createQueue } = core
 
 export interface EdgeInvocation {
   batch: number
-  /** Entrypoint option estimatedDurationMs given (else the drain learns it: one job first). */
+  /** Entrypoint option estimatedDuration given (else the drain learns it: one job first). */
   estimated: boolean
   /** The Neon Pool's max connections (10 is the driver's default). */
   poolMax: number
@@ -89,7 +89,7 @@ export async function edgeScenario(ctx: Ctx): Promise<EdgeResult> {
   try {
     // Enqueue: one producer, one pooled connection.
     const driver = neonServerlessDriver({ connectionString: edgeUrl, max: 1 })
-    const producer = createProducer({ db: driver.db })
+    const producer = createProducer({ driver })
     const first = await measure(() => producer.enqueue('noop', {}))
     const k = ctx.opts.smoke ? 20 : 200
     const walls: number[] = []
@@ -131,8 +131,8 @@ export async function edgeScenario(ctx: Ctx): Promise<EdgeResult> {
           await direct.query(`insert into pgq.jobs (entrypoint, payload) select 'noop', '{}'::jsonb from generate_series(1, ${batch})`)
           const run = await measure(async () => {
             const driver = neonServerlessDriver({ connectionString: edgeUrl, max: poolMax })
-            const queue = createQueue({ driver, checkSchema: !estimated }).entrypoint('noop', estimated ? { estimatedDurationMs: 1 } : {}, () => undefined)
-            const summary = await queue.run({ mode: 'drain', batchSize: batch, timeBudgetMs: 25_000 })
+            const queue = createQueue({ driver, checkSchema: !estimated }).entrypoint('noop', estimated ? { estimatedDuration: 1 } : {}, () => undefined)
+            const summary = await queue.drain({ batchSize: batch, timeBudget: '25s' })
             await queue.close()
             await driver.end()
             return summary
@@ -158,7 +158,7 @@ export async function edgeScenario(ctx: Ctx): Promise<EdgeResult> {
         }
         invocations.push(inv)
         ctx.log(
-          `  edge drain batch ${String(batch).padStart(3)}${estimated ? ' (tuned: estimatedDurationMs, pool max 1, checkSchema false)' : ''}: ${inv.wallMsP50.toFixed(1)} ms, ` +
+          `  edge drain batch ${String(batch).padStart(3)}${estimated ? ' (tuned: estimatedDuration, pool max 1, checkSchema false)' : ''}: ${inv.wallMsP50.toFixed(1)} ms, ` +
             `${inv.roundTrips} round trips, ${inv.statements} statements, ${inv.connections} connection(s); ` +
             `timeline ms: connect ${inv.timeline.firstConnect}, first statement ${inv.timeline.firstTrip}, last ${inv.timeline.lastTrip}, closed ${inv.timeline.lastClose}`,
         )

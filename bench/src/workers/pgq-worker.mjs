@@ -1,6 +1,6 @@
 // A pgq worker process under plain node, on @pgq/core's build (or PGQ_BENCH_CORE_ENTRY's).
-// 'drain': queue.run({ mode: 'drain' }) until the queue is empty; 'listen':
-// queue.start({ mode: 'continuous' }) (LISTEN/NOTIFY) until told to stop.
+// 'drain': queue.drain() until the queue is empty; 'listen': queue.start() (the continuous
+// worker, woken by LISTEN/NOTIFY) until told to stop.
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import path from 'node:path'
@@ -27,12 +27,12 @@ main(async () => {
     }
   })
   queue.on('worker:error', ({ error, during }) => void send({ type: 'log', message: `worker:error during ${during}: ${error}` }))
-  const run = { batchSize: s.batchSize, maxConcurrentTasks: s.maxConcurrentTasks, flushDelayMs: s.flushDelayMs }
+  const run = { batchSize: s.batchSize, maxConcurrentTasks: s.maxConcurrentTasks, flushDelay: s.flushDelay }
   // Only the drain gets the short poll: the listener's poll is its fallback, not its wake-up.
-  const drainRun = { ...run, pollIntervalMs: s.pollIntervalMs }
+  const drainRun = { ...run, pollInterval: s.pollInterval }
   if (c.mode === 'drain') {
     // Warm-up on the empty queue: schema check, the claim function's plan, JIT of the hot path.
-    await queue.run({ mode: 'drain', ...drainRun })
+    await queue.drain(drainRun)
     await send({ type: 'ready', rssKb: process.memoryUsage().rss / 1024 })
     await receive('go')
     const profiler = c.cpuProfDir ? new Session() : undefined
@@ -44,7 +44,7 @@ main(async () => {
     }
     const t0 = now()
     const cpu0 = process.cpuUsage()
-    const summary = await queue.run({ mode: 'drain', timeBudgetMs: 3_600_000, ...drainRun })
+    const summary = await queue.drain({ timeBudget: '1h', ...drainRun })
     const t1 = now()
     const cpu = cpuUs(cpu0)
     if (profiler) {
@@ -54,7 +54,7 @@ main(async () => {
     }
     await send({ type: 'done', processed: summary.succeeded, startedAt: t0, finishedAt: t1, peakRssKb: peakRssKb(), cpuUs: cpu, summary })
   } else {
-    const worker = queue.start({ mode: 'continuous', ...run })
+    const worker = queue.start(run)
     await send({ type: 'ready', rssKb: process.memoryUsage().rss / 1024 })
     await receive('stop')
     const summary = await worker.stop()

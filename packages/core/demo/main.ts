@@ -36,11 +36,11 @@ async function main() {
     .entrypoint('greet', async (job: Job<{ name: string }>) => {
       log(`  greet: hello, ${job.payload.name}!`)
     })
-    .entrypoint('flaky', { maxAttempts: 3, backoff: { baseMs: 300 } }, async () => {
+    .entrypoint('flaky', { maxAttempts: 3, backoff: { base: 300 } }, async () => {
       if (++flakyRuns === 1) throw new Error('upstream timed out (first attempt only)')
       log('  flaky: worked on attempt', flakyRuns)
     })
-    .entrypoint('broken', { maxAttempts: 2, backoff: { baseMs: 200 } }, async (job: Job<{ file: string }>) => {
+    .entrypoint('broken', { maxAttempts: 2, backoff: { base: 200 } }, async (job: Job<{ file: string }>) => {
       throw new TypeError(`cannot parse ${job.payload.file}`)
     })
     .entrypoint('slow', async (_job: Job<null>, { signal }) => {
@@ -54,7 +54,7 @@ async function main() {
   queue.on('job:failed', ({ job, traceback, action }) => log(`failed    #${job.id} ${job.entrypoint} (${action}): ${traceback.name}: ${traceback.message}`))
   queue.on('job:lost', ({ job, reason }) => log(`stopped   #${job.id} ${job.entrypoint}: ${reason}`))
 
-  const worker = queue.start({ batchSize: 5, pollIntervalMs: 200 })
+  const worker = queue.start({ batchSize: 5, pollInterval: '200ms' })
   const removeSignals = stopOnSignals(worker)
   log(`worker ${worker.workerId} listening for jobs`)
 
@@ -77,9 +77,9 @@ async function main() {
   await queue.cancel([slow])
   log(`canceled #${slow}`)
 
-  const statuses = await queue.waitFor([...ids, slow], { timeoutMs: 30_000 })
+  const statuses = await queue.waitFor([...ids, slow], { timeout: '30s' })
   log('final statuses:', Object.fromEntries([...ids, slow].map((id, i) => [id, statuses[i]])))
-  const broken = (await queue.producer.history(ids[3]!)).at(-1)
+  const broken = (await queue.history(ids[3]!)).at(-1)
   log('traceback kept for the failed job:', JSON.stringify({ ...broken?.traceback, stack: broken?.traceback?.stack?.split('\n').slice(0, 2) }))
 
   removeSignals()

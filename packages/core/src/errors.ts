@@ -12,7 +12,7 @@ export class PgqError extends Error {
 export class InvalidJobError extends PgqError {
   /** Position in the batch of the offending job, when the input was a batch. */
   readonly index: number | undefined
-  /** The offending input as a path, e.g. 'payload.items[3].name', 'headers.trace', 'executeAfter', 'jobs'. */
+  /** The offending input as a path, e.g. 'payload.items[3].name', 'headers.trace', 'runAt', 'jobs'. */
   readonly field: string | undefined
   constructor(message: string, index?: number, field?: string) {
     super('PGQ_INVALID_JOB', index === undefined ? message : `job #${index}: ${message}`)

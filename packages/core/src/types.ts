@@ -3,6 +3,25 @@ import type { FailureActionName, JobStatus } from './schema/enums.js'
 export type { FailureActionName, JobStatus }
 export type JobId = number
 
+/** One result row, keyed by column name. */
+export type Row = Record<string, unknown>
+
+/** What runs one statement: pg's Client, PoolClient and Pool fit, and Neon's. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Row[] }>
+}
+
+/**
+ * Any Drizzle Postgres database or transaction, for `{ tx }`: pgq only calls execute().
+ * Structural, so pgq's declarations need none of drizzle-orm's.
+ */
+export interface DrizzleLike {
+  execute(query: never): PromiseLike<unknown>
+}
+
+/** The caller's own transaction: a Drizzle one, or a pg/Neon client inside BEGIN. */
+export type CallerTransaction = DrizzleLike | Queryable
+
 /** A value that survives JSON.stringify/parse unchanged. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
 
@@ -24,7 +43,8 @@ export interface Job<P = unknown> {
   created: Date
   updated: Date
   heartbeat: Date
-  executeAfter: Date
+  /** Not claimed before this time. */
+  runAt: Date
 }
 
 /** What pgq records about a failure: the error and where it happened. */
@@ -82,4 +102,15 @@ export interface DeclaredPolicy {
   requestsPerSecond: number | undefined
   maxAttempts: number | undefined
   onExhausted: FailureActionName | undefined
+}
+
+/** Column arrays of a validated batch, as the insert statement binds them; JSON already serialised. */
+export interface InsertJobsColumns {
+  entrypoints: string[]
+  payloads: (string | null)[]
+  priorities: number[]
+  runAt: (string | null)[]
+  delayMs: (number | null)[]
+  dedupeKeys: (string | null)[]
+  headers: (string | null)[]
 }

@@ -22,13 +22,15 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     expect((await worker.claim(3, [open('a')])).map((j) => j.id)).toEqual([low])
   })
 
-  it('leaves jobs whose execute_after is in the future', async () => {
+  it('leaves jobs whose execute_after is in the future (delay or runAt)', async () => {
     const producer = q.producer()
-    await producer.enqueue('a', 'later', { executeAfter: 60_000 })
+    await producer.enqueue('a', 'later', { delay: 60_000 })
+    await producer.enqueue('a', 'at', { runAt: new Date(Date.now() + 60_000) })
+    await producer.enqueue('a', 'text', { delay: '1m' })
     const now = await producer.enqueue('a', 'now')
     expect((await q.consumer().claim(10, [open('a')])).map((j) => j.id)).toEqual([now])
     await q.sql(`update pgq.jobs set execute_after = now() - interval '1 second' where status = 'queued'`)
-    expect(await q.consumer().claim(10, [open('a')])).toHaveLength(1)
+    expect(await q.consumer().claim(10, [open('a')])).toHaveLength(3)
   })
 
   it('never claims entrypoints the worker does not serve', async () => {
@@ -90,7 +92,7 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     try {
       await Promise.all(
         drivers.map(async (driver) => {
-          const w = createConsumer({ db: driver.db, workerId: crypto.randomUUID(), checkSchema: false })
+          const w = createConsumer({ driver, workerId: crypto.randomUUID(), checkSchema: false })
           while (done < TOTAL) {
             const jobs = await w.claim(5, [limited])
             if (jobs.length === 0) {

@@ -5,7 +5,7 @@ import { Pool as NeonPool } from '@neondatabase/serverless'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { proxySettings } from '../src/cli/proxy.js'
-import { configureNeonForLocalProxy } from '../src/driver/neon-serverless/local-proxy-config.js'
+import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
 import { createTestDatabase, type TestDatabase } from './setup/database.js'
 import { PGQ_BIN, type RunningProxy, startPgqProxy } from './support/pgq-proxy.js'
 

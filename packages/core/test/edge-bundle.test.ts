@@ -37,7 +37,7 @@ it('a Worker with the Neon driver and the Hono app bundles without Node built-in
   const source = [
     "export { createQueue } from '@pgq/core/edge'",
     "export { neonServerlessDriver } from '@pgq/core/neon-serverless'",
-    "export { createWorkerApp } from '@pgq/hono'",
+    "export { createQueueApi } from '@pgq/hono'",
     "export { scheduledHandler } from '@pgq/hono/workers'",
   ].join('\n')
   const { builtins, inputs, code } = await bundle(source)

@@ -42,7 +42,7 @@ describe.each(DRIVERS)('enqueue accepts and keeps, over %s', (driverName) => {
   })
 
   it('-0 is stored as 0, as JSON writes it (documented, not refused)', async () => {
-    const r = await row(await q.producer().enqueue('fine', { n: -0, a: [-0] }, { priority: -0, executeAfter: -0 }))
+    const r = await row(await q.producer().enqueue('fine', { n: -0, a: [-0] }, { priority: -0, delay: -0 }))
     expect(r.payload).toEqual({ n: 0, a: [0] })
     expect(Object.is((r.payload as { n: number }).n, 0)).toBe(true)
     expect(r.priority).toBe(0)
@@ -86,8 +86,8 @@ describe.each(DRIVERS)('enqueue accepts and keeps, over %s', (driverName) => {
     ['9999-12-31T23:59:59.999', new Date('9999-12-31T23:59:59.999Z')],
     ['10000-01-01 (toISOString writes +010000, which Postgres refuses)', new Date('+010000-01-01T00:00:00.001Z')],
     ['the last JS Date, +275760-09-13', new Date(8.64e15)],
-  ])('executeAfter at %s is stored exactly', async (_name, at) => {
-    const r = await row(await q.producer().enqueue('fine', null, { executeAfter: at }))
+  ])('runAt at %s is stored exactly', async (_name, at) => {
+    const r = await row(await q.producer().enqueue('fine', null, { runAt: at }))
     expect(r.at_ms).toBe(at.getTime())
     expect((r.execute_after as Date).getTime()).toBe(at.getTime())
   })
@@ -95,17 +95,30 @@ describe.each(DRIVERS)('enqueue accepts and keeps, over %s', (driverName) => {
   it('delays of 0, a fraction, and nearly the longest', async () => {
     const longest = 8.64e15 - Date.now() - 86_400_000 // a day of slack for the database clock
     const before = Date.now()
-    const ids = await q.producer().enqueueMany([0, 0.5, longest].map((executeAfter) => ({ entrypoint: 'fine', payload: null, executeAfter })))
+    const ids = await q.producer().enqueueMany([0, 0.5, longest].map((delay) => ({ entrypoint: 'fine', payload: null, delay })))
     const rows = await q.sql('select (extract(epoch from execute_after) * 1000)::float8 as at_ms from pgq.jobs where id = any($1::bigint[]) order by id', [ids])
     expect(rows[0]!.at_ms).toBeGreaterThanOrEqual(before - 5_000)
     expect(rows[1]!.at_ms).toBeGreaterThanOrEqual(before - 5_000)
     expect(rows[2]!.at_ms as number).toBeGreaterThan(8.64e15 - 2 * 86_400_000)
   })
 
+  it("delays as text ('0s', '1.5h', '2 days') are read as their milliseconds", async () => {
+    const before = Date.now()
+    const ids = await q.producer().enqueueMany(['0s', '1.5h', '2 days'].map((delay) => ({ entrypoint: 'fine', payload: null, delay })))
+    const after = Date.now()
+    const rows = await q.sql('select (extract(epoch from execute_after) * 1000)::float8 as at_ms from pgq.jobs where id = any($1::bigint[]) order by id', [ids])
+    // The database clock may differ from ours a little: 5 s of slack either way.
+    const expected = [0, 1.5 * 3_600_000, 2 * 86_400_000]
+    for (const [i, ms] of expected.entries()) {
+      expect(rows[i]!.at_ms as number).toBeGreaterThanOrEqual(before + ms - 5_000)
+      expect(rows[i]!.at_ms as number).toBeLessThanOrEqual(after + ms + 5_000)
+    }
+  })
+
   it('options given as undefined, and empty options, are the defaults', async () => {
     const producer = q.producer()
     await producer.enqueue('fine', 1, {})
-    await producer.enqueue('fine', 2, { priority: undefined, executeAfter: undefined, dedupeKey: undefined, headers: undefined, tx: undefined, onConflict: undefined })
+    await producer.enqueue('fine', 2, { priority: undefined, runAt: undefined, delay: undefined, dedupeKey: undefined, headers: undefined, tx: undefined, onConflict: undefined })
     await producer.enqueueMany([{ entrypoint: 'fine', payload: 3, priority: undefined }], {})
     await producer.enqueueMany([{ entrypoint: 'fine', payload: 4 }], { tx: undefined, onConflict: undefined })
     expect(await q.sql('select payload, priority, headers from pgq.jobs order by id')).toEqual([1, 2, 3, 4].map((payload) => ({ payload, priority: 0, headers: null })))

@@ -223,32 +223,46 @@ const cases: Case[] = [
   { name: `headers over ${MAX_JSON_LENGTH} characters of JSON`, job: () => ({ headers: { big: SECRET.repeat(MAX_JSON_LENGTH / SECRET.length + 1) } }), field: 'headers' },
 
   // Times and delays outside timestamptz and interval.
-  { name: 'an Invalid Date', job: () => ({ executeAfter: new Date('nope') }), field: 'executeAfter', witness: async () => expect(() => new Date('nope').toISOString()).toThrow(RangeError) },
+  { name: 'an Invalid Date for runAt', job: () => ({ runAt: new Date('nope') }), field: 'runAt', witness: async () => expect(() => new Date('nope').toISOString()).toThrow(RangeError) },
   {
-    name: 'a date before 4714-11-24 BC',
-    job: () => ({ executeAfter: new Date(MIN_TIMESTAMP - 1) }),
-    field: 'executeAfter',
+    name: 'a runAt before 4714-11-24 BC',
+    job: () => ({ runAt: new Date(MIN_TIMESTAMP - 1) }),
+    field: 'runAt',
     witness: pgRejects('select $1::timestamptz', ['4714-11-23 23:59:59.999+00 BC'], /timestamp out of range/),
   },
   {
-    name: 'the earliest JS Date (271822 BC)',
-    job: () => ({ executeAfter: new Date(-8.64e15) }),
-    field: 'executeAfter',
+    name: 'the earliest JS Date (271822 BC) for runAt',
+    job: () => ({ runAt: new Date(-8.64e15) }),
+    field: 'runAt',
     witness: pgRejects('select $1::timestamptz', [new Date(-8.64e15).toISOString()], /out of range/),
   },
-  { name: 'a negative delay', job: () => ({ executeAfter: -1 }), field: 'executeAfter', witness: pgReturns("select now() + $1::float8 * interval '1 millisecond' < now() as past", [-1], (r) => expect(r.past).toBe(true)) },
-  { name: 'a NaN delay', job: () => ({ executeAfter: Number.NaN }), field: 'executeAfter', witness: pgRejects("select now() + $1::float8 * interval '1 millisecond'", [Number.NaN], /interval out of range/) },
-  { name: 'an Infinity delay', job: () => ({ executeAfter: Number.POSITIVE_INFINITY }), field: 'executeAfter', witness: pgRejectsOrNever("select now() + $1::float8 * interval '1 millisecond'", [Number.POSITIVE_INFINITY]) },
-  { name: 'a -Infinity delay', job: () => ({ executeAfter: Number.NEGATIVE_INFINITY }), field: 'executeAfter' },
+  {
+    name: 'a number for runAt (a time in ms since 1970, not a delay)',
+    job: () => ({ runAt: Date.now() + 60_000 }),
+    field: 'runAt',
+    // Taken for a delay, Date.now() + 60_000 would run the job some 56 years from now.
+    witness: pgReturns("select now() + $1::float8 * interval '1 millisecond' > now() + interval '50 years' as far", [Date.now() + 60_000], (r) => expect(r.far).toBe(true)),
+  },
+  { name: 'an ISO string for runAt', job: () => ({ runAt: '2030-01-01T00:00:00Z' }), field: 'runAt' },
+  { name: 'null for runAt', job: () => ({ runAt: null }), field: 'runAt' },
+  { name: 'runAt and delay together', job: () => ({ runAt: new Date(Date.now() + 60_000), delay: 1000 }), field: 'runAt' },
+  { name: 'runAt and delay together, delay as text', job: () => ({ runAt: new Date(), delay: '30s' }), field: 'runAt' },
+  { name: 'a negative delay', job: () => ({ delay: -1 }), field: 'delay', witness: pgReturns("select now() + $1::float8 * interval '1 millisecond' < now() as past", [-1], (r) => expect(r.past).toBe(true)) },
+  { name: 'a negative delay as text', job: () => ({ delay: '-5s' }), field: 'delay' },
+  { name: 'a NaN delay', job: () => ({ delay: Number.NaN }), field: 'delay', witness: pgRejects("select now() + $1::float8 * interval '1 millisecond'", [Number.NaN], /interval out of range/) },
+  { name: 'an Infinity delay', job: () => ({ delay: Number.POSITIVE_INFINITY }), field: 'delay', witness: pgRejectsOrNever("select now() + $1::float8 * interval '1 millisecond'", [Number.POSITIVE_INFINITY]) },
+  { name: 'a -Infinity delay', job: () => ({ delay: Number.NEGATIVE_INFINITY }), field: 'delay' },
   {
     name: 'a delay that ends past the last JS Date',
-    job: () => ({ executeAfter: 8.64e15 }),
-    field: 'executeAfter',
+    job: () => ({ delay: 8.64e15 }),
+    field: 'delay',
     witness: pgReturns("select now() + $1::float8 * interval '1 millisecond' as at", [8.64e15], (r) => expect(Number.isNaN((r.at as Date).getTime())).toBe(true)),
   },
-  { name: 'a delay past timestamptz', job: () => ({ executeAfter: 9.3e15 }), field: 'executeAfter', witness: pgRejects("select now() + $1::float8 * interval '1 millisecond'", [9.3e15], /out of range/) },
-  { name: 'a delay given as a string', job: () => ({ executeAfter: '60000' }), field: 'executeAfter' },
-  { name: 'an ISO string for executeAfter', job: () => ({ executeAfter: '2030-01-01T00:00:00Z' }), field: 'executeAfter' },
+  { name: 'a delay past timestamptz', job: () => ({ delay: 9.3e15 }), field: 'delay', witness: pgRejects("select now() + $1::float8 * interval '1 millisecond'", [9.3e15], /out of range/) },
+  { name: 'a delay of unreadable text', job: () => ({ delay: `soon ${SECRET}` }), field: 'delay' },
+  { name: 'a delay of empty text', job: () => ({ delay: '' }), field: 'delay' },
+  { name: 'a Date for delay', job: () => ({ delay: new Date(Date.now() + 60_000) }), field: 'delay' },
+  { name: 'null for delay', job: () => ({ delay: null }), field: 'delay' },
 
   // priority is a smallint.
   { name: 'priority 32768', job: () => ({ priority: 32768 }), field: 'priority', witness: pgRejects('select $1::smallint', [32768], /out of range for type smallint/) },
@@ -383,7 +397,7 @@ describe('enqueue refuses what Postgres or JSON would refuse or change', () => {
     })
 
     it.each([
-      ['an object without execute()', {}],
+      ['an object without execute() or query()', {}],
       ['null', null],
       ['a string', SECRET],
     ])('tx that is %s is refused', async (_name, tx) => {
@@ -403,14 +417,14 @@ describe('enqueue refuses what Postgres or JSON would refuse or change', () => {
       expect((error as Error).message).not.toContain(SECRET)
       expect(await count()).toBe(0)
     }
-    const known = 'known: priority, executeAfter, dedupeKey, headers, tx, onConflict'
+    const known = 'known: priority, runAt, delay, dedupeKey, headers, tx, onConflict'
 
     it('a misspelt enqueue option', async () => {
       await expectUnknown(() => q.producer().enqueue('fine', { secret: SECRET }, { dedupKey: 'k' } as never), new RegExp(`^unknown enqueue option "dedupKey" \\(did you mean "dedupeKey"\\?\\); ${known}$`))
     })
 
     it('even when its value is undefined', async () => {
-      await expectUnknown(() => q.producer().enqueue('fine', 1, { runAt: undefined } as never), /unknown enqueue option "runAt"; known:/)
+      await expectUnknown(() => q.producer().enqueue('fine', 1, { executeAfter: undefined } as never), /unknown enqueue option "executeAfter"; known:/)
     })
 
     it('entrypoint or payload given as an option', async () => {
@@ -424,7 +438,7 @@ describe('enqueue refuses what Postgres or JSON would refuse or change', () => {
     it('a misspelt field of job #2 in a batch', async () => {
       await expectUnknown(
         () => q.producer().enqueueMany([good, good, { ...good, priorty: 3 } as never]),
-        /^job #2: unknown job field "priorty" \(did you mean "priority"\?\); known: entrypoint, payload, priority, executeAfter, dedupeKey, headers$/,
+        /^job #2: unknown job field "priorty" \(did you mean "priority"\?\); known: entrypoint, payload, priority, runAt, delay, dedupeKey, headers$/,
       )
     })
 
@@ -435,7 +449,7 @@ describe('enqueue refuses what Postgres or JSON would refuse or change', () => {
     it('through a Queue, for enqueue and enqueueMany', async () => {
       const queue = createQueue({ driver: q.driver })
       await expectUnknown(() => queue.enqueue('fine', 1, { headerz: { a: 1 } } as never), /unknown enqueue option "headerz" \(did you mean "headers"\?\)/)
-      await expectUnknown(() => queue.enqueueMany([{ ...good, execute_after: 5 } as never]), /job #0: unknown job field "execute_after" \(did you mean "executeAfter"\?\)/)
+      await expectUnknown(() => queue.enqueueMany([{ ...good, run_at: 5 } as never]), /job #0: unknown job field "run_at" \(did you mean "runAt"\?\)/)
       await expectRefused(() => queue.enqueue('fine', { bad: `${SECRET}\0` }), 'payload.bad', undefined)
       await expectRefused(() => queue.enqueueMany([good, good, good, { entrypoint: 'fine', payload: 1, headers: { t: `${SECRET}\ud800` } }]), 'headers.t', 3)
     })

@@ -37,7 +37,7 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     expect(job).toMatchObject({ attempts: 1, maxAttempts: 2, onExhausted: 'hold' })
     // Changed after enqueue: the job keeps what was stored when it was enqueued.
     await q.fleet().setEntrypointPolicy('flaky', { maxAttempts: 9 })
-    const backoff = { baseMs: 60_000, jitter: 0 }
+    const backoff = { base: '1m', jitter: 0 }
     const [retried] = await worker.fail([failureOf(job, new TypeError('first boom'), worker.workerId, backoff)])
     expect(retried).toEqual({ id: job.id, status: 'queued' })
     const [row] = await q.sql(`select status, attempts, execute_after > now() + interval '50 seconds' as later from pgq.jobs`)
@@ -72,15 +72,15 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
   it('requeues held jobs with fresh attempts and wakes listeners', async () => {
     const { worker, job } = await claimOne('held')
     await worker.fail([failureOf(job, new Error('x'), worker.workerId)])
-    const session = await q.driver.session()
+    const session = await q.driver.listener()
     const events: string[] = []
     session.onNotification((_c, payload) => events.push(payload))
     await session.query('listen pgq_events')
-    expect(await q.producer().requeueFailed({ entrypoints: ['held'] })).toEqual([job.id])
+    expect(await q.producer().requeue({ entrypoints: ['held'] })).toEqual([job.id])
     expect(await q.sql('select status, attempts from pgq.jobs')).toEqual([{ status: 'queued', attempts: 0 }])
     await expect.poll(() => events.map((e) => JSON.parse(e))).toEqual([{ type: 'insert', entrypoints: { held: 1 } }])
-    expect(await q.producer().requeueFailed()).toEqual([])
-    await session.release()
+    expect(await q.producer().requeue({})).toEqual([])
+    await session.close()
   })
 
   it('heartbeats all running jobs of a worker in one statement', async () => {
@@ -102,7 +102,7 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     ])
     const worker = q.consumer()
     await worker.claim(1, [spec('r')])
-    const session = await q.driver.session()
+    const session = await q.driver.listener()
     const events: unknown[] = []
     session.onNotification((_c, payload) => events.push(JSON.parse(payload)))
     await session.query('listen pgq_events')
@@ -115,7 +115,7 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
     expect((await producer.status([queued!, running!])).map((s) => s.status)).toEqual(['canceled', 'canceled'])
     expect(await worker.complete([running!])).toEqual([]) // the worker's late result changes nothing
-    await session.release()
+    await session.close()
   })
 
   it('reports queue size per entrypoint, status and priority', async () => {
@@ -144,10 +144,12 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
 
 describe('retry policy', () => {
   it('grows the delay exponentially, caps it, and jitters down only', () => {
-    const b = { baseMs: 100, factor: 3, maxMs: 1000, jitter: 0 }
+    const b = { base: 100, factor: 3, max: 1000, jitter: 0 }
     expect([1, 2, 3, 4].map((n) => backoffDelayMs(n, b))).toEqual([100, 300, 900, 1000])
-    expect(backoffDelayMs(1, { baseMs: 100, jitter: 0.5 }, () => 1)).toBe(50)
-    expect(backoffDelayMs(1, { baseMs: 100, jitter: 0.5 }, () => 0)).toBe(100)
+    expect(backoffDelayMs(1, { base: 100, jitter: 0.5 }, () => 1)).toBe(50)
+    expect(backoffDelayMs(1, { base: 100, jitter: 0.5 }, () => 0)).toBe(100)
+    // Durations as text read the same.
+    expect([1, 2, 3].map((n) => backoffDelayMs(n, { base: '1s', factor: 2, max: '3s', jitter: 0 }))).toEqual([1000, 2000, 3000])
   })
 
   it('describes a thrown undefined or a cyclic object without crashing', () => {

@@ -4,7 +4,7 @@ import net from 'node:net'
 import { Client as NeonClient, type Pool as NeonPool } from '@neondatabase/serverless'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { configureNeonForLocalProxy } from '../src/driver/neon-serverless/local-proxy-config.js'
+import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
 import { startWsProxy, type WsProxy } from '../src/proxy/ws-proxy.js'
 import {
   createTestDatabase,

@@ -1,11 +1,9 @@
-import { sql } from 'drizzle-orm'
-import { drizzle as drizzleNeon } from 'drizzle-orm/neon-serverless'
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { PgqDriver } from '../src/driver/driver.js'
-import { execute } from '../src/driver/executor.js'
+import type { Executor, PgqDriver } from '../src/driver/driver.js'
+import { neonServerlessDriver } from '../src/driver/neon-serverless/index.js'
+import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { createConsumer } from '../src/queue/consumer.js'
-import { createProducer } from '../src/queue/producer.js'
+import { createProducer } from '../src/runtime/producer.js'
 import { neonPool, pgPool } from './setup/database.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
 
@@ -15,16 +13,34 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
   const q = useQueueDatabase('hot_path', driverName)
   /** One connection, so session state (prepared statements, settings) can be read back. */
   let single: PgqDriver
+  const others: PgqDriver[] = []
   beforeAll(() => {
     single = makeDriver(driverName, q.url, 1)
   })
-  afterAll(() => single?.end())
+  afterAll(async () => {
+    await single?.end()
+    await Promise.all(others.map((d) => d.end()))
+  })
   beforeEach(() => q.reset())
 
-  const setting = async (db: PgqDriver['db']) => (await execute(db, sql`select current_setting('synchronous_commit') as v`))[0]!.v
+  /** A driver of this kind on one connection of its own; `preparedStatements` as given, else the driver's default. */
+  const oneConnection = (preparedStatements?: boolean): PgqDriver => {
+    const pool = driverName === 'node-postgres' ? pgPool(q.url, { max: 1 }) : neonPool(q.url, { max: 1 })
+    const driver =
+      driverName === 'node-postgres'
+        ? nodePostgresDriver({ pool: pool as ReturnType<typeof pgPool>, preparedStatements })
+        : neonServerlessDriver({ pool: pool as ReturnType<typeof neonPool>, preparedStatements })
+    const owned = { ...driver, end: () => pool.end() }
+    others.push(owned)
+    return owned
+  }
+  /** The driver, its statements run in `tx` (one of its transactions). */
+  const within = (driver: PgqDriver, tx: Executor): PgqDriver => ({ ...driver, query: (text, values, options) => tx.query(text, values, options) })
+
+  const setting = async (db: Executor) => (await db.query(`select current_setting('synchronous_commit') as v`, [])).rows[0]!.v
   /** This session's prepared statements, as what they do (names are hashes of the text). */
-  const prepared = async (db: PgqDriver['db']) =>
-    (await execute(db, sql`select name, statement from pg_prepared_statements`))
+  const prepared = async (db: Executor) =>
+    (await db.query('select name, statement from pg_prepared_statements', [])).rows
       .map((r) => {
         expect(r.name).toMatch(/^pgq_[0-9a-z]+$/)
         const text = String(r.statement)
@@ -33,10 +49,10 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
       .sort()
 
   it('node-postgres prepares them once per connection by default, Neon does not; both give the same results', async () => {
+    // The driver decides: no producer or consumer option turns it on or off.
     expect(single.preparedStatements).toBe(driverName === 'node-postgres')
-    const options = { db: single.db, preparedStatements: single.preparedStatements }
-    const producer = createProducer(options)
-    const consumer = createConsumer({ ...options, workerId: crypto.randomUUID() })
+    const producer = createProducer({ driver: single })
+    const consumer = createConsumer({ driver: single, workerId: crypto.randomUUID() })
     const ids = [await producer.enqueue('a', 1), await producer.enqueue('a', 2)]
     const jobs = await consumer.claim(10, [open('a')])
     expect(jobs.map((j) => [j.id, j.payload, j.status, j.workerId, j.attempts])).toEqual(
@@ -45,20 +61,30 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
     expect(await consumer.heartbeat(ids)).toEqual(ids)
     expect(await consumer.complete(ids)).toEqual(ids)
     const names = ['claim (async commit)', 'insert into']
-    expect(await prepared(single.db)).toEqual(driverName === 'node-postgres' ? names : [])
+    expect(await prepared(single)).toEqual(driverName === 'node-postgres' ? names : [])
     // A second round reuses them: same names, still right.
     const again = await producer.enqueue('a', 3)
     expect((await consumer.claim(10, [open('a')])).map((j) => j.id)).toEqual([again])
-    expect(await prepared(single.db)).toEqual(driverName === 'node-postgres' ? names : [])
+    expect(await prepared(single)).toEqual(driverName === 'node-postgres' ? names : [])
+  })
+
+  it('the driver option overrides its default: node-postgres off (behind an old PgBouncer) prepares nothing, Neon on prepares', async () => {
+    const flipped = oneConnection(driverName !== 'node-postgres')
+    expect(flipped.preparedStatements).toBe(driverName !== 'node-postgres')
+    const id = await createProducer({ driver: flipped }).enqueue('a', 1)
+    const consumer = createConsumer({ driver: flipped, workerId: crypto.randomUUID() })
+    expect((await consumer.claim(10, [open('a')])).map((j) => j.id)).toEqual([id])
+    expect(await consumer.complete([id])).toEqual([id])
+    expect(await prepared(flipped)).toEqual(driverName === 'node-postgres' ? [] : ['claim (async commit)', 'insert into'])
   })
 
   it('a prepared claim keeps working after a migration adds a column under it', async () => {
-    const options = { db: single.db, preparedStatements: true }
-    const producer = createProducer(options)
-    const consumer = createConsumer({ ...options, workerId: crypto.randomUUID() })
+    const preparing = oneConnection(true)
+    const producer = createProducer({ driver: preparing })
+    const consumer = createConsumer({ driver: preparing, workerId: crypto.randomUUID() })
     await producer.enqueue('a', 1)
     expect(await consumer.claim(10, [open('a')])).toHaveLength(1)
-    expect(await prepared(single.db)).toEqual(['claim (async commit)', 'insert into'])
+    expect(await prepared(preparing)).toEqual(['claim (async commit)', 'insert into'])
     await q.sql('alter table pgq.jobs add column added_later integer')
     try {
       const id = await producer.enqueue('a', 2)
@@ -69,46 +95,46 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
   })
 
   it('consumers whose claims differ in text (asyncCommit) share one connection without a name clash', async () => {
-    const options = { db: single.db, preparedStatements: true }
-    await createProducer(options).enqueueMany([1, 2].map((n) => ({ entrypoint: 'a', payload: n })))
-    const durable = createConsumer({ ...options, workerId: crypto.randomUUID(), asyncCommit: false })
-    const fast = createConsumer({ ...options, workerId: crypto.randomUUID() })
+    const preparing = oneConnection(true)
+    await createProducer({ driver: preparing }).enqueueMany([1, 2].map((n) => ({ entrypoint: 'a', payload: n })))
+    const durable = createConsumer({ driver: preparing, workerId: crypto.randomUUID(), asyncCommit: false })
+    const fast = createConsumer({ driver: preparing, workerId: crypto.randomUUID() })
     expect(await durable.claim(1, [open('a')])).toHaveLength(1)
     expect(await fast.claim(1, [open('a')])).toHaveLength(1)
-    expect((await prepared(single.db)).filter((p) => p.startsWith('claim'))).toEqual(['claim', 'claim (async commit)'])
+    expect((await prepared(preparing)).filter((p) => p.startsWith('claim'))).toEqual(['claim', 'claim (async commit)'])
   })
 
   it('worker writes commit asynchronously, only in their own transaction; enqueue stays synchronous', async () => {
-    const client = driverName === 'node-postgres' ? pgPool(q.url, { max: 1 }) : neonPool(q.url, { max: 1 })
-    const db = driverName === 'node-postgres' ? drizzleNodePg({ client: client as ReturnType<typeof pgPool> }) : drizzleNeon({ client: client as ReturnType<typeof neonPool> })
-    try {
-      // The session's own default, whatever the server's (the embedded test server runs with it off).
-      await execute(db, sql`set synchronous_commit = on`)
-      await createProducer({ db }).enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'a', payload: n })))
-      await createProducer({ db }).enqueue('b', 4)
-      const thenSetting = (op: (tx: PgqDriver['db']) => Promise<unknown>) =>
-        db.transaction(async (tx) => {
-          await op(tx)
-          return setting(tx)
-        })
-      const inTx = (asyncCommit: boolean | undefined, op: (c: ReturnType<typeof createConsumer>) => Promise<unknown>) =>
-        thenSetting((tx) => op(createConsumer({ db: tx, workerId: crypto.randomUUID(), asyncCommit })))
-      expect(await inTx(undefined, (c) => c.claim(1, [open('a')]))).toBe('off') // the default
-      await q.fleet().setEntrypointPolicy('b', { concurrencyLimit: 5 })
-      expect(await inTx(true, (c) => c.claim(1, [open('b')]))).toBe('off') // with advisory locks too
-      expect(await inTx(false, (c) => c.claim(1, [open('a')]))).toBe('on')
-      const [held] = await createConsumer({ db, workerId: '00000000-0000-4000-8000-000000000001' }).claim(1, [open('a')])
-      expect(await setting(db)).toBe('on') // autocommit: the setting ended with the claim's transaction
-      const owner = (tx: PgqDriver['db']) => createConsumer({ db: tx, workerId: '00000000-0000-4000-8000-000000000001' })
-      expect(await thenSetting((tx) => owner(tx).heartbeat([held!.id]))).toBe('off')
-      expect(await thenSetting((tx) => owner(tx).complete([held!.id]))).toBe('off')
-      await createProducer({ db }).enqueue('c', 6)
-      const [failing] = await owner(db).claim(1, [open('c')])
-      const failure = { id: failing!.id, action: { kind: 'hold' as const }, traceback: { name: 'Error', message: 'x', stack: null, attempt: 1, workerId: 'w', entrypoint: 'c' } }
-      expect(await thenSetting((tx) => owner(tx).fail([failure]))).toBe('off')
-      expect(await thenSetting((tx) => createProducer({ db: tx }).enqueue('a', 5))).toBe('on')
-    } finally {
-      await client.end()
-    }
+    const db = oneConnection()
+    // The session's own default, whatever the server's (the embedded test server runs with it off).
+    await db.query('set synchronous_commit = on', [])
+    // Its schema check is done here: inside a transaction below, the one connection is taken.
+    const producer = createProducer({ driver: db })
+    await producer.enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'a', payload: n })))
+    await producer.enqueue('b', 4)
+    // Runs op in one transaction of db, then reads the setting the transaction is left with.
+    const thenSetting = (op: (tx: Executor) => Promise<unknown>) =>
+      db.transaction(async (tx) => {
+        await op(tx)
+        return setting(tx)
+      })
+    const inTx = (asyncCommit: boolean | undefined, op: (c: ReturnType<typeof createConsumer>) => Promise<unknown>) =>
+      thenSetting((tx) => op(createConsumer({ driver: within(db, tx), workerId: crypto.randomUUID(), asyncCommit })))
+    expect(await inTx(undefined, (c) => c.claim(1, [open('a')]))).toBe('off') // the default
+    await q.fleet().setEntrypointPolicy('b', { concurrencyLimit: 5 })
+    expect(await inTx(true, (c) => c.claim(1, [open('b')]))).toBe('off') // with advisory locks too
+    expect(await inTx(false, (c) => c.claim(1, [open('a')]))).toBe('on')
+    const [held] = await createConsumer({ driver: db, workerId: '00000000-0000-4000-8000-000000000001' }).claim(1, [open('a')])
+    expect(await setting(db)).toBe('on') // autocommit: the setting ended with the claim's transaction
+    const owner = (driver: PgqDriver) => createConsumer({ driver, workerId: '00000000-0000-4000-8000-000000000001' })
+    expect(await thenSetting((tx) => owner(within(db, tx)).heartbeat([held!.id]))).toBe('off')
+    expect(await thenSetting((tx) => owner(within(db, tx)).complete([held!.id]))).toBe('off')
+    await producer.enqueue('c', 6)
+    const [failing] = await owner(db).claim(1, [open('c')])
+    const failure = { id: failing!.id, action: { kind: 'hold' as const }, traceback: { name: 'Error', message: 'x', stack: null, attempt: 1, workerId: 'w', entrypoint: 'c' } }
+    expect(await thenSetting((tx) => owner(within(db, tx)).fail([failure]))).toBe('off')
+    // Enqueue, on the driver's statements or as the caller's { tx }, stays synchronous.
+    expect(await thenSetting((tx) => createProducer({ driver: within(db, tx) }).enqueue('a', 5))).toBe('on')
+    expect(await thenSetting((tx) => producer.enqueue('a', 7, { tx }))).toBe('on')
   })
 })

@@ -4,18 +4,18 @@ import path from 'node:path'
 import { Pool as NeonPool } from '@neondatabase/serverless'
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { PgqDriver, Session } from '../src/driver/driver.js'
+import type { ListenerConnection, PgqDriver } from '../src/driver/driver.js'
 import { neonServerlessDriver } from '../src/driver/neon-serverless/index.js'
-import { configureNeonForLocalProxy } from '../src/driver/neon-serverless/local-proxy-config.js'
+import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
 import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { startEmbeddedPostgres } from '@pgq/embedded'
 import { migrate } from '../src/migrations/migrator.js'
-import { eventsChannel } from '../src/migrations/schema-name.js'
+import { eventsChannel } from '../src/schema/schema-name.js'
 import { startWsProxy } from '../src/proxy/ws-proxy.js'
-import { createProducer } from '../src/queue/producer.js'
-import { type Listener, type ListenerOptions, startListener } from '../src/runtime/listener.js'
-import { ListenerUnavailableError } from '../src/runtime/listener-errors.js'
-import type { QueueNotification } from '../src/runtime/notify-events.js'
+import { createProducer } from '../src/runtime/producer.js'
+import { type Listener, type ListenerOptions, startListener } from '../src/queue/listener.js'
+import { ListenerUnavailableError } from '../src/queue/listener-errors.js'
+import type { QueueNotification } from '../src/queue/notify-events.js'
 import { createTestDatabase, wsProxyPort } from './setup/database.js'
 import { startPgBouncer } from './setup/pgbouncer.js'
 import { DRIVERS, type DriverName, useQueueDatabase } from './support/queue-database.js'
@@ -87,7 +87,7 @@ describe.each(DRIVERS)('listener over %s', (driverName) => {
     expect(listener.healthy).toBe(true)
     expect(await listenerPid()).not.toContain(pid)
 
-    await q.producer().enqueue('after_kill')
+    await q.producer().enqueue('after_kill', null)
     await waitFor(() => expect(r.events).toContainEqual({ type: 'insert', entrypoints: { after_kill: 1 } }))
   })
 
@@ -116,8 +116,8 @@ describe.each(DRIVERS)('listener over %s', (driverName) => {
   it('rejects a connection inside a transaction block', async () => {
     const inTx: PgqDriver = {
       ...q.driver,
-      connect: async () => {
-        const s = await q.driver.connect()
+      listener: async () => {
+        const s = await q.driver.listener()
         await s.query('begin')
         return s
       },
@@ -173,7 +173,7 @@ describe.each(DRIVERS)('listener over %s, own server', (driverName) => {
       `[listener ${driverName}] restart: lost ${(t1 - t0).toFixed(0)} ms after stop began, restored ${(performance.now() - t1).toFixed(0)} ms after start began`,
     )
 
-    await createProducer({ db: driver.db }).enqueue('after_restart')
+    await createProducer({ driver }).enqueue('after_restart', null)
     await waitFor(() => expect(r.events).toContainEqual({ type: 'insert', entrypoints: { after_restart: 1 } }))
   })
 
@@ -204,7 +204,7 @@ describe.each(DRIVERS)('listener over %s, own server', (driverName) => {
     const r = recorder()
     const listener = await startListener({ driver: viaSession, channel: CHANNEL, ...r.options })
     cleanups.push(() => listener.close())
-    await createProducer({ db: viaSession.db }).enqueue('via_bouncer')
+    await createProducer({ driver: viaSession }).enqueue('via_bouncer', null)
     await waitFor(() => expect(r.events).toContainEqual({ type: 'insert', entrypoints: { via_bouncer: 1 } }))
   })
 })
@@ -245,13 +245,18 @@ async function ownDriver(name: DriverName, url: string, cleanups: (() => Promise
   return driver
 }
 
-/** Wraps a driver so that its sessions drop every notification while `deaf.on`. */
+/** Wraps a driver so that its listener connections drop every notification while `deaf.on`. */
 function deafenable(driver: PgqDriver, deaf: { on: boolean }): PgqDriver {
   return {
     ...driver,
-    async connect(): Promise<Session> {
-      const s = await driver.connect()
-      return { ...s, onNotification: (fn) => s.onNotification((ch, p) => void (deaf.on || fn(ch, p))) }
+    async listener(): Promise<ListenerConnection> {
+      const s = await driver.listener()
+      return {
+        query: (text, values) => s.query(text, values),
+        onNotification: (fn) => s.onNotification((ch, p) => void (deaf.on || fn(ch, p))),
+        onClose: (fn) => s.onClose(fn),
+        close: () => s.close(),
+      }
     },
   }
 }

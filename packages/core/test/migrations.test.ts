@@ -9,9 +9,9 @@ import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { SchemaOutdatedError } from '../src/errors.js'
 import { defaultMigrationsFolder, readMigrationFiles } from '../src/migrations/files.js'
 import { appliedVersions, migrate } from '../src/migrations/migrator.js'
-import { SCHEMA_VERSION } from '../src/migrations/version.js'
+import { SCHEMA_VERSION } from '../src/schema/version.js'
 import { createConsumer } from '../src/queue/consumer.js'
-import { createProducer } from '../src/queue/producer.js'
+import { createProducer } from '../src/runtime/producer.js'
 import { createTestDatabase, pgPool, type TestDatabase } from './setup/database.js'
 
 const run = promisify(execFile)
@@ -52,7 +52,7 @@ describe('migrations', () => {
     )
     const driver = nodePostgresDriver({ connectionString: db.url, max: 2 })
     try {
-      const producer = createProducer({ db: driver.db, schema })
+      const producer = createProducer({ driver, schema })
       const behind = await producer.enqueue('new', {}).catch((e: unknown) => e)
       expect(behind).toBeInstanceOf(SchemaOutdatedError)
       expect((behind as Error).message).toMatch(new RegExp(`version 1, this code needs version ${SCHEMA_VERSION}.*Run \`pgq upgrade\``))
@@ -70,7 +70,7 @@ describe('migrations', () => {
       await expect(producer.enqueue('new', {})).resolves.toBeGreaterThan(25)
       expect(await producer.enqueue('x', 1, { dedupeKey: 'key-5', onConflict: 'skip' })).toBeNull()
       // The old jobs are claimable through the upgraded function, and got the default policy.
-      const claimed = await createConsumer({ db: driver.db, schema, workerId: crypto.randomUUID() }).claim(30, [
+      const claimed = await createConsumer({ driver, schema, workerId: crypto.randomUUID() }).claim(30, [
         { name: 'old', cap: 30, retryAfterMs: 0 },
       ])
       expect(claimed).toHaveLength(25)
@@ -93,8 +93,8 @@ describe('migrations', () => {
     await withClient((c) => migrate(c, { schema: 'app_two' }))
     const driver = nodePostgresDriver({ connectionString: db.url, max: 2 })
     try {
-      const one = createProducer({ db: driver.db, schema: 'app_one' })
-      const two = createProducer({ db: driver.db, schema: 'app_two' })
+      const one = createProducer({ driver, schema: 'app_one' })
+      const two = createProducer({ driver, schema: 'app_two' })
       await one.enqueue('a', 1, { dedupeKey: 'shared' })
       await two.enqueue('a', 2, { dedupeKey: 'shared' }) // another app's key is no duplicate
       expect(await one.queueSize()).toEqual([{ entrypoint: 'a', status: 'queued', priority: 0, count: 1 }])
@@ -111,7 +111,7 @@ describe('migrations', () => {
   it('tells the user to install when the schema is absent', async () => {
     const driver = nodePostgresDriver({ connectionString: db.url, max: 1 })
     try {
-      const error = await createProducer({ db: driver.db, schema: 'never_installed' }).enqueue('a', 1).catch((e: unknown) => e)
+      const error = await createProducer({ driver, schema: 'never_installed' }).enqueue('a', 1).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(SchemaOutdatedError)
       expect((error as Error).message).toMatch(/pgq upgrade.*pgq install/)
     } finally {

@@ -8,8 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { PgqDriver } from '../src/driver/driver.js'
 import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { migrate } from '../src/migrations/migrator.js'
-import { createFleet } from '../src/queue/fleet.js'
-import { createProducer } from '../src/queue/producer.js'
+import { createProducer } from '../src/runtime/producer.js'
 import type { WorkerProcessConfig } from './fixtures/worker-process.js'
 import { createTestDatabase, pgPool, type TestDatabase } from './setup/database.js'
 
@@ -124,7 +123,7 @@ async function exitWithin(w: WorkerProcess, timeoutMs: number): Promise<Exit> {
 }
 
 async function enqueue(count: number): Promise<number[]> {
-  const producer = createProducer({ db: driver!.db, schema: 'pgq' })
+  const producer = createProducer({ driver: driver!, schema: 'pgq' })
   const ids: number[] = []
   for (let i = 0; i < count; i += 500) {
     const n = Math.min(500, count - i)
@@ -169,7 +168,7 @@ describe('worker processes', () => {
         batchSize: 2,
         maxConcurrentTasks: 4,
         // Only the finishing worker is woken when a slot frees; the others find it by polling.
-        pollIntervalMs: 50,
+        pollInterval: 50,
       }),
     )
     await Promise.all(workers.map((w) => w.ready))
@@ -196,7 +195,7 @@ describe('worker processes', () => {
   })
 
   it('6 processes, of which only one declares concurrencyLimit 2, never run more than 2 at once', { timeout: 60_000 }, async () => {
-    const common = { handler: { sleepMs: 30 }, batchSize: 2, maxConcurrentTasks: 4, pollIntervalMs: 50 }
+    const common = { handler: { sleepMs: 30 }, batchSize: 2, maxConcurrentTasks: 4, pollInterval: 50 }
     // The one that declares the limit registers first; the other five declare nothing.
     const declaring = spawnWorker({ ...common, entrypointOptions: { concurrencyLimit: 2 } })
     await declaring.ready
@@ -216,10 +215,10 @@ describe('worker processes', () => {
 
   it('pause in one process stops claims in another; resume wakes it at once through NOTIFY', { timeout: 60_000 }, async () => {
     // The poll would take a minute: a quick start after resume can only be the event.
-    const w = spawnWorker({ handler: { sleepMs: 0 }, pollIntervalMs: 60_000 })
+    const w = spawnWorker({ handler: { sleepMs: 0 }, pollInterval: 60_000 })
     await w.ready
-    const fleet = createFleet({ db: driver!.db, schema: 'pgq' })
-    await fleet.pause(ENTRYPOINT)
+    const control = createProducer({ driver: driver!, schema: 'pgq' })
+    await control.pause(ENTRYPOINT)
     const ids = await enqueue(5)
     expect(ids).toHaveLength(5)
     // Its claims in the meantime (each enqueue's event wakes it) find nothing.
@@ -227,7 +226,7 @@ describe('worker processes', () => {
     await sleep(500)
     expect(await scalar('select count(*) as v from test_observations')).toBe(0)
     const resumedAt = Date.now()
-    await fleet.resume(ENTRYPOINT)
+    await control.resume(ENTRYPOINT)
     await waitUntil('5 successful jobs', successful, (n) => n === 5, 20_000)
     expect(Date.now() - resumedAt).toBeLessThan(20_000)
   })
@@ -236,10 +235,10 @@ describe('worker processes', () => {
     const BAD = 3
     const common = {
       // One job at a time per process: a crash takes down only the job that caused it.
-      entrypointOptions: { retryTimer: '1s', maxAttempts: 3, workerConcurrency: 1 },
+      entrypointOptions: { leaseTimeout: '1s', maxAttempts: 3, workerConcurrency: 1 },
       handler: { sleepMs: 20, exitOnPayload: BAD },
-      heartbeatIntervalMs: 300,
-      pollIntervalMs: 100,
+      heartbeatInterval: 300,
+      pollInterval: 100,
     }
     const ids = await (async () => {
       // Registered before enqueue, so the jobs store maxAttempts 3.
@@ -270,8 +269,8 @@ describe('worker processes', () => {
     expect(await scalar('select count(*) as v from test_observations where job_id = $1', [badId])).toBe(3)
   })
 
-  it('re-runs the jobs of a worker killed with SIGKILL after the retry timer', { timeout: 60_000 }, async () => {
-    const common = { entrypointOptions: { retryTimer: '1s', maxAttempts: 2 }, heartbeatIntervalMs: 300, batchSize: 1, maxConcurrentTasks: 2, pollIntervalMs: 100 }
+  it('re-runs the jobs of a worker killed with SIGKILL after the lease timeout', { timeout: 60_000 }, async () => {
+    const common = { entrypointOptions: { leaseTimeout: '1s', maxAttempts: 2 }, heartbeatInterval: 300, batchSize: 1, maxConcurrentTasks: 2, pollInterval: 100 }
     // A's jobs take long enough to be running when it dies; B's are quick.
     const a = spawnWorker({ ...common, handler: { sleepMs: 10_000 } })
     const aId = await a.ready
@@ -337,7 +336,7 @@ describe('worker processes', () => {
 
   it('SIGTERM finishes the running job and exits 0; a second SIGTERM abandons a hanging job', { timeout: 60_000 }, async () => {
     // concurrencyLimit 1: one job runs, the others stay queued.
-    const common = { entrypointOptions: { concurrencyLimit: 1 }, batchSize: 1, maxConcurrentTasks: 2, pollIntervalMs: 100 }
+    const common = { entrypointOptions: { concurrencyLimit: 1 }, batchSize: 1, maxConcurrentTasks: 2, pollInterval: 100 }
     const graceful = spawnWorker({ ...common, handler: { sleepMs: 1000 } })
     const gracefulId = await graceful.ready
     const ids = await enqueue(3)

@@ -8,7 +8,7 @@ import net from 'node:net'
 import { Client as NeonClient, Pool as NeonPool } from '@neondatabase/serverless'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { configureNeonForLocalProxy } from '../src/driver/neon-serverless/local-proxy-config.js'
+import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
 import { createTestDatabase, type TestDatabase } from './setup/database.js'
 import { type RunningProxy, startPgqProxy } from './support/pgq-proxy.js'
 

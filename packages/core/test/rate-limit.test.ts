@@ -44,7 +44,7 @@ describe.each(DRIVERS)('rate limits over %s', (driverName) => {
     try {
       await Promise.all(
         drivers.map(async (driver) => {
-          const w = createConsumer({ db: driver.db, workerId: crypto.randomUUID(), checkSchema: false })
+          const w = createConsumer({ driver, workerId: crypto.randomUUID(), checkSchema: false })
           while (Date.now() < deadline) {
             seen.push(...(await w.claim(10, [spec])).map((j) => j.id))
             await sleep(5)

@@ -70,9 +70,14 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
     refuse(() => queue.schedule('x', '0 0 0 1 1 * 2031'), /invalid cron expression.*5 or 6 parts/)
     refuse(() => queue.schedule('x', '0 0 30 2 *'), /never fires/)
     refuse(() => queue.schedule('x', '0 3 * * *', { timezone: 'Mars/Olympus_Mons' }), /unknown time zone "Mars\/Olympus_Mons"/)
-    refuse(() => queue.schedule('x', '0 3 * * *', undefined, { mode: 'inline' } as never), /inline but has no handler/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { mode: 'inline' }), /inline but has no handler/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { handler: () => undefined }), /a handler is for mode 'inline'; an enqueued tick runs the entrypoint's handler/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { mode: 'enqueue', handler: () => undefined }), /a handler is for mode 'inline'/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { mode: 'inline', handler: 'tidy' as never }), /the handler of schedule "x" must be a function/)
     refuse(() => queue.schedule('x', '0 3 * * *', { mode: 'sometimes' } as never), /mode must be 'enqueue' or 'inline'/)
-    refuse(() => queue.schedule('x', '0 3 * * *', { concurrencyLimit: 1 } as never), /entrypoint options \(concurrencyLimit\) apply only/)
+    // Entrypoint options belong to queue.entrypoint(), not to the schedule.
+    refuse(() => queue.schedule('x', '0 3 * * *', { concurrencyLimit: 1 } as never), /unknown schedule option "concurrencyLimit"; known: cleanOld, timezone, mode, handler, payload/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { maxAttempts: 2 } as never), /unknown schedule option "maxAttempts"/)
     refuse(() => queue.schedule('x', '0 3 * * *', { payload: { n: Number.NaN } }), /schedule payload\.n is NaN/)
     queue.schedule('x', '0 3 * * *')
     refuse(() => queue.schedule('x', '0  3 * * *'), /registered twice/)
@@ -87,7 +92,7 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
       const firers = drivers.map((driver) =>
         queueOn(driver)
           .schedule('every_minute', '* * * * *', { payload: { from: 'cron' } })
-          .schedule('tidy', '* * * * *', (tick: ScheduleTick) => void inlineTicks.push(tick.scheduledFor.toISOString()), { mode: 'inline' }),
+          .schedule('tidy', '* * * * *', { mode: 'inline', handler: (tick: ScheduleTick) => void inlineTicks.push(tick.scheduledFor.toISOString()) }),
       )
       await Promise.all(firers.map((f) => f.fireDueSchedules({ now: T0 }))) // concurrent registration
       const ticks = 25
@@ -127,10 +132,10 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
 
   it('enqueue mode: a drain worker runs the job, and firing the same tick again after a crash adds no job', async () => {
     const ran: Job<{ kind: string }>[] = []
-    const queue = queueOn(q.driver).schedule('hourly', '0 * * * *', (job: Job<{ kind: string }>) => void ran.push(job), {
-      payload: { kind: 'hourly' },
-      maxAttempts: 2,
-    })
+    // The entrypoint's handler (and options) runs what the schedule enqueues.
+    const queue = queueOn(q.driver)
+      .entrypoint('hourly', { maxAttempts: 2 }, (job: Job<{ kind: string }>) => void ran.push(job))
+      .schedule('hourly', '0 * * * *', { payload: { kind: 'hourly' } })
     await queue.fireDueSchedules({ now: T0 })
     const tick = at('2030-01-01T01:00:00Z')
     const [first] = await queue.fireDueSchedules({ now: tick })
@@ -140,10 +145,11 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
     expect(await queue.fireDueSchedules({ now: tick })).toEqual([expect.objectContaining({ scheduledFor: tick, jobId: null })])
     expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 1 }])
 
-    expect(await queue.run({ mode: 'drain', timeBudgetMs: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
     expect(ran).toHaveLength(1)
     expect(ran[0]).toMatchObject({
       id: first!.jobId,
+      maxAttempts: 2,
       payload: { kind: 'hourly' },
       headers: { schedule: { expression: '0 * * * *', timezone: 'UTC', scheduledFor: tick.toISOString() } },
     })
@@ -153,8 +159,8 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
     const seen: ScheduleTick[] = []
     const fired: ScheduleFiring[] = []
     const queue = queueOn(q.driver)
-      .schedule('ok', '*/5 * * * *', (tick: ScheduleTick) => void seen.push(tick), { mode: 'inline', payload: 7 })
-      .schedule('bad', '*/5 * * * *', () => Promise.reject(new Error('nope')), { mode: 'inline' })
+      .schedule('ok', '*/5 * * * *', { mode: 'inline', payload: 7, handler: (tick: ScheduleTick) => void seen.push(tick) })
+      .schedule('bad', '*/5 * * * *', { mode: 'inline', handler: () => Promise.reject(new Error('nope')) })
     queue.on('schedule:fired', (f) => fired.push(f))
     await queue.fireDueSchedules({ now: T0 })
     const now = at('2030-01-01T00:05:00Z')
@@ -169,27 +175,57 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
     expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
   })
 
-  it('drain mode fires due schedules only when asked', async () => {
+  it('a drain fires due schedules by default, and not with maintenance: false', async () => {
     const ran: string[] = []
-    const queue = queueOn(q.driver).schedule('due', '0 * * * *', (job: Job) => void ran.push(job.entrypoint))
+    const queue = queueOn(q.driver)
+      .entrypoint('due', (job: Job) => void ran.push(job.entrypoint))
+      .schedule('due', '0 * * * *')
     await queue.fireDueSchedules() // stored with a real next_run; make it due
     await q.sql(`update pgq.schedules set next_run = now() - interval '1 minute'`)
-    expect(await queue.run({ mode: 'drain', timeBudgetMs: 5000 })).toMatchObject({ claimed: 0 })
-    expect(await queue.run({ mode: 'drain', timeBudgetMs: 5000, fireSchedules: true })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(await queue.drain({ timeBudget: 5000, maintenance: false })).toMatchObject({ claimed: 0 })
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
+    expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
     expect(ran).toEqual(['due'])
+  })
+
+  it("the queue's clock decides what is due: a drain fires the tick the clock has reached, with no wait", async () => {
+    let now = new Date('2030-06-01T12:00:30Z')
+    const ran: Job[] = []
+    const queue = queueOn(q.driver, { clock: () => now })
+      .entrypoint('hourly', (job: Job) => void ran.push(job))
+      .schedule('hourly', '0 * * * *')
+    expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 0 }) // stored: next tick 13:00
+    expect(await rows()).toMatchObject([{ entrypoint: 'hourly', next_run: at('2030-06-01T13:00:00Z') }])
+    now = new Date('2030-06-01T13:00:01Z')
+    expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(ran.map((j) => j.headers?.schedule)).toEqual([{ expression: '0 * * * *', timezone: 'UTC', scheduledFor: '2030-06-01T13:00:00.000Z' }])
+    expect(await rows()).toMatchObject([{ next_run: at('2030-06-01T14:00:00Z') }])
   })
 
   it('a continuous worker fires schedules by itself, each second once, and stops with the worker', async () => {
     const ticks: string[] = []
     const jobsRan: string[] = []
-    const inlineOnly = queueOn(q.driver).schedule('pulse', '* * * * * *', (t: ScheduleTick) => void ticks.push(t.scheduledFor.toISOString()), {
+    let twoTicks!: () => void
+    let oneJob!: () => void
+    const ticked = new Promise<void>((resolve) => (twoTicks = resolve))
+    const ran = new Promise<void>((resolve) => (oneJob = resolve))
+    const inlineOnly = queueOn(q.driver).schedule('pulse', '* * * * * *', {
       mode: 'inline',
+      handler: (t: ScheduleTick) => {
+        ticks.push(t.scheduledFor.toISOString())
+        if (ticks.length >= 2) twoTicks()
+      },
     })
-    expect(() => inlineOnly.start({ schedules: false })).toThrow(/no entrypoints to serve/)
-    const enqueuing = queueOn(q.driver).schedule('beat', '* * * * * *', (job: Job) => void jobsRan.push(job.entrypoint))
-    const workers = [inlineOnly.start(), enqueuing.start({ pollIntervalMs: 5000 })]
+    expect(() => inlineOnly.start({ maintenance: false })).toThrow(/no entrypoints to serve/)
+    const enqueuing = queueOn(q.driver)
+      .entrypoint('beat', (job: Job) => {
+        jobsRan.push(job.entrypoint)
+        oneJob()
+      })
+      .schedule('beat', '* * * * * *')
+    const workers = [inlineOnly.start(), enqueuing.start({ pollInterval: 5000 })]
     try {
-      await sleep(2300)
+      await Promise.all([ticked, ran])
     } finally {
       await Promise.all(workers.map((w) => w.stop()))
     }

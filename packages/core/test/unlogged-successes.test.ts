@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { ConfigurationError } from '../src/errors.js'
 import { WaitTimeoutError } from '../src/runtime/completion-waiter.js'
-import { parseNotification } from '../src/runtime/notify-events.js'
+import { parseNotification } from '../src/queue/notify-events.js'
 import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
 import { queueOn } from './support/runtime.js'
 
@@ -21,15 +21,15 @@ describe.each(DRIVERS)('entrypoints with logSuccess: false, over %s', (driverNam
       { entrypoint: 'quiet', payload: 'fail' },
       { entrypoint: 'loud', payload: 'ok' },
     ])
-    const summary = await queue.run({ mode: 'drain', timeBudgetMs: 10_000 })
+    const summary = await queue.drain({ timeBudget: 10_000 })
     expect(summary).toMatchObject({ succeeded: 3, failed: 1 })
     expect(await q.sql('select job_id::int as id, entrypoint, status from pgq.log order by job_id')).toEqual([
       { id: bad, entrypoint: 'quiet', status: 'failed' },
       { id: loud, entrypoint: 'loud', status: 'successful' },
     ])
     expect(await q.sql('select id::int, status from pgq.jobs')).toEqual([{ id: bad, status: 'failed' }])
-    expect(await queue.producer.history(ok1!)).toEqual([])
-    expect(await queue.producer.status([ok2!, loud!])).toEqual([
+    expect(await queue.history(ok1!)).toEqual([])
+    expect(await queue.status([ok2!, loud!])).toEqual([
       { id: ok2, status: null, attempts: 0, inQueue: false },
       { id: loud, status: 'successful', attempts: 1, inQueue: false },
     ])
@@ -37,22 +37,22 @@ describe.each(DRIVERS)('entrypoints with logSuccess: false, over %s', (driverNam
 
   it('still log a retry and a cancel: only the success row is left out', async () => {
     let runs = 0
-    const queue = queueOn(q.driver).entrypoint('quiet', { logSuccess: false, maxAttempts: 2, backoff: { baseMs: 300, jitter: 0 } }, () => {
+    const queue = queueOn(q.driver).entrypoint('quiet', { logSuccess: false, maxAttempts: 2, backoff: { base: 300, jitter: 0 } }, () => {
       if (++runs === 1) throw new Error('first attempt fails')
     })
     const [retried, canceled] = await queue.enqueueMany([
       { entrypoint: 'quiet', payload: 1 },
-      { entrypoint: 'quiet', payload: 2, executeAfter: 60_000 },
+      { entrypoint: 'quiet', payload: 2, delay: 60_000 },
     ])
     expect(await queue.cancel([canceled!])).toHaveLength(1)
     // The retry is due in 300 ms: after this drain, which ends at once; a later one runs it.
-    expect(await queue.run({ mode: 'drain', timeBudgetMs: 10_000 })).toMatchObject({ retried: 1, succeeded: 0 })
-    await expect.poll(async () => (await queue.run({ mode: 'drain', timeBudgetMs: 10_000 })).succeeded, { timeout: 5000 }).toBe(1)
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ retried: 1, succeeded: 0 })
+    await expect.poll(async () => (await queue.drain({ timeBudget: 10_000 })).succeeded, { timeout: 5000 }).toBe(1)
     expect(await q.sql('select job_id::int as id, status from pgq.log order by job_id')).toEqual([
       { id: retried, status: 'queued' },
       { id: canceled, status: 'canceled' },
     ])
-    expect(await queue.waitFor(canceled!, { timeoutMs: 2000 })).toBe('canceled')
+    expect(await queue.waitFor(canceled!, { timeout: 2000 })).toBe('canceled')
   })
 
   it('rejects a logSuccess that is not a boolean', () => {
@@ -65,16 +65,16 @@ describe.each(DRIVERS)('entrypoints with logSuccess: false, over %s', (driverNam
     let release: () => void = () => undefined
     const gate = new Promise<void>((resolve) => (release = resolve))
     const queue = queueOn(q.driver).entrypoint('quiet', { logSuccess: false }, () => gate)
-    const worker = queue.start({ pollIntervalMs: 50 })
+    const worker = queue.start({ pollInterval: 50 })
     try {
       const id = await queue.enqueue('quiet', null)
       await expect.poll(() => q.sql(`select status from pgq.jobs where id = $1`, [id]), { timeout: 5000 }).toEqual([{ status: 'picked' }])
-      const waiting = queue.waitFor(id, { timeoutMs: 10_000 })
+      const waiting = queue.waitFor(id, { timeout: 10_000 })
       await new Promise((r) => setTimeout(r, 200)) // its listener is up before the job ends
       release()
       expect(await waiting).toBe('successful')
       expect(await q.sql('select count(*)::int as n from pgq.log')).toEqual([{ n: 0 }])
-      await expect(queue.waitFor(id, { timeoutMs: 300 })).rejects.toBeInstanceOf(WaitTimeoutError)
+      await expect(queue.waitFor(id, { timeout: 300 })).rejects.toBeInstanceOf(WaitTimeoutError)
     } finally {
       release()
       await worker.stop()

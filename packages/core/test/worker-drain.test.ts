@@ -11,7 +11,7 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     const ran: number[] = []
     const queue = queueOn(q.driver)
       .entrypoint('ok', async (job: { payload: { n: number } }) => void ran.push(job.payload.n))
-      .entrypoint('bad', { maxAttempts: 3, backoff: { baseMs: 60_000 } }, async () => {
+      .entrypoint('bad', { maxAttempts: 3, backoff: { base: 60_000 } }, async () => {
         throw new Error('boom')
       })
       .entrypoint('worse', { maxAttempts: 1 }, () => {
@@ -22,8 +22,8 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
       { entrypoint: 'bad', payload: {} },
       { entrypoint: 'worse', payload: {} },
     ])
-    await queue.enqueue('ok', { n: 99 }, { executeAfter: 60_000 }) // not eligible
-    const summary = await queue.run({ mode: 'drain', batchSize: 5, timeBudgetMs: 10_000 })
+    await queue.enqueue('ok', { n: 99 }, { delay: 60_000 }) // not eligible
+    const summary = await queue.drain({ batchSize: 5, timeBudget: 10_000 })
     expect(summary).toMatchObject({ claimed: 32, succeeded: 30, failed: 1, retried: 1, lost: 0, remaining: 0, stoppedBy: 'empty' })
     expect(ran.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, n) => n))
     expect(await q.sql(`select entrypoint, status from pgq.jobs order by entrypoint`)).toEqual([
@@ -34,11 +34,11 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
   })
 
   it('ends inside its budget and leaves what it cannot finish claimable', async () => {
-    const queue = queueOn(q.driver).entrypoint('slow', { estimatedDurationMs: 300 }, () => sleep(300))
+    const queue = queueOn(q.driver).entrypoint('slow', { estimatedDuration: 300 }, () => sleep(300))
     await queue.enqueueMany(Array.from({ length: 40 }, () => ({ entrypoint: 'slow' as const, payload: null })))
     const budget = 1500
     const started = performance.now()
-    const summary = await queue.run({ mode: 'drain', batchSize: 2, maxConcurrentTasks: 4, timeBudgetMs: budget })
+    const summary = await queue.drain({ batchSize: 2, maxConcurrentTasks: 4, timeBudget: budget })
     const elapsed = performance.now() - started
     expect(elapsed).toBeLessThan(budget)
     expect(summary.stoppedBy).toBe('budget')
@@ -51,7 +51,7 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
   it('learns durations: once a run shows the next would overrun, it stops claiming', async () => {
     const queue = queueOn(q.driver).entrypoint('long', () => sleep(400))
     await queue.enqueueMany(Array.from({ length: 5 }, () => ({ entrypoint: 'long' as const, payload: null })))
-    const first = await queue.run({ mode: 'drain', timeBudgetMs: 800 })
+    const first = await queue.drain({ timeBudget: 800 })
     expect(first.claimed).toBeLessThanOrEqual(2)
     expect(first.stoppedBy).toBe('budget')
     expect(await q.sql(`select count(*)::int as n from pgq.jobs where status = 'picked'`)).toEqual([{ n: 0 }])
@@ -62,7 +62,7 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     try {
       const queue = queueOn(counting.driver, { checkSchema: false }).entrypoint('n', () => undefined)
       await queue.enqueueMany(Array.from({ length: 100 }, () => ({ entrypoint: 'n' as const, payload: null })))
-      const summary = await queue.run({ mode: 'drain', batchSize: 25, timeBudgetMs: 10_000 })
+      const summary = await queue.drain({ batchSize: 25, timeBudget: 10_000 })
       expect(summary.succeeded).toBe(100)
       const claims = counting.count(/claim_jobs|for update skip locked/i) // with limits, or without
       const completes = counting.count(/'successful'/)
@@ -91,7 +91,7 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
       running--
     })
     await queue.enqueueMany(Array.from({ length: 60 }, () => ({ entrypoint: 'busy' as const, payload: null })))
-    const summary = await queue.run({ mode: 'drain', batchSize: 4, maxConcurrentTasks: 8, timeBudgetMs: 20_000 })
+    const summary = await queue.drain({ batchSize: 4, maxConcurrentTasks: 8, timeBudget: 20_000 })
     expect(summary.succeeded).toBe(60)
     expect(peak).toBeLessThanOrEqual(8)
     expect(peak).toBeGreaterThan(4)
@@ -103,7 +103,7 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
       { entrypoint: 'mine', payload: 1 },
       { entrypoint: 'someone_else', payload: 2 },
     ])
-    expect(await queue.run({ mode: 'drain', timeBudgetMs: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
     expect(await q.sql(`select entrypoint, status from pgq.jobs`)).toEqual([{ entrypoint: 'someone_else', status: 'queued' }])
   })
 })

@@ -13,7 +13,7 @@ describe.each(DRIVERS)('rate limits across workers over %s', (driverName) => {
     const workers = drivers.map((driver) =>
       queueOn(driver)
         .entrypoint('limited', { requestsPerSecond: RATE }, () => void starts.push(performance.now()))
-        .start({ pollIntervalMs: 50 }),
+        .start({ pollInterval: 50 }),
     )
     try {
       await q.producer().enqueueMany(Array.from({ length: 40 }, () => ({ entrypoint: 'limited', payload: null })))
@@ -41,7 +41,7 @@ describe.each(DRIVERS)('rate limits across workers over %s', (driverName) => {
     const queues = drivers.map((d) => queueOn(d).entrypoint('two', { concurrencyLimit: 2 }, handler))
     await queues[0]!.enqueueMany(Array.from({ length: 20 }, () => ({ entrypoint: 'two' as const, payload: null })))
     try {
-      const summaries = await Promise.all(queues.map((queue) => queue.run({ mode: 'drain', timeBudgetMs: 20_000 })))
+      const summaries = await Promise.all(queues.map((queue) => queue.drain({ timeBudget: 20_000 })))
       expect(summaries.reduce((n, s) => n + s.succeeded, 0)).toBe(20)
       expect(peak).toBe(2)
     } finally {

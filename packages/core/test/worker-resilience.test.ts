@@ -4,22 +4,22 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Pool as NeonPool } from '@neondatabase/serverless'
+import { startEmbeddedPostgres } from '@pgq/embedded'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { PgqDriver } from '../src/driver/driver.js'
 import { neonServerlessDriver } from '../src/driver/neon-serverless/index.js'
-import { configureNeonForLocalProxy } from '../src/driver/neon-serverless/local-proxy-config.js'
 import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { type PgClient, withPgClient } from '../src/driver/node-postgres/with-client.js'
-import { startEmbeddedPostgres } from '@pgq/embedded'
 import { migrate } from '../src/migrations/migrator.js'
 import { startWsProxy } from '../src/proxy/ws-proxy.js'
 import { WaitTimeoutError } from '../src/runtime/completion-waiter.js'
-import { ListenerUnavailableError } from '../src/runtime/listener-errors.js'
+import { ListenerUnavailableError } from '../src/queue/listener-errors.js'
 import type { QueueEvents } from '../src/runtime/queue-events.js'
 import type { Job } from '../src/types.js'
 import { wsProxyPort } from './setup/database.js'
 import { startPgBouncer } from './setup/pgbouncer.js'
+import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
 import { DRIVERS, type DriverName, useQueueDatabase } from './support/queue-database.js'
 import { queueOn, sleep } from './support/runtime.js'
 
@@ -51,7 +51,7 @@ describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (
     const queue = queueOn(viaBouncer).entrypoint('never', (job) => void ran.push(job.id))
     queue.on('worker:error', (e) => errors.push(e))
     const t0 = performance.now()
-    const worker = queue.start({ mode: 'continuous', pollIntervalMs: 50, listener: { roundTripTimeoutMs: 1000 } })
+    const worker = queue.start({ pollInterval: 50, listener: { roundTripTimeout: 1000 } })
     const err = await worker.done.then(
       () => undefined,
       (e: unknown) => e,
@@ -76,20 +76,20 @@ describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (
   })
 
   it('waitFor still resolves through it, by polling, for jobs a direct worker completes', async () => {
-    const waiting = queueOn(viaBouncer, { waitPollIntervalMs: 50 })
+    const waiting = queueOn(viaBouncer, { waitPollInterval: 50 })
     const ids = await waiting.enqueueMany([
       { entrypoint: 'direct', payload: 1 },
       { entrypoint: 'direct', payload: 2 },
       { entrypoint: 'direct', payload: 3 },
     ])
-    const worker = queueOn(direct).entrypoint('direct', () => sleep(100)).start({ mode: 'continuous', pollIntervalMs: 100 })
+    const worker = queueOn(direct).entrypoint('direct', () => sleep(100)).start({ pollInterval: 100 })
     try {
       const t0 = performance.now()
-      expect(await waiting.waitFor(ids, { timeoutMs: 15_000 })).toEqual(['successful', 'successful', 'successful'])
+      expect(await waiting.waitFor(ids, { timeout: 15_000 })).toEqual(['successful', 'successful', 'successful'])
       console.log(`[resilience ${driverName}] waitFor behind transaction-mode PgBouncer resolved in ${(performance.now() - t0).toFixed(0)} ms`)
       // Again, for a job already finished: the poll answers at once, no listener needed.
       const t1 = performance.now()
-      expect(await waiting.waitFor(ids[0]!, { timeoutMs: 15_000 })).toBe('successful')
+      expect(await waiting.waitFor(ids[0]!, { timeout: 15_000 })).toBe('successful')
       console.log(`[resilience ${driverName}] waitFor of a finished job behind PgBouncer resolved in ${(performance.now() - t1).toFixed(0)} ms`)
     } finally {
       await worker.stop()
@@ -97,14 +97,14 @@ describe.each(DRIVERS)('worker behind PgBouncer in transaction mode, over %s', (
     }
   })
 
-  it('waitFor honours timeoutMs behind it, though its listener cannot start', async () => {
-    const waiting = queueOn(viaBouncer, { waitPollIntervalMs: 50 })
+  it('waitFor honours its timeout behind it, though its listener cannot start', async () => {
+    const waiting = queueOn(viaBouncer, { waitPollInterval: 50 })
     const id = await waiting.enqueue('nobody', null)
     try {
       const t0 = performance.now()
-      const err = await waiting.waitFor(id, { timeoutMs: 1000 }).catch((e: unknown) => e)
+      const err = await waiting.waitFor(id, { timeout: 1000 }).catch((e: unknown) => e)
       const elapsed = performance.now() - t0
-      console.log(`[resilience ${driverName}] waitFor(timeoutMs: 1000) behind PgBouncer rejected after ${elapsed.toFixed(0)} ms`)
+      console.log(`[resilience ${driverName}] waitFor(timeout: 1000) behind PgBouncer rejected after ${elapsed.toFixed(0)} ms`)
       expect(err).toBeInstanceOf(WaitTimeoutError)
       expect(elapsed).toBeLessThan(2500)
     } finally {
@@ -127,7 +127,7 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
 
       const ran = new Map<number, number>() // payload n → runs
       let running = 0
-      const queue = queueOn(driver).entrypoint('step', { retryTimer: '2s' }, async (job: Job<number>) => {
+      const queue = queueOn(driver).entrypoint('step', { leaseTimeout: '2s' }, async (job: Job<number>) => {
         running++
         try {
           ran.set(job.payload, (ran.get(job.payload) ?? 0) + 1)
@@ -143,7 +143,7 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
       queue.on('job:retried', () => void events.retried++)
       queue.on('job:failed', () => void events.failed++)
 
-      const worker = queue.start({ mode: 'continuous', pollIntervalMs: 200, listener: { healthCheckIntervalMs: 500 } })
+      const worker = queue.start({ pollInterval: 200, listener: { healthCheckInterval: 500 } })
       cleanups.push(() => worker.stop({ force: true }).catch(() => undefined))
 
       // Enqueue calls fail while the server is down: retry each. The dedupe key makes a retry

@@ -5,7 +5,7 @@
 const SAFE_FIELDS = ['code', 'routine', 'table', 'column', 'constraint'] as const
 const MAX_CAUSES = 5
 
-/** One line naming the error and its causes, e.g. `DrizzleQueryError <- DatabaseError code=22P05 routine=…`. */
+/** One line naming the error and its causes (each after `<-`), e.g. `DatabaseError code=22P05 routine=…`. */
 export function errorSummary(error: unknown): string {
   const parts: string[] = []
   let current: unknown = error
@@ -18,7 +18,7 @@ export function errorSummary(error: unknown): string {
 
 function describe(error: unknown): string {
   if (typeof error !== 'object' || error === null) return typeof error
-  // The class says most (pg's DatabaseError is named 'error'; Drizzle's query error 'Error').
+  // The class says most (pg's DatabaseError is named 'error').
   const type = safeName(error.constructor?.name) ?? 'object'
   const name = safeName((error as { name?: unknown }).name)
   const fields = SAFE_FIELDS.flatMap((field) => {

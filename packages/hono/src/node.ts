@@ -2,7 +2,7 @@
 // gracefully on SIGTERM/SIGINT (a second signal forces the worker).
 import type { AddressInfo } from 'node:net'
 import { serve as serveHttp } from '@hono/node-server'
-import type { RunOptions, RunSummary, WorkerHandle } from '@pgq/core'
+import type { RunSummary, StartOptions, WorkerHandle } from '@pgq/core'
 import { stopOnSignals } from '@pgq/core'
 import type { NodeQueue } from './types.js'
 
@@ -13,8 +13,8 @@ export interface ServeOptions {
   port?: number
   /** Default 127.0.0.1; 0.0.0.0 to be reachable from other hosts. */
   hostname?: string
-  /** The continuous worker's options (it also runs the scheduler). */
-  worker?: Omit<RunOptions, 'mode' | 'signal'>
+  /** The continuous worker's options (queue.start(); it also fires due schedules unless maintenance is false). */
+  worker?: Omit<StartOptions, 'signal'>
   /** Default SIGTERM and SIGINT; [] to handle none (call close() yourself). */
   signals?: NodeJS.Signals[]
   /** Runs last on shutdown, e.g. () => driver.end(). */
@@ -33,7 +33,7 @@ export interface NodeDeployment {
 
 export async function serve(options: ServeOptions): Promise<NodeDeployment> {
   const { queue } = options
-  const worker = queue.start({ ...options.worker, mode: 'continuous' })
+  const worker = queue.start(options.worker)
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
     const s = serveHttp({ fetch: options.app.fetch, port: options.port ?? 3000, hostname: options.hostname ?? '127.0.0.1' }, () => resolve(s))
     s.once('error', reject)

@@ -2,7 +2,7 @@
 // value either reaches PostgreSQL as sent or is refused here, with its path. pgq checks again
 // (its InvalidJobError is a 400 too).
 import * as v from 'valibot'
-import { delayMs, jsonObject, jsonValue, text, timestamp } from './values.js'
+import { delay, jsonObject, jsonValue, text, timestamp } from './values.js'
 
 export const MAX_JOBS_PER_REQUEST = 1000
 /** pgq's limits (MAX_ENTRYPOINT_LENGTH, MAX_DEDUPE_KEY_LENGTH); a smallint's range for priority. */
@@ -25,17 +25,27 @@ function object<const Entries extends v.ObjectEntries>(entries: Entries) {
   )
 }
 
-export const newJob = object({
-  entrypoint,
-  payload: v.optional(jsonValue, null),
-  priority: v.optional(
-    v.pipe(v.number(), v.integer('must be an integer'), v.minValue(-32768, 'must be at least -32768'), v.maxValue(32767, 'must be at most 32767')),
-  ),
-  /** An ISO timestamp, or a delay in milliseconds; by type, so each gets its own message. */
-  executeAfter: v.optional(v.lazy((input) => (typeof input === 'string' ? timestamp : delayMs))),
-  dedupeKey: v.optional(text(MAX_DEDUPE_KEY_LENGTH)),
-  headers: v.optional(jsonObject),
-})
+export const newJob = v.pipe(
+  object({
+    entrypoint,
+    payload: v.optional(jsonValue, null),
+    priority: v.optional(
+      v.pipe(v.number(), v.integer('must be an integer'), v.minValue(-32768, 'must be at least -32768'), v.maxValue(32767, 'must be at most 32767')),
+    ),
+    /** Not before this instant: an ISO timestamp with an offset (a Date for pgq). */
+    runAt: v.optional(timestamp),
+    /** Not before this long from now: milliseconds, or text such as '30s' (milliseconds for pgq). */
+    delay: v.optional(delay),
+    dedupeKey: v.optional(text(MAX_DEDUPE_KEY_LENGTH)),
+    headers: v.optional(jsonObject),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    // As pgq refuses them (at runAt): one of the two, not both.
+    if (!dataset.typed || dataset.value.runAt === undefined || dataset.value.delay === undefined) return
+    const path: [v.UnknownPathItem] = [{ type: 'unknown', origin: 'value', input: dataset.value, key: 'runAt', value: dataset.value.runAt }]
+    addIssue({ message: 'give runAt or delay, not both', path })
+  }),
+)
 
 const jobs = v.pipe(
   v.array(newJob),
@@ -72,6 +82,7 @@ export const requeueBody = object({
 })
 
 export const drainBody = object({
-  timeBudgetMs: v.optional(v.pipe(v.number(), v.safeInteger('must be an integer number of milliseconds'), v.minValue(1, 'must be at least 1'))),
+  /** Milliseconds, or text such as '10s'. */
+  timeBudget: v.optional(v.pipe(delay, v.minValue(1, 'must be at least 1 millisecond'))),
   entrypoints: v.optional(v.pipe(entrypoints, v.minLength(1, 'must list at least one entrypoint'))),
 })

@@ -1,9 +1,10 @@
-import type { RunSummary, ScheduleFiring } from '@pgq/core'
+import type { DrainSummary, Duration, ScheduleFiring } from '@pgq/core'
+import { durationMs } from './duration.js'
 import type { AppQueue } from './types.js'
 
 export interface TickOptions {
   /** The whole tick's budget: firing schedules plus draining. */
-  timeBudgetMs: number
+  timeBudget: Duration
   /** Drain only these entrypoints. Default: all registered. */
   entrypoints?: string[]
 }
@@ -11,16 +12,23 @@ export interface TickOptions {
 export interface TickResult {
   /** Schedules fired during this tick. */
   schedules: ScheduleFiring[]
-  summary: RunSummary
+  summary: DrainSummary
 }
 
-/** One serverless invocation's work: fire the schedules that are due, then drain in the time left. */
+/**
+ * One serverless invocation's work: fire the schedules that are due, then drain in the time
+ * left. The firings are fired here, not by the drain (maintenance off), so the result can list them.
+ */
 export async function tick(queue: AppQueue, options: TickOptions): Promise<TickResult> {
+  const budgetMs = durationMs(options.timeBudget, 'timeBudget')
   const started = Date.now()
   const schedules = await queue.fireDueSchedules()
-  const timeBudgetMs = Math.max(1, options.timeBudgetMs - (Date.now() - started))
+  const timeBudget = Math.max(1, budgetMs - (Date.now() - started))
   // A queue with schedules but no entrypoints has nothing to drain here.
-  const summary = queue.entrypoints().length === 0 && !options.entrypoints ? emptySummary() : await queue.run({ mode: 'drain', timeBudgetMs, entrypoints: options.entrypoints })
+  const summary =
+    queue.entrypoints().length === 0 && !options.entrypoints
+      ? emptySummary()
+      : await queue.drain({ timeBudget, maintenance: false, ...(options.entrypoints ? { entrypoints: options.entrypoints } : {}) })
   return { schedules, summary }
 }
 
@@ -32,6 +40,6 @@ export function firingsJson(firings: ScheduleFiring[]) {
   }))
 }
 
-function emptySummary(): RunSummary {
+function emptySummary(): DrainSummary {
   return { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0, remaining: 0, durationMs: 0, stoppedBy: 'empty' }
 }

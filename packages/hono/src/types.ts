@@ -1,16 +1,18 @@
-import type { Producer, RunOptions, RunSummary, ScheduleFiring, WorkerHandle } from '@pgq/core'
+import type { DrainOptions, DrainSummary, Producer, ScheduleFiring, StartOptions, WorkerHandle } from '@pgq/core'
+
+/** The producer methods the routes call: enqueue, requeue, cancel and look. */
+type JobMethods = Pick<Producer, 'enqueueMany' | 'requeue' | 'cancel' | 'status' | 'history' | 'job' | 'queueSize'>
 
 /** What the HTTP app needs from a pgq Queue (any `createQueue(...)` result fits). */
-export interface AppQueue {
-  readonly producer: Producer
+export interface AppQueue extends JobMethods {
   entrypoints(): string[]
-  run(options?: RunOptions): Promise<RunSummary>
+  drain(options?: DrainOptions): Promise<DrainSummary>
   fireDueSchedules(): Promise<ScheduleFiring[]>
 }
 
 /** What the Node adapter needs on top: a continuous worker and a graceful close. */
 export interface NodeQueue extends AppQueue {
-  start(options?: RunOptions): WorkerHandle
+  start(options?: StartOptions): WorkerHandle
   close(): Promise<void>
 }
 

@@ -1,5 +1,6 @@
 // Valibot building blocks for values that must reach PostgreSQL unchanged: strings it can store,
 // JSON it can hold, instants timestamptz can hold. The request shapes are in schemas.ts.
+import { parseDuration } from '@pgq/core/edge'
 import * as v from 'valibot'
 
 /** Containers nested deeper than this in a payload or headers are refused (recursion stays bounded). */
@@ -133,7 +134,7 @@ function daysInMonth(year: number, month: number): number {
 
 /** An ISO timestamp (RFC 3339, with an offset) from 0001-01-01 to 9999-12-31 UTC, as a Date (to the millisecond). */
 export const timestamp = v.pipe(
-  v.string(),
+  v.string('must be an ISO timestamp with an offset, e.g. 2030-01-31T12:00:00Z (for a time from now, send delay)'),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const date = parseTimestamp(dataset.value)
     if (!date) {
@@ -148,10 +149,25 @@ export const timestamp = v.pipe(
   }),
 )
 
-/** A delay in milliseconds: a finite number from 0 to MAX_DELAY_MS. */
-export const delayMs = v.pipe(
-  v.number('must be an ISO timestamp with an offset, or a delay in milliseconds'),
-  v.finite('must be a finite number of milliseconds'),
-  v.minValue(0, 'must not be negative'),
-  v.maxValue(MAX_DELAY_MS, `must be at most ${MAX_DELAY_MS} milliseconds (100 years)`),
+const DELAY_KINDS = "must be a delay: milliseconds (a number) or text such as '30s' or '5m'"
+
+function checkDelayMs(ms: number, addIssue: (info: { message: string }) => void): boolean {
+  if (!Number.isFinite(ms)) addIssue({ message: 'must be a finite number of milliseconds' })
+  else if (ms < 0) addIssue({ message: 'must not be negative' })
+  else if (ms > MAX_DELAY_MS) addIssue({ message: `must be at most ${MAX_DELAY_MS} milliseconds (100 years)` })
+  else return true
+  return false
+}
+
+/** A delay from 0 to MAX_DELAY_MS: milliseconds, or duration text ('30s', '5m'). Output: milliseconds. */
+export const delay = v.pipe(
+  v.union([v.number(), v.string()], DELAY_KINDS),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const ms = typeof dataset.value === 'number' ? dataset.value : parseDuration(dataset.value)
+    if (ms === undefined) {
+      addIssue({ message: `${DELAY_KINDS}; this text is not one` })
+      return NEVER
+    }
+    return checkDelayMs(ms, addIssue) ? ms : NEVER
+  }),
 )

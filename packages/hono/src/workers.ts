@@ -1,4 +1,5 @@
 // Cloudflare Workers adapter: the `scheduled` handler. Web APIs only, like the app itself.
+import type { Duration } from '@pgq/core/edge'
 import { logError } from './log.js'
 import { type TickResult, tick } from './tick.js'
 import type { QueueScope } from './types.js'
@@ -13,10 +14,10 @@ export interface WaitUntil {
 }
 
 export interface ScheduledOptions<Bindings> {
-  /** The same factory as createWorkerApp's: a queue for this invocation and how to release it. */
+  /** The same factory as createQueueApi's: a queue for this invocation and how to release it. */
   queueFor: (env: Bindings) => QueueScope
   /** Fire schedules and drain within this. Default 25 s (a Cron Trigger gets 30 s of CPU by default). */
-  timeBudgetMs?: number
+  timeBudget?: Duration
   /** Called with each tick's result. Default: one log line. */
   onTick?: (result: TickResult, event: ScheduledEventLike) => void
 }
@@ -27,7 +28,7 @@ export function scheduledHandler<Bindings>(options: ScheduledOptions<Bindings>) 
   return async (event: ScheduledEventLike, env: Bindings, ctx: WaitUntil): Promise<void> => {
     const { queue, end } = options.queueFor(env)
     try {
-      const result = await tick(queue, { timeBudgetMs: options.timeBudgetMs ?? 25_000 })
+      const result = await tick(queue, { timeBudget: options.timeBudget ?? 25_000 })
       onTick(result, event)
     } finally {
       ctx.waitUntil(end().catch((error) => logError('pgq scheduled: releasing the queue failed', error)))

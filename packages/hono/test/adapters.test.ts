@@ -1,47 +1,46 @@
 // The runtime adapters: Workers' scheduled() helper and the Node server with its worker.
-import type { PgqDriver, RunSummary, ScheduleFiring } from '@pgq/core'
+import type { DrainSummary, PgqDriver, ScheduleFiring } from '@pgq/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../../core/test/setup/database.js'
-import { createWorkerApp } from '../src/index.js'
+import { type AppQueue, createQueueApi } from '../src/index.js'
 import { serve } from '../src/node.js'
 import { scheduledHandler } from '../src/workers.js'
 import { bearer, driverFor, freshDatabase, testQueue } from './support.js'
 
 describe('scheduledHandler', () => {
   const firing: ScheduleFiring = { entrypoint: 'ok', expression: '* * * * *', scheduledFor: new Date(0), mode: 'enqueue', jobId: 7 }
-  const summary: RunSummary = { claimed: 1, succeeded: 1, failed: 0, retried: 0, lost: 0, remaining: 0, durationMs: 5, stoppedBy: 'empty' }
+  const summary: DrainSummary = { claimed: 1, succeeded: 1, failed: 0, retried: 0, lost: 0, remaining: 0, durationMs: 5, stoppedBy: 'empty' }
 
-  it('fires schedules, then drains in the budget left, and ends the queue in waitUntil', async () => {
+  it('fires schedules, then drains in the budget left (without firing them again), and ends the queue in waitUntil', async () => {
     const steps: string[] = []
     const queue = {
-      producer: {} as never,
       entrypoints: () => ['ok'],
       fireDueSchedules: async () => {
         steps.push('fire')
         return [firing]
       },
-      run: async (o?: { mode?: string; timeBudgetMs?: number }) => {
-        steps.push(`run ${o?.mode} ${o!.timeBudgetMs! <= 5000}`)
+      drain: async (o?: { maintenance?: boolean; timeBudget?: number | string }) => {
+        steps.push(`drain maintenance ${o?.maintenance} ${typeof o?.timeBudget === 'number' && o.timeBudget <= 5000}`)
         return summary
       },
-    }
+    } as unknown as AppQueue
     const waited: Promise<unknown>[] = []
     const ticks: unknown[] = []
     const handler = scheduledHandler({
       queueFor: () => ({ queue, end: async () => void steps.push('end') }),
-      timeBudgetMs: 5000,
+      timeBudget: 5000,
       onTick: (result) => ticks.push(result),
     })
     await handler({ cron: '* * * * *', scheduledTime: 0 }, {}, { waitUntil: (p) => waited.push(p) })
     await Promise.all(waited)
-    expect(steps).toEqual(['fire', 'run drain true', 'end'])
+    expect(steps).toEqual(['fire', 'drain maintenance false true', 'end'])
     expect(ticks).toEqual([{ schedules: [firing], summary }])
   })
 
   it('still releases the queue when the tick fails', async () => {
     const waited: Promise<unknown>[] = []
     let ended = false
-    const queue = { producer: {} as never, entrypoints: () => ['ok'], fireDueSchedules: () => Promise.reject(new Error('db down')), run: async () => summary }
+    const queue = { entrypoints: () => ['ok'], fireDueSchedules: () => Promise.reject(new Error('db down')), drain: async () => summary } as unknown as AppQueue
     const end = async () => {
       ended = true
     }
@@ -63,13 +62,13 @@ describe('serve (Node)', () => {
     const driver = driverFor(db)
     const queue = testQueue(driver)
     let closedDriver = 0
-    const server = await serve({ app: createWorkerApp({ queue, token: 't' }), queue, port: 0, signals: [], onClose: async () => {
+    const server = await serve({ app: createQueueApi({ queue, token: 't' }), queue, port: 0, signals: [], onClose: async () => {
       closedDriver++
       await driver.end()
     } })
     const res = await fetch(`${server.url}/jobs`, { method: 'POST', headers: { ...bearer('t'), 'content-type': 'application/json' }, body: '{"entrypoint":"ok","payload":null}' })
     const { id } = (await res.json()) as { id: number }
-    expect(await queue.waitFor(id, { timeoutMs: 5000 })).toBe('successful')
+    expect(await queue.waitFor(id, { timeout: '5s' })).toBe('successful')
     const summary = await server.close()
     expect(summary).toMatchObject({ succeeded: 1, stoppedBy: 'signal' })
     expect(await server.closed).toEqual(summary)
@@ -79,9 +78,9 @@ describe('serve (Node)', () => {
 
   it('shuts the server down and rejects `closed` when the worker cannot start', async () => {
     const real = driverFor(db)
-    const noListen: PgqDriver = { ...real, connect: () => Promise.reject(new Error('LISTEN is not available here')) }
+    const noListen: PgqDriver = { ...real, listener: () => Promise.reject(new Error('LISTEN is not available here')) }
     const queue = testQueue(noListen)
-    const server = await serve({ app: createWorkerApp({ queue, token: 't' }), queue, port: 0, signals: [], onClose: () => real.end() })
+    const server = await serve({ app: createQueueApi({ queue, token: 't' }), queue, port: 0, signals: [], onClose: () => real.end() })
     await expect(server.closed).rejects.toThrow(/LISTEN is not available here/)
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow()
   })

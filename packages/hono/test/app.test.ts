@@ -1,32 +1,28 @@
 // The app in Node over node-postgres: what the workerd tests leave out (drain budget cap,
 // requeue by id, per-request scopes, a server without a token, errors that must not leak).
 import { describe, expect, it } from 'vitest'
-import { type AppQueue, createWorkerApp, timingSafeEqual } from '../src/index.js'
+import { type AppQueue, createQueueApi } from '../src/index.js'
 import { bearer, testQueue, useAppDatabase } from './support.js'
 
-describe('timingSafeEqual', () => {
-  it('is true only for identical strings', async () => {
-    expect(await timingSafeEqual('s3cret', 's3cret')).toBe(true)
-    expect(await timingSafeEqual('s3cret', 's3creT')).toBe(false)
-    expect(await timingSafeEqual('s3cret', 's3cret-and-more')).toBe(false)
-    expect(await timingSafeEqual('', 'x')).toBe(false)
-  })
-})
+/** Status, headers and body of an answer, for exact comparison. */
+async function answer(res: Response) {
+  return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.json() }
+}
 
-describe('createWorkerApp', () => {
+describe('createQueueApi', () => {
   const fixture = useAppDatabase('hono_app')
 
   const json = (body: unknown) => ({ method: 'POST', headers: { ...bearer('t'), 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
   it('drains within the capped budget, requeues a failed job by id, and counts per entrypoint and status', async () => {
     const queue = testQueue(fixture.driver)
-    const app = createWorkerApp({ queue, token: 't', maxDrainMs: 2000 })
+    const app = createQueueApi({ queue, token: 't', maxDrain: '2s' })
     const { ids } = await (await app.request('/jobs', json([
       { entrypoint: 'ok', payload: 1, priority: 1 },
-      { entrypoint: 'ok', payload: 2, priority: 2, executeAfter: new Date(Date.now() + 60_000).toISOString() },
+      { entrypoint: 'ok', payload: 2, priority: 2, runAt: new Date(Date.now() + 60_000).toISOString() },
       { entrypoint: 'fail', payload: 3 },
     ]))).json()
-    const drained = await (await app.request('/drain', json({ timeBudgetMs: 600_000 }))).json()
+    const drained = await (await app.request('/drain', json({ timeBudget: 600_000 }))).json()
     expect(drained).toMatchObject({ claimed: 2, succeeded: 1, failed: 1, stoppedBy: 'empty', schedules: [] })
     expect(drained.durationMs).toBeLessThan(2000)
     expect(await (await app.request('/stats', { headers: bearer('t') })).json()).toEqual({ total: 2, entrypoints: { ok: { queued: 1 }, fail: { failed: 1 } } })
@@ -38,7 +34,7 @@ describe('createWorkerApp', () => {
   it('makes a queue per request and releases it after the response', async () => {
     let made = 0
     let ended = 0
-    const app = createWorkerApp<{ TOKEN: string }>({
+    const app = createQueueApi<{ TOKEN: string }>({
       queueFor: () => {
         made++
         return { queue: testQueue(fixture.driver), end: async () => void ended++ }
@@ -53,17 +49,49 @@ describe('createWorkerApp', () => {
     expect(made).toBe(2)
   })
 
+  it('answers 401 without a bearer token (with a challenge) and 403 with a wrong one, in pgq\'s JSON', async () => {
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 's3cret-Token_~+/.=' })
+    const unauthorized = {
+      status: 401,
+      headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="pgq"' },
+      body: { error: 'unauthorized', message: 'send Authorization: Bearer <token>' },
+    }
+    const forbidden = { status: 403, headers: { 'content-type': 'application/json' }, body: { error: 'forbidden', message: 'wrong token' } }
+    // No header, an empty one, another scheme, no token after the scheme, two tokens, a tab: all 401 (Hono's own answer to some is 400).
+    for (const authorization of [undefined, '', 'Basic dTpw', 'Bearer', 'Bearer ', 'Bearert', 'Bearer a b', 'Bearer\ts3cret-Token_~+/.=']) {
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
+      expect(await answer(await app.request('/stats', { headers })), JSON.stringify(authorization)).toEqual(unauthorized)
+    }
+    for (const authorization of ['Bearer wrong', 'Bearer s3cret-Token_~+/.', 'Bearer s3cret-Token_~+/.==']) {
+      expect(await answer(await app.request('/stats', { headers: { authorization } })), authorization).toEqual(forbidden)
+    }
+    // The scheme in any case, and extra spaces before the token.
+    for (const authorization of ['Bearer s3cret-Token_~+/.=', 'bearer s3cret-Token_~+/.=', 'BEARER  s3cret-Token_~+/.=']) {
+      expect((await app.request('/stats', { headers: { authorization } })).status, authorization).toBe(200)
+    }
+  })
+
   it('refuses every route but /healthz when no token is configured', async () => {
-    const app = createWorkerApp<{ TOKEN?: string }>({ queue: testQueue(fixture.driver), tokenFrom: (env) => env.TOKEN })
+    const app = createQueueApi<{ TOKEN?: string }>({ queue: testQueue(fixture.driver), tokenFrom: (env) => env.TOKEN })
     expect((await app.request('/healthz', {}, {})).status).toBe(200)
     const res = await app.request('/stats', { headers: bearer('anything') }, {})
     expect(res.status).toBe(500)
-    expect(await res.json()).toMatchObject({ error: 'server_misconfigured' })
+    expect(await res.json()).toEqual({ error: 'server_misconfigured', message: 'no API token is configured on the server' })
+    expect((await app.request('/stats', {}, {})).status).toBe(500)
+  })
+
+  it('refuses everything when the configured token cannot be sent as a bearer token', async () => {
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 'p@ss word!' })
+    for (const headers of [{}, bearer('p@ss word!'), bearer('wrong')]) {
+      const res = await app.request('/stats', { headers })
+      expect(res.status).toBe(500)
+      expect(await res.json()).toMatchObject({ error: 'server_misconfigured', message: expect.stringContaining('cannot be sent as a bearer token') })
+    }
   })
 
   it('answers 500 without the details of an unexpected error', async () => {
-    const broken = { producer: { queueSize: () => Promise.reject(new Error('connect ECONNREFUSED fixture.db.internal:5432 password=hunter2')) } } as unknown as AppQueue
-    const app = createWorkerApp({ queue: broken, token: 't' })
+    const broken = { queueSize: () => Promise.reject(new Error('connect ECONNREFUSED fixture.db.internal:5432 password=hunter2')) } as unknown as AppQueue
+    const app = createQueueApi({ queue: broken, token: 't' })
     const res = await app.request('/stats', { headers: bearer('t') })
     expect(res.status).toBe(500)
     expect(await res.text()).toBe('{"error":"internal_error"}')

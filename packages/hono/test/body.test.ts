@@ -1,7 +1,7 @@
 // The body before validation: its media type, its encoding, its syntax, its size; and the
 // order of checks (token, then size, then parsing).
 import { describe, expect, it } from 'vitest'
-import { createWorkerApp } from '../src/index.js'
+import { createQueueApi } from '../src/index.js'
 import { bearer, testQueue, useAppDatabase } from './support.js'
 
 const fixture = useAppDatabase('hono_body')
@@ -28,7 +28,7 @@ const send = (app: { request: (path: string, init: RequestInit) => Response | Pr
 
 describe('media type', () => {
   it('answers 415 asking for application/json when the Content-Type is missing or another', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     const body = '{"entrypoint":"ok"}'
     for (const [path, type] of [
       ['/jobs', undefined],
@@ -47,14 +47,14 @@ describe('media type', () => {
   })
 
   it('takes application/json with a UTF-8 charset, in any case', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     for (const type of ['application/json', 'Application/JSON; charset=UTF-8', 'application/json;charset="utf-8"']) {
       expect((await send(app, '/jobs', { body: '{"entrypoint":"ok"}', headers: { 'content-type': type } })).status, type).toBe(201)
     }
   })
 
   it('drains on a POST /drain with no body at all, as before', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     const res = await send(app, '/drain', {})
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ stoppedBy: 'empty' })
@@ -63,7 +63,7 @@ describe('media type', () => {
 
 describe('syntax and encoding', () => {
   it('answers 400, not 500, for bodies that are not JSON or not UTF-8', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     const json = { 'content-type': 'application/json' }
     const cases: [string, BodyInit][] = [
       ['truncated', '{"entrypoint": '],
@@ -87,7 +87,7 @@ describe('syntax and encoding', () => {
 
 describe('body limit', () => {
   it('answers 413 for a Content-Length over the limit without reading the body', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     const body = countingStream(100 * MiB)
     const res = await send(app, '/jobs', { body: body.stream, headers: { 'content-type': 'application/json', 'content-length': String(100 * MiB) } })
     expect(res.status).toBe(413)
@@ -96,7 +96,7 @@ describe('body limit', () => {
   })
 
   it('answers 413 for a streamed body (no Content-Length) once it passes the limit, reading no further', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     for (const path of ['/jobs', '/jobs/requeue', '/drain', '/jobs/1/cancel']) {
       const body = countingStream(100 * MiB)
       const res = await send(app, path, { body: body.stream, headers: { 'content-type': 'application/json' } })
@@ -107,7 +107,7 @@ describe('body limit', () => {
   })
 
   it('takes a body of exactly the limit, and the limit is configurable', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't', maxBodyBytes: 100 })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't', maxBodyBytes: 100 })
     const job = '{"entrypoint":"ok"}'
     const exactly = job.padEnd(100, ' ')
     expect((await send(app, '/jobs', { body: exactly, headers: { 'content-type': 'application/json', 'content-length': '100' } })).status).toBe(201)
@@ -116,20 +116,20 @@ describe('body limit', () => {
     const streamed = countingStream(101, 101)
     expect((await send(app, '/jobs', { body: streamed.stream, headers: { 'content-type': 'application/json' } })).status).toBe(413)
     // The default is 1 MiB: a 2 MiB body passes a larger limit.
-    const roomy = createWorkerApp({ queue: testQueue(fixture.driver), token: 't', maxBodyBytes: 4 * MiB })
+    const roomy = createQueueApi({ queue: testQueue(fixture.driver), token: 't', maxBodyBytes: 4 * MiB })
     const big = JSON.stringify([0, 1, 2].map(() => ({ entrypoint: 'ok', payload: 'x'.repeat(0.7 * MiB) })))
     expect((await send(roomy, '/jobs', { body: big, headers: { 'content-type': 'application/json' } })).status).toBe(201)
-    expect((await send(createWorkerApp({ queue: testQueue(fixture.driver), token: 't' }), '/jobs', { body: big, headers: { 'content-type': 'application/json' } })).status).toBe(413)
+    expect((await send(createQueueApi({ queue: testQueue(fixture.driver), token: 't' }), '/jobs', { body: big, headers: { 'content-type': 'application/json' } })).status).toBe(413)
   })
 
   it('refuses a limit that is not a positive integer', () => {
     for (const maxBodyBytes of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => createWorkerApp({ queue: testQueue(fixture.driver), token: 't', maxBodyBytes }), String(maxBodyBytes)).toThrow(/maxBodyBytes/)
+      expect(() => createQueueApi({ queue: testQueue(fixture.driver), token: 't', maxBodyBytes }), String(maxBodyBytes)).toThrow(/maxBodyBytes/)
     }
   })
 
   it('checks the token before reading a byte of the body, and /healthz needs neither', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     for (const authorization of [undefined, 'Bearer wrong']) {
       const body = countingStream(100 * MiB)
       const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }

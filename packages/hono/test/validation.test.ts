@@ -2,7 +2,7 @@
 // nothing is written: every value either reaches PostgreSQL as sent or is refused.
 import { InvalidJobError, withPgClient } from '@pgq/core'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { type AppQueue, createWorkerApp } from '../src/index.js'
+import { type AppQueue, createQueueApi } from '../src/index.js'
 import { bearer, testQueue, useAppDatabase } from './support.js'
 
 const fixture = useAppDatabase('hono_validation')
@@ -34,20 +34,31 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
     ['a payload nested 100 000 deep', job(`,"payload":${'['.repeat(100_000)}${']'.repeat(100_000)}`), `payload${'.0'.repeat(64)}`],
     ['a payload number beyond a double', job(',"payload":1e400'), 'payload'],
     ['a payload integer a double rounds', job(',"payload":{"id":12345678901234567890}'), 'payload.id'],
-    ['year 0000', job(',"executeAfter":"0000-12-31T23:00:00Z"'), 'executeAfter'],
-    ['before year 1 after the offset', job(',"executeAfter":"0001-01-01T00:30:00+01:00"'), 'executeAfter'],
-    ['a year past 9999', job(',"executeAfter":"+010000-01-01T00:00:00Z"'), 'executeAfter'],
-    ['February 30th', job(',"executeAfter":"2030-02-30T00:00:00Z"'), 'executeAfter'],
-    ['February 29th of a common year', job(',"executeAfter":"2031-02-29T00:00:00Z"'), 'executeAfter'],
-    ['a time without an offset', job(',"executeAfter":"2030-01-01T00:00:00"'), 'executeAfter'],
-    ['an offset JavaScript cannot read', job(',"executeAfter":"2030-01-01T00:00:00+05"'), 'executeAfter'],
-    ['a date without a time', job(',"executeAfter":"2030-01-01"'), 'executeAfter'],
-    ['a leap second', job(',"executeAfter":"2030-06-30T23:59:60Z"'), 'executeAfter'],
-    ['prose', job(',"executeAfter":"tomorrow"'), 'executeAfter'],
-    ['a negative delay', job(',"executeAfter":-1'), 'executeAfter'],
-    ['a huge delay', job(',"executeAfter":1e300'), 'executeAfter'],
-    ['an infinite delay', job(',"executeAfter":1e999'), 'executeAfter'],
-    ['executeAfter as a boolean', job(',"executeAfter":true'), 'executeAfter'],
+    ['year 0000', job(',"runAt":"0000-12-31T23:00:00Z"'), 'runAt'],
+    ['before year 1 after the offset', job(',"runAt":"0001-01-01T00:30:00+01:00"'), 'runAt'],
+    ['a year past 9999', job(',"runAt":"+010000-01-01T00:00:00Z"'), 'runAt'],
+    ['February 30th', job(',"runAt":"2030-02-30T00:00:00Z"'), 'runAt'],
+    ['February 29th of a common year', job(',"runAt":"2031-02-29T00:00:00Z"'), 'runAt'],
+    ['a time without an offset', job(',"runAt":"2030-01-01T00:00:00"'), 'runAt'],
+    ['an offset JavaScript cannot read', job(',"runAt":"2030-01-01T00:00:00+05"'), 'runAt'],
+    ['a date without a time', job(',"runAt":"2030-01-01"'), 'runAt'],
+    ['a leap second', job(',"runAt":"2030-06-30T23:59:60Z"'), 'runAt'],
+    ['prose for runAt', job(',"runAt":"tomorrow"'), 'runAt'],
+    ['runAt as a number (a delay is delay)', job(',"runAt":60000'), 'runAt'],
+    ['runAt as a boolean', job(',"runAt":true'), 'runAt'],
+    ['runAt and delay together', job(',"runAt":"2030-01-01T00:00:00Z","delay":1000'), 'runAt'],
+    ['runAt and delay together in a batch', `[${job('')},${job(',"runAt":"2030-01-01T00:00:00Z","delay":"5m"')}]`, '1.runAt'],
+    ['a negative delay', job(',"delay":-1'), 'delay'],
+    ['a huge delay', job(',"delay":1e300'), 'delay'],
+    ['an infinite delay', job(',"delay":1e999'), 'delay'],
+    ['a delay over 100 years', job(`,"delay":${100 * 365.25 * 24 * 3600 * 1000 + 1}`), 'delay'],
+    ['a delay as text pgq cannot read', job(',"delay":"tomorrow"'), 'delay'],
+    ['a delay as an ISO duration', job(',"delay":"PT5M"'), 'delay'],
+    ['a negative delay as text', job(',"delay":"-5s"'), 'delay'],
+    ['a delay as text over 100 years', job(',"delay":"101y"'), 'delay'],
+    ['an empty delay text', job(',"delay":""'), 'delay'],
+    ['delay as a boolean', job(',"delay":true'), 'delay'],
+    ['the old executeAfter field', job(',"executeAfter":1000'), 'executeAfter'],
     ['priority above a smallint', job(',"priority":32768'), 'priority'],
     ['priority below a smallint', job(',"priority":-32769'), 'priority'],
     ['a fractional priority', job(',"priority":1.5'), 'priority'],
@@ -72,7 +83,7 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
   ]
 
   it.each(cases)('%s → 400 at its path, nothing written', async (_what, body, path) => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     const res = await post(app, '/jobs', body)
     const json = await res.json()
     expect(res.status).toBe(400)
@@ -81,16 +92,19 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
   })
 
   it('accepts the edges of every range and stores them as sent', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     const payload = { emoji: '😀', nested: [[{ deep: 'x' }]], big: 9007199254740991, small: 5e-324, float: 0.1, exp: 1e300, neg: -0.5, nul: null }
     const res = await post(
       app,
       '/jobs',
       JSON.stringify([
-        { entrypoint: 'ok', payload, priority: 32767, executeAfter: '9999-12-31T23:59:59.999Z', dedupeKey: 'k'.repeat(512), headers: { trace: { id: 'a\u00e9' } } },
-        { entrypoint: 'ok', priority: -32768, executeAfter: '0001-01-01T01:00:00+01:00' },
-        { entrypoint: 'ok', executeAfter: 100 * 365.25 * 24 * 3600 * 1000 },
-        { entrypoint: 'ok', executeAfter: '2032-02-29T12:30:00.123456+05:30' },
+        { entrypoint: 'ok', payload, priority: 32767, runAt: '9999-12-31T23:59:59.999Z', dedupeKey: 'k'.repeat(512), headers: { trace: { id: 'a\u00e9' } } },
+        { entrypoint: 'ok', priority: -32768, runAt: '0001-01-01T01:00:00+01:00' },
+        { entrypoint: 'ok', delay: 100 * 365.25 * 24 * 3600 * 1000 },
+        { entrypoint: 'ok', runAt: '2032-02-29T12:30:00.123456+05:30' },
+        { entrypoint: 'ok', delay: '100y' },
+        { entrypoint: 'ok', delay: '90 minutes' },
+        { entrypoint: 'ok', delay: 0 },
       ]),
     )
     expect(res.status).toBe(201)
@@ -102,12 +116,17 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
     expect(rows[1]).toMatchObject({ priority: -32768, at: '0001-01-01 00:00:00.000' })
     expect(rows[2]!.at.slice(0, 2)).toBe('21') // a century from now
     expect(rows[3]).toMatchObject({ at: '2032-02-29 07:00:00.123' }) // kept to the millisecond
+    expect(rows[4]!.at.slice(0, 2)).toBe('21') // '100y': the same century
+    const minutes = (at: string) => (new Date(`${at.replace(' ', 'T')}Z`).getTime() - Date.now()) / 60_000
+    expect(minutes(rows[5]!.at)).toBeGreaterThan(85) // '90 minutes' from now
+    expect(minutes(rows[5]!.at)).toBeLessThan(91)
+    expect(Math.abs(minutes(rows[6]!.at))).toBeLessThan(1) // delay 0: now
   })
 })
 
 describe('other routes', () => {
   it('refuses bad requeue and drain bodies with their paths', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     const expectIssue = async (path: string, body: string, issuePath: string) => {
       const res = await post(app, path, body)
       expect(res.status, `${path} ${body.slice(0, 60)}`).toBe(400)
@@ -122,14 +141,14 @@ describe('other routes', () => {
     await expectIssue('/drain', '{"entrypoints":["ok\\u0000"]}', 'entrypoints.0')
     await expectIssue('/drain', '{"entrypoints":["ok","nope"]}', 'entrypoints.1')
     await expectIssue('/drain', '{"entrypoints":[]}', 'entrypoints')
-    await expectIssue('/drain', '{"timeBudgetMs":1e999}', 'timeBudgetMs')
-    await expectIssue('/drain', '{"timeBudgetMs":0}', 'timeBudgetMs')
+    await expectIssue('/drain', '{"timeBudget":1e999}', 'timeBudget')
+    await expectIssue('/drain', '{"timeBudget":0}', 'timeBudget')
     await expectIssue('/drain', '[]', '')
     await expectIssue('/jobs/requeue', '[]', '')
   })
 
   it('answers 400 for job ids that are not ids, on both :id routes', async () => {
-    const app = createWorkerApp({ queue: testQueue(fixture.driver), token: 't' })
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     for (const id of ['abc', '0', '-1', '1.5', '1e3', '9007199254740992', '99999999999999999', '%E0%A4%A', '%00', '%F0%9F%98%80', ' 1']) {
       for (const [method, path] of [['GET', `/jobs/${id}`], ['POST', `/jobs/${id}/cancel`]] as const) {
         const res = await app.request(path, { method, headers: bearer('t') })
@@ -146,18 +165,18 @@ describe("pgq's own checks", () => {
   // InvalidJobError (whatever its message) still becomes a 400 naming the job.
   const refusing = (index: number | undefined) => {
     const queue = testQueue(fixture.driver)
-    const producer = { ...queue.producer, enqueueMany: () => Promise.reject(new InvalidJobError('a rule pgq gained later', index)) }
-    return { producer, entrypoints: () => queue.entrypoints(), run: queue.run.bind(queue), fireDueSchedules: queue.fireDueSchedules.bind(queue) } as AppQueue
+    // POST /jobs calls only these two.
+    return { entrypoints: () => queue.entrypoints(), enqueueMany: () => Promise.reject(new InvalidJobError('a rule pgq gained later', index)) } as unknown as AppQueue
   }
 
   it('turns InvalidJobError into 400 invalid_request naming the batch index', async () => {
-    const batch = await post(createWorkerApp({ queue: refusing(2), token: 't' }), '/jobs', '[{"entrypoint":"ok"},{"entrypoint":"ok"},{"entrypoint":"ok"}]')
+    const batch = await post(createQueueApi({ queue: refusing(2), token: 't' }), '/jobs', '[{"entrypoint":"ok"},{"entrypoint":"ok"},{"entrypoint":"ok"}]')
     expect(batch.status).toBe(400)
     expect(await batch.json()).toEqual({ error: 'invalid_request', issues: [{ path: '2', message: 'job #2: a rule pgq gained later' }] })
     // pgq gives no index for a batch of one: it is still job 0 of the body's array.
-    const one = await post(createWorkerApp({ queue: refusing(undefined), token: 't' }), '/jobs', '[{"entrypoint":"ok"}]')
+    const one = await post(createQueueApi({ queue: refusing(undefined), token: 't' }), '/jobs', '[{"entrypoint":"ok"}]')
     expect(await one.json()).toEqual({ error: 'invalid_request', issues: [{ path: '0', message: 'a rule pgq gained later' }] })
-    const single = await post(createWorkerApp({ queue: refusing(undefined), token: 't' }), '/jobs', '{"entrypoint":"ok"}')
+    const single = await post(createQueueApi({ queue: refusing(undefined), token: 't' }), '/jobs', '{"entrypoint":"ok"}')
     expect(single.status).toBe(400)
     expect(await single.json()).toEqual({ error: 'invalid_request', issues: [{ path: '', message: 'a rule pgq gained later' }] })
   })

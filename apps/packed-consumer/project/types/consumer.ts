@@ -4,6 +4,7 @@
 import { Pool } from '@neondatabase/serverless'
 import {
   createQueue,
+  type DrainSummary,
   type Job,
   type JobId,
   MissingDependencyError,
@@ -14,9 +15,9 @@ import {
   verifySchema,
   withPgClient,
 } from '@pgq/core'
-import { createFleet, createProducer, type EntrypointPolicy, type PgqDriver, PgqError, type Queue } from '@pgq/core/edge'
+import { createProducer, type EntrypointPolicy, type PgqDriver, PgqError, type Queue } from '@pgq/core/edge'
 import { neonServerlessDriver } from '@pgq/core/neon-serverless'
-import { createWorkerApp, type QueueScope, tick } from '@pgq/hono'
+import { createQueueApi, type QueueScope, tick } from '@pgq/hono'
 import { scheduledHandler } from '@pgq/hono/workers'
 
 interface Email {
@@ -29,13 +30,15 @@ export function defineQueue(driver: PgqDriver) {
     .entrypoint('send_email', async (job: Job<Email>) => {
       job.payload.subject.toUpperCase()
     })
-    .entrypoint('resize', { maxAttempts: 3, backoff: { baseMs: 100 } }, async (job: Job<{ width: number }>, { signal }) => {
+    .entrypoint('resize', { maxAttempts: 3, backoff: { base: 100, max: '1m' }, leaseTimeout: '5m' }, async (job: Job<{ width: number }>, { signal }) => {
       if (signal.aborted) return
       job.payload.width.toFixed()
     })
+    // Each tick enqueues a send_email job with this (typed) payload.
+    .schedule('send_email', '0 9 * * *', { timezone: 'Europe/Berlin', payload: { to: 'team@example.com', subject: 'daily' } })
 }
 
-export async function onNode(url: string): Promise<RunSummary> {
+export async function onNode(url: string): Promise<DrainSummary> {
   await withPgClient(url, async (client) => {
     await migrate(client, { schema: 'pgq' })
     const result = await verifySchema(client)
@@ -47,15 +50,19 @@ export async function onNode(url: string): Promise<RunSummary> {
   const skipped: JobId | null = await queue.enqueue('resize', { width: 3 }, { dedupeKey: `r-${id}`, onConflict: 'skip' })
   const ids: JobId[] = await queue.enqueueMany([
     { entrypoint: 'send_email', payload: { to: 'b@example.com', subject: 'yo' } },
-    { entrypoint: 'resize', payload: { width: 4 }, executeAfter: new Date() },
+    { entrypoint: 'resize', payload: { width: 4 }, runAt: new Date() },
+    { entrypoint: 'resize', payload: { width: 5 }, delay: '5m' },
   ])
   const first: JobId | undefined = ids[0] // noUncheckedIndexedAccess
-  if (first !== undefined && skipped !== null) await queue.waitFor([first, skipped], { timeoutMs: 1000 })
-  const worker = queue.start({ batchSize: 20 })
+  if (first !== undefined && skipped !== null) await queue.waitFor([first, skipped], { timeout: '1s' })
+  const requeued: JobId[] = await queue.requeue({ entrypoints: ['resize'] })
+  await queue.requeue(requeued)
+  const worker = queue.start({ batchSize: 20, pollInterval: '500ms', shutdownTimeout: 5000, listener: { healthCheckInterval: '30s' } })
   const unhook: () => void = stopOnSignals(worker)
   unhook()
-  await worker.stop({ force: false })
-  return queue.run({ mode: 'drain', timeBudgetMs: 1000 })
+  const stopped: RunSummary = await worker.stop({ force: false })
+  stopped.succeeded.toFixed()
+  return queue.drain({ timeBudget: 1000, maintenance: false })
 }
 
 export function onEdge(env: { DATABASE_URL: string; PGQ_TOKEN: string }) {
@@ -64,14 +71,14 @@ export function onEdge(env: { DATABASE_URL: string; PGQ_TOKEN: string }) {
     const driver = neonServerlessDriver({ pool })
     return { queue: createQueue({ driver }), end: () => pool.end() }
   }
-  const app = createWorkerApp<typeof env>({ queueFor, tokenFrom: (bindings) => bindings.PGQ_TOKEN, maxDrainMs: 10_000 })
+  const app = createQueueApi<typeof env>({ queueFor, tokenFrom: (bindings) => bindings.PGQ_TOKEN, maxDrain: '10s' })
   app.get('/mine', (c) => c.text('mine'))
-  const producer = createProducer({ db: neonServerlessDriver({ connectionString: env.DATABASE_URL }).db })
+  const producer = createProducer({ driver: neonServerlessDriver({ connectionString: env.DATABASE_URL }), waitPollInterval: '2s' })
   return {
     fetch: app.fetch,
-    scheduled: scheduledHandler<typeof env>({ queueFor, timeBudgetMs: 5000 }),
+    scheduled: scheduledHandler<typeof env>({ queueFor, timeBudget: 5000 }),
     producer,
-    tick: (queue: Queue) => tick(queue, { timeBudgetMs: 1000 }),
+    tick: (queue: Queue) => tick(queue, { timeBudget: '1s' }),
   }
 }
 
@@ -81,8 +88,8 @@ export function describe(error: unknown): string {
   return String(error)
 }
 
-// The fleet's control, as the CLI and dashboards use it.
+// The fleet's control, as the CLI and dashboards use it: on any producer (or queue).
 export async function pauseAll(driver: PgqDriver, names: readonly string[]): Promise<EntrypointPolicy[]> {
-  const fleet = createFleet({ db: driver.db })
-  return Promise.all(names.map((name) => fleet.pause(name)))
+  const producer = createProducer({ driver })
+  return Promise.all(names.map((name) => producer.pause(name)))
 }

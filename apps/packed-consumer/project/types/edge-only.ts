@@ -1,15 +1,15 @@
 // The runtime-neutral entries type-check without @types/node (tsconfig.edge.json: types []).
-import { createQueue, type Job, PgqError, type RunSummary } from '@pgq/core/edge'
+import { createQueue, type DrainSummary, type Job, PgqError } from '@pgq/core/edge'
 import { neonServerlessDriver } from '@pgq/core/neon-serverless'
 
-export async function drainOnce(connectionString: string): Promise<RunSummary> {
+export async function drainOnce(connectionString: string): Promise<DrainSummary> {
   const driver = neonServerlessDriver({ connectionString })
   const queue = createQueue({ driver }).entrypoint('ping', async (job: Job<{ at: number }>) => {
     job.payload.at.toFixed()
   })
   try {
     await queue.enqueue('ping', { at: Date.now() })
-    return await queue.run({ mode: 'drain', timeBudgetMs: 1000 })
+    return await queue.drain({ timeBudget: '1s' })
   } catch (error) {
     if (error instanceof PgqError) throw new Error(error.code)
     throw error

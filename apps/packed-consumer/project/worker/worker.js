@@ -3,7 +3,7 @@
 import { neonConfig, Pool } from '@neondatabase/serverless'
 import { createQueue } from '@pgq/core/edge'
 import { neonServerlessDriver } from '@pgq/core/neon-serverless'
-import { createWorkerApp } from '@pgq/hono'
+import { createQueueApi } from '@pgq/hono'
 import { scheduledHandler } from '@pgq/hono/workers'
 
 function useWsProxy(proxyUrl) {
@@ -33,10 +33,10 @@ function queueFor(env) {
   return { queue, end }
 }
 
-const app = createWorkerApp({ queueFor, tokenFrom: (env) => env.PGQ_TOKEN })
+const app = createQueueApi({ queueFor, tokenFrom: (env) => env.PGQ_TOKEN })
 app.get('/runtime', (c) => c.json({ userAgent: navigator.userAgent, process: typeof process }))
 
 export default {
   fetch: app.fetch,
-  scheduled: scheduledHandler({ queueFor, timeBudgetMs: 20_000 }),
+  scheduled: scheduledHandler({ queueFor, timeBudget: 20_000 }),
 }

@@ -39,7 +39,7 @@ describe('validation', () => {
 
     expect(await call('POST', '/jobs', { rawBody: '{"entrypoint": ' })).toMatchObject({ status: 400, json: { error: 'invalid_request' } })
     expect(await call('GET', '/jobs/abc')).toMatchObject({ status: 400, json: { error: 'invalid_request' } })
-    expect(await call('POST', '/drain', { body: { timeBudgetMs: -5 } })).toMatchObject({ status: 400 })
+    expect(await call('POST', '/drain', { body: { timeBudget: -5 } })).toMatchObject({ status: 400 })
     expect(await call('POST', '/jobs', { body: { entrypoint: 'nope', payload: null } })).toMatchObject({
       status: 400,
       json: { error: 'unknown_entrypoint', entrypoints: ['nope'] },
@@ -49,6 +49,15 @@ describe('validation', () => {
       status: 400,
       json: { error: 'invalid_request', issues: [{ path: 'priority' }] },
     })
+    // When to run: runAt (an ISO time) or delay (milliseconds or text such as '5m'), each checked under its name.
+    expect(await call('POST', '/jobs', { body: { entrypoint: 'greet', payload: {}, delay: 'soon' } })).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_request', issues: [{ path: 'delay' }] },
+    })
+    expect(await call('POST', '/jobs', { body: { entrypoint: 'greet', payload: {}, runAt: 60_000 } })).toMatchObject({
+      status: 400,
+      json: { error: 'invalid_request', issues: [{ path: 'runAt' }] },
+    })
     expect(await sql('select id from pgq.jobs')).toEqual([])
   })
 })
@@ -56,7 +65,7 @@ describe('validation', () => {
 describe('jobs', () => {
   it('refuses a duplicate dedupe key with 409 naming it, for one job and in a batch', async () => {
     const later = 60_000
-    const first = await call('POST', '/jobs', { body: { entrypoint: 'greet', payload: { name: 'Ada' }, dedupeKey: 'welcome-ada', executeAfter: later } })
+    const first = await call('POST', '/jobs', { body: { entrypoint: 'greet', payload: { name: 'Ada' }, dedupeKey: 'welcome-ada', delay: later } })
     expect(first).toMatchObject({ status: 201, json: { id: expect.any(Number) } })
     const again = await call('POST', '/jobs', { body: { entrypoint: 'greet', payload: { name: 'Ada' }, dedupeKey: 'welcome-ada' } })
     expect(again.status).toBe(409)
@@ -83,7 +92,7 @@ describe('jobs', () => {
     const [greet, flaky, broken] = json.ids as [number, number, number]
     expect(await call('GET', `/jobs/${greet}`)).toMatchObject({ status: 200, json: { id: greet, entrypoint: 'greet', status: 'queued', attempts: 0, inQueue: true, traceback: null } })
 
-    const first = await call('POST', '/drain', { body: { timeBudgetMs: 10_000 } })
+    const first = await call('POST', '/drain', { body: { timeBudget: '10s' } })
     expect(first.status).toBe(200)
     // A drain also fires due schedules; the every-second `report` job may be among its claims.
     const reported = (drain: { schedules: unknown[] }) => drain.schedules.length
@@ -108,7 +117,7 @@ describe('jobs', () => {
   })
 
   it('cancels a queued job once, and says why it cannot again', async () => {
-    const { json } = await call('POST', '/jobs', { body: { entrypoint: 'slow', payload: { seconds: 60 }, executeAfter: 60_000 } })
+    const { json } = await call('POST', '/jobs', { body: { entrypoint: 'slow', payload: { seconds: 60 }, runAt: new Date(Date.now() + 60_000).toISOString() } })
     expect(await call('POST', `/jobs/${json.id}/cancel`)).toMatchObject({ status: 200, json: { id: json.id, canceled: true, previousStatus: 'queued' } })
     expect(await call('POST', `/jobs/${json.id}/cancel`)).toMatchObject({ status: 409, json: { error: 'not_cancelable', status: 'canceled' } })
     expect(await call('GET', `/jobs/${json.id}`)).toMatchObject({ json: { status: 'canceled', inQueue: false } })

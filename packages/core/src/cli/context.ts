@@ -1,7 +1,7 @@
 import { withPgClient } from '../driver/node-postgres/with-client.js'
 import { ConfigurationError } from '../errors.js'
-import type { SqlConnection } from '../migrations/connection.js'
-import { schemaName } from '../migrations/schema-name.js'
+import type { Queryable as SqlConnection } from '../driver/driver.js'
+import { schemaName } from '../schema/schema-name.js'
 
 /** Where the CLI reads settings and writes output; tests pass their own. */
 export interface CliIo {

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../errors.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_STARTUP_MESSAGE_BYTES, startWsProxy, type WsProxyTarget } from '../proxy/ws-proxy.js'
-import { toMs } from '../runtime/duration.js'
+import { toMs } from '../validation/duration.js'
 import { type CliIo, line, UsageError } from './context.js'
 
 export interface ProxyFlags {

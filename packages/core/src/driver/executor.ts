@@ -1,28 +1,10 @@
-import type { SQL } from 'drizzle-orm/sql'
-import type { DrizzleLike } from './driver.js'
+import type { SQL } from '../sql/template.js'
+import type { CallerTransaction, Executor, Row } from './driver.js'
+import { drizzleExecutor } from './drizzle-transaction.js'
 import { translateError } from './translate-error.js'
 
-export type { DrizzleLike }
-
-/** A driver's database: also runs a statement prepared once per connection. */
-export interface PreparingDb extends DrizzleLike {
-  executePrepared(query: SQL): Promise<unknown>
-}
-
-export type Row = Record<string, unknown>
-
-/** The parts of a Drizzle pg database that prepare a named statement (pg-core, both drivers). */
-export interface PreparingDrizzle {
-  session: { prepareQuery(query: unknown, fields: undefined, name: string, arrayMode: false): { execute(): Promise<unknown> } }
-  dialect: { sqlToQuery(query: SQL): unknown }
-}
-
-const canPrepare = (db: unknown): db is PreparingDrizzle =>
-  typeof (db as Partial<PreparingDrizzle>).session?.prepareQuery === 'function' &&
-  typeof (db as Partial<PreparingDrizzle>).dialect?.sqlToQuery === 'function'
-
 /** A statement's name from its text (two 32-bit FNV-1a hashes): a name never carries two texts. */
-function statementName(text: string): string {
+export function statementName(text: string): string {
   let a = 0x811c9dc5
   let b = 0x01000193
   for (let i = 0; i < text.length; i++) {
@@ -33,25 +15,27 @@ function statementName(text: string): string {
   return `pgq_${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`
 }
 
-/** Prepares `query` under a name derived from its text, so Postgres caches its plan per connection. */
-export function executePrepared(db: PreparingDrizzle, query: SQL): Promise<unknown> {
-  const built = db.dialect.sqlToQuery(query) as { sql: string }
-  return db.session.prepareQuery(built, undefined, statementName(built.sql), false).execute()
-}
-
 /**
- * Runs one statement and returns its rows, whatever result shape the Drizzle driver uses.
- * With `prepare` (hot paths only), the statement is prepared when the database can
- * (a driver's, or a Drizzle pg-core one); otherwise it runs unprepared.
+ * Runs one statement and returns its rows, with Postgres errors that mean something to
+ * users as typed errors. `prepare` (hot paths only) names the statement after its text, so
+ * a driver with prepared statements on plans it once per connection.
  */
-export async function execute(db: DrizzleLike, query: SQL, options: { prepare?: boolean } = {}): Promise<Row[]> {
+export async function execute(on: Executor, statement: SQL, options: { prepare?: boolean } = {}): Promise<Row[]> {
+  const { text, values } = statement.render()
   try {
-    let result: unknown
-    if (!options.prepare) result = await db.execute(query as never)
-    else if ('executePrepared' in db) result = await (db as PreparingDb).executePrepared(query)
-    else result = canPrepare(db) ? await executePrepared(db, query) : await db.execute(query as never)
-    return Array.isArray(result) ? (result as Row[]) : ((result as { rows: Row[] }).rows ?? [])
+    const result = await on.query(text, values, options.prepare ? { name: statementName(text) } : undefined)
+    return result.rows
   } catch (error) {
     throw translateError(error)
   }
+}
+
+/** The caller's transaction as an executor: a pg/Neon client as is, a Drizzle one through its execute(). */
+export function transactionExecutor(tx: CallerTransaction): Executor {
+  if (typeof (tx as { query?: unknown }).query === 'function') {
+    const client = tx as { query(text: string, values: unknown[]): Promise<{ rows: Row[] }> }
+    // Never named: the caller's connection is not ours to leave prepared statements on.
+    return { query: (text, values) => client.query(text, values) }
+  }
+  return drizzleExecutor(tx as { execute(query: never): PromiseLike<unknown> })
 }

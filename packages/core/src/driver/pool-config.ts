@@ -1,17 +1,26 @@
-import type { Logger } from 'drizzle-orm/logger'
+import type { Row } from './driver.js'
 
-/** A pool of either pg-style driver, given by the user or made from settings. */
-export interface PoolLike {
+/** Sees every statement pgq sends; Drizzle's loggers (DefaultLogger) fit. */
+export interface QueryLogger {
+  logQuery(query: string, params: unknown[]): void
+}
+
+/** A pg-style client: node-postgres's and Neon's. */
+export interface ClientLike {
+  query(config: { text: string; values?: unknown[]; name?: string; types?: object }): Promise<{ rows: Row[] }>
+}
+
+/** The parts of a pg-style pool pgq uses: node-postgres's `pg.Pool` and Neon's `Pool` fit. */
+export interface PoolLike extends ClientLike {
   readonly options: object
-  connect(): Promise<unknown>
+  connect(): Promise<ClientLike & { release(destroy?: boolean | Error): void }>
   end(): Promise<void>
   on(event: 'error', listener: (e: Error) => void): unknown
 }
 
 /** The settings every pool driver takes: a pool of yours, or a URL to make one from. */
 export type PoolConfig<P> = ({ connectionString: string; max?: number } | { pool: P }) & {
-  /** Drizzle's logger: sees every statement pgq sends. */
-  logger?: Logger | undefined
+  logger?: QueryLogger | undefined
   /** Prepare hot-path statements (see PgqDriver.preparedStatements). */
   preparedStatements?: boolean | undefined
 }

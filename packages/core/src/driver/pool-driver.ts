@@ -1,41 +1,37 @@
-import type { SQL } from 'drizzle-orm/sql'
-import type { Logger } from 'drizzle-orm/logger'
-import type { PoolConfig, PoolLike } from './pool-config.js'
-import type { PgqDriver, Session } from './driver.js'
-import { executePrepared, type PreparingDb, type PreparingDrizzle } from './executor.js'
-import { pooledSession, standaloneSession } from './session.js'
+import { ConfigurationError } from '../errors.js'
+import type { Executor, ListenerConnection, PgqDriver, QueryOptions } from './driver.js'
+import type { ClientLike, PoolConfig, PoolLike } from './pool-config.js'
+import { type StandaloneClient, standaloneConnection } from './listener-connection.js'
+import { textTimestamps, type TypeParsers } from './type-parsers.js'
 
-type PooledClient = Parameters<typeof pooledSession>[0]
-type StandaloneClient = Parameters<typeof standaloneSession>[0] & {
-  connect(): Promise<unknown>
-  on(event: 'error', listener: (e: Error) => void): unknown
-}
-
-/** What a driver folder loads on first use: its package's classes and Drizzle's driver for it. */
+/** What a driver folder loads on first use: its package's Pool and Client classes and type parsers. */
 export interface DriverModule {
   Pool: new (settings: { connectionString: string; max: number }) => PoolLike
   Client: new (options: object) => StandaloneClient
-  drizzle(options: { client: never; logger: Logger | boolean }): unknown
+  types: TypeParsers
 }
 
-/** Drizzle over the pool: what pgq's statements run on. */
-type PoolDrizzle = PreparingDrizzle & {
-  execute(query: SQL): Promise<unknown>
-  transaction<T>(run: (tx: never) => Promise<T>): Promise<T>
+export interface PoolDriverOptions {
+  name: string
+  config: PoolConfig<PoolLike>
+  preparedByDefault: boolean
+  load: () => Promise<DriverModule>
+  /** Where the platform has no LISTEN connection (Hyperdrive): the error listener() throws. */
+  noListener?: () => Error
 }
-
-/** The database a pool driver hands out: each call waits for the driver package to load. */
-export type PoolDb = PreparingDb & { transaction<T>(run: (tx: never) => Promise<T>): Promise<T> }
 
 /**
- * The parts both pg-style drivers share. The driver's package is imported on first use
+ * The driver all three pg-style packages share. The package is imported on first use
  * (`load`), so a missing one fails with an error naming it, not at import time.
  */
-export function poolDriver(options: { name: string; config: PoolConfig<PoolLike>; preparedByDefault: boolean; load: () => Promise<DriverModule> }): PgqDriver {
+export function poolDriver(options: PoolDriverOptions): PgqDriver {
   const { config } = options
+  if (typeof config !== 'object' || config === null) throw new ConfigurationError(`the ${options.name} driver needs { connectionString } or { pool }`)
   const given = 'pool' in config ? config.pool : undefined
   const settings = 'pool' in config ? undefined : { connectionString: config.connectionString, max: config.max ?? 10 }
-  let loading: Promise<{ db: PoolDrizzle; pool: PoolLike; newClient(): StandaloneClient }> | undefined
+  const prepared = config.preparedStatements ?? options.preparedByDefault
+  const logger = config.logger
+  let loading: Promise<{ pool: PoolLike; newClient(): StandaloneClient; types: TypeParsers }> | undefined
   let ended: Promise<void> | undefined
   const parts = () =>
     (loading ??= (ended ? Promise.reject(new Error(`the ${options.name} driver was ended`)) : options.load()).then((m) => {
@@ -43,27 +39,45 @@ export function poolDriver(options: { name: string; config: PoolConfig<PoolLike>
       // An idle pooled connection that breaks (a database restart, a closed socket) makes the
       // pool emit 'error', which would crash the process unhandled; the next query reconnects.
       if (!given) pool.on('error', () => undefined)
-      const db = m.drizzle({ client: pool as never, logger: config.logger ?? false }) as PoolDrizzle
-      return { db, pool, newClient: () => new m.Client(pool.options) }
+      return { pool, newClient: () => new m.Client(pool.options), types: textTimestamps(m.types) }
     }))
-  const db: PoolDb = {
-    execute: async (query) => (await parts()).db.execute(query),
-    executePrepared: async (query) => executePrepared((await parts()).db, query),
-    transaction: async (run) => (await parts()).db.transaction(run),
+  const run = (on: ClientLike, types: TypeParsers, text: string, values: unknown[], queryOptions?: QueryOptions) => {
+    logger?.logQuery(text, values)
+    const name = prepared ? queryOptions?.name : undefined
+    return on.query(name ? { name, text, values, types } : { text, values, types })
   }
   return {
     name: options.name,
-    db,
-    preparedStatements: config.preparedStatements ?? options.preparedByDefault,
-    async session(): Promise<Session> {
-      return pooledSession((await (await parts()).pool.connect()) as PooledClient)
+    preparedStatements: prepared,
+    async query(text, values, queryOptions) {
+      const { pool, types } = await parts()
+      return run(pool, types, text, values, queryOptions)
     },
-    async connect(): Promise<Session> {
+    async transaction(work) {
+      const { pool, types } = await parts()
+      const client = await pool.connect()
+      const tx: Executor = { query: (text, values, queryOptions) => run(client, types, text, values, queryOptions) }
+      let broken: unknown
+      try {
+        await client.query({ text: 'begin' })
+        const result = await work(tx)
+        await client.query({ text: 'commit' })
+        return result
+      } catch (error) {
+        await client.query({ text: 'rollback' }).catch((e: unknown) => (broken = e))
+        throw error
+      } finally {
+        // A connection that cannot even roll back is not given back to the pool.
+        client.release(broken instanceof Error ? broken : undefined)
+      }
+    },
+    async listener(): Promise<ListenerConnection> {
+      if (options.noListener) throw options.noListener()
       const client = (await parts()).newClient()
       // Before connecting: a server shutting down mid-handshake must not crash the process.
       client.on('error', () => undefined)
       await client.connect()
-      return standaloneSession(client)
+      return standaloneConnection(client)
     },
     end() {
       // Once: a pool never loaded has nothing to close, and none is made afterwards; one the user gave stays theirs.

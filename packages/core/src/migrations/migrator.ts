@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../errors.js'
-import type { SqlConnection } from './connection.js'
+import type { Queryable as SqlConnection } from '../driver/driver.js'
 import { type MigrationFile, readMigrationFiles } from './files.js'
-import { applySchemaName, schemaName } from './schema-name.js'
+import { applySchemaName, schemaName } from '../schema/schema-name.js'
 
 export interface MigrateOptions {
   schema?: string

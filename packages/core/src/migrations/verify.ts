@@ -2,9 +2,9 @@ import { is } from 'drizzle-orm/entity'
 import { getTableConfig, isPgEnum, PgDialect, PgEnumColumn, PgTable } from 'drizzle-orm/pg-core'
 import * as model from '../schema/index.js'
 import { DEFAULT_SCHEMA } from '../schema/pg-schema.js'
-import type { SqlConnection } from './connection.js'
+import type { Queryable as SqlConnection } from '../driver/driver.js'
 import { type MigrationFile, readMigrationFiles } from './files.js'
-import { schemaName } from './schema-name.js'
+import { schemaName } from '../schema/schema-name.js'
 
 export interface VerifyResult {
   ok: boolean

@@ -4,7 +4,7 @@ import { claimJobs } from '../sql/claim-jobs.js'
 import { finishJobs } from '../sql/finish-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
 import { eligibleCount } from '../sql/inspect-jobs.js'
-import { toId, toJob } from '../sql/rows.js'
+import { toId, toJob } from './rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { ClaimEntrypoint, Failure, Job, JobId, JobStatus } from '../types.js'
 import type { QueueConnectionOptions } from './options.js'
@@ -39,15 +39,15 @@ export interface ConsumerOptions extends QueueConnectionOptions {
 
 /** The hot path of one worker: claim, complete, fail, heartbeat. Every call is one statement. */
 export function createConsumer(options: ConsumerOptions & { ready?: () => Promise<unknown> }) {
-  const { db, workerId } = options
+  const { driver: db, workerId } = options
   const t = tablesFor(options.schema)
-  const ready = options.ready ?? schemaGate(db, t, options.checkSchema ?? true)
+  const ready = options.ready ?? schemaGate(db, t.schema, options.checkSchema ?? true)
   const async = options.asyncCommit ?? true
   const unlogged = options.unloggedEntrypoints ?? []
-  // Only the claim is prepared. Results and heartbeats filter on `id = any(<array>)`, which
-  // a custom plan hashes (the array is a constant) but a cached generic plan scans linearly
-  // per row: 1,000 × 1,000 comparisons for a batch of 1,000.
-  const prepare = options.preparedStatements === true
+  // Only the claim is prepared (where the driver prepares at all). Results and heartbeats
+  // filter on `id = any(<array>)`, which a custom plan hashes (the array is a constant) but
+  // a cached generic plan scans linearly per row: 1,000 × 1,000 comparisons for a batch of 1,000.
+  const prepare = true
   const finish = async (done: readonly JobId[], failed: readonly Failure[]) => {
     if (done.length === 0 && failed.length === 0) return []
     await ready()

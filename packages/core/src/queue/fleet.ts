@@ -1,7 +1,7 @@
-import type { DrizzleLike } from '../driver/driver.js'
-import { execute, type Row } from '../driver/executor.js'
+import type { Executor, Row } from '../driver/driver.js'
+import { execute } from '../driver/executor.js'
 import { ConfigurationError, SchemaOutdatedError } from '../errors.js'
-import { SCHEMA_VERSION } from '../migrations/version.js'
+import { SCHEMA_VERSION } from '../schema/version.js'
 import { FAILURE_ACTIONS, type FailureActionName } from '../schema/enums.js'
 import { entrypointPolicies, setEntrypointPolicy } from '../sql/entrypoint-policy.js'
 import { registerEntrypoints } from '../sql/register-entrypoints.js'
@@ -70,7 +70,7 @@ function checkChange(name: unknown, c: PolicyChange): void {
  * the stored policy of each declared entrypoint and the fields it overwrote.
  */
 export async function register(
-  db: DrizzleLike,
+  db: Executor,
   schema: string | undefined,
   declared: readonly DeclaredPolicy[],
   checkSchema: boolean,
@@ -99,9 +99,9 @@ export async function register(
 
 /** Pause, resume and fleet-wide limits of entrypoints; what the CLI and dashboards call. Safe on the edge. */
 export function createFleet(options: QueueConnectionOptions & { ready?: () => Promise<unknown> }) {
-  const { db } = options
+  const db = options.driver
   const t = tablesFor(options.schema)
-  const ready = options.ready ?? schemaGate(db, t, options.checkSchema ?? true)
+  const ready = options.ready ?? schemaGate(db, t.schema, options.checkSchema ?? true)
   const change = async (name: string, c: PolicyChange): Promise<EntrypointPolicy> => {
     checkChange(name, c)
     await ready()

@@ -1,19 +1,15 @@
-import type { DrizzleLike } from '../driver/driver.js'
+import type { CallerTransaction, PgqDriver } from '../driver/driver.js'
 
 export interface QueueConnectionOptions {
-  /** A Drizzle Postgres database (node-postgres or neon-serverless). */
-  db: DrizzleLike
+  /** A pgq driver: nodePostgresDriver, neonServerlessDriver or hyperdriveDriver. */
+  driver: PgqDriver
   /** The Postgres schema pgq was installed in. Default 'pgq'. */
   schema?: string
   /** Check the installed schema version before the first operation. Default true. */
   checkSchema?: boolean
-  /** Run hot-path statements as named prepared statements (see PgqDriver). Default false. */
-  preparedStatements?: boolean
 }
 
-
-
-/** Per-call option: run inside the caller's Drizzle transaction. */
+/** Per-call option: run inside the caller's transaction (a Drizzle one, or a pg/Neon client inside BEGIN). */
 export interface InTransaction {
-  tx?: DrizzleLike
+  tx?: CallerTransaction
 }

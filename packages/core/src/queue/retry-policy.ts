@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js'
+import { type Duration, toMs } from '../validation/duration.js'
 import type { Failure, FailureAction, Job, Traceback } from '../types.js'
 
 export interface RetryPolicy {
@@ -6,8 +7,23 @@ export interface RetryPolicy {
   maxAttempts?: number
   /** After the last attempt: keep the job as 'failed' (requeue later) or delete it. Default 'hold'. */
   onFailure?: 'hold' | 'delete'
-  /** Delay before retry n (1-based): min(maxMs, baseMs * factor^(n-1)), with up to `jitter` of it random. */
-  backoff?: { baseMs?: number; factor?: number; maxMs?: number; jitter?: number }
+  /** Delay before retry n (1-based): min(max, base * factor^(n-1)), with up to `jitter` of it random. Defaults 1 s, 2, 1 h, 0.1. */
+  backoff?: Backoff
+}
+
+export interface Backoff {
+  base?: Duration
+  factor?: number
+  max?: Duration
+  jitter?: number
+}
+
+/** A backoff checked and in milliseconds. */
+export interface BackoffMs {
+  baseMs: number
+  factor: number
+  maxMs: number
+  jitter: number
 }
 
 /** The traceback of any thrown value; a non-Error still says what was thrown. */
@@ -24,8 +40,8 @@ export function tracebackOf(error: unknown, context: { attempt: number; workerId
   return { name: `NonError(${error === null ? 'null' : typeof error})`, message, stack: null, ...context }
 }
 
-export function backoffDelayMs(retry: number, backoff: RetryPolicy['backoff'] = {}, random = Math.random): number {
-  const { baseMs = 1000, factor = 2, maxMs = 3_600_000, jitter = 0.1 } = backoff
+export function backoffDelayMs(retry: number, backoff: Backoff = {}, random = Math.random): number {
+  const { baseMs, factor, maxMs, jitter } = checkBackoff(backoff)
   const delay = Math.min(maxMs, baseMs * factor ** (retry - 1))
   return Math.max(0, Math.round(delay * (1 - jitter * random())))
 }
@@ -36,11 +52,21 @@ export function checkRetryPolicy(p: RetryPolicy): void {
   if (p.onFailure !== undefined && p.onFailure !== 'hold' && p.onFailure !== 'delete') {
     throw new ConfigurationError(`onFailure must be 'hold' or 'delete', got ${JSON.stringify(p.onFailure)}`)
   }
-  const b = p.backoff ?? {}
-  for (const [k, v] of Object.entries(b)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigurationError(`backoff.${k} must be a finite number >= 0`)
+  checkBackoff(p.backoff ?? {})
+}
+
+const BACKOFF_FIELDS = ['base', 'factor', 'max', 'jitter']
+
+export function checkBackoff(b: Backoff): BackoffMs {
+  if (typeof b !== 'object' || b === null) throw new ConfigurationError('backoff must be an object { base?, factor?, max?, jitter? }')
+  for (const key of Object.keys(b)) {
+    if (!BACKOFF_FIELDS.includes(key)) throw new ConfigurationError(`unknown backoff field ${JSON.stringify(key.slice(0, 64))}; known: ${BACKOFF_FIELDS.join(', ')}`)
   }
-  if ((b.jitter ?? 0) > 1) throw new ConfigurationError('backoff.jitter must be between 0 and 1')
+  const factor = b.factor ?? 2
+  const jitter = b.jitter ?? 0.1
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 0) throw new ConfigurationError('backoff.factor must be a finite number >= 0')
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) throw new ConfigurationError('backoff.jitter must be between 0 and 1')
+  return { baseMs: toMs(b.base ?? 1000, 'backoff.base'), factor, maxMs: toMs(b.max ?? 3_600_000, 'backoff.max'), jitter }
 }
 
 /**
@@ -52,7 +78,7 @@ export function failureOf(
   job: Pick<Job, 'id' | 'attempts' | 'maxAttempts' | 'onExhausted' | 'entrypoint'>,
   error: unknown,
   workerId: string,
-  backoff: RetryPolicy['backoff'] = {},
+  backoff: Backoff = {},
   final = false,
 ): Failure {
   const action: FailureAction =

@@ -1,8 +1,8 @@
 import type { PgqDriver } from '../driver/driver.js'
 import { PgqError } from '../errors.js'
-import type { Producer } from '../queue/producer.js'
+import type { JobState } from '../queue/jobs.js'
 import type { JobId, JobStatus } from '../types.js'
-import { type Listener, startListener } from './listener.js'
+import { type Listener, startListener } from '../queue/listener.js'
 
 /** A status a job does not leave on its own. 'failed' is final only while held. */
 export type FinalStatus = Extract<JobStatus, 'successful' | 'exception' | 'canceled' | 'deleted' | 'failed'>
@@ -32,9 +32,9 @@ export class CompletionWaiter {
   #poll: ReturnType<typeof setInterval> | undefined
   #closing: Promise<void> = Promise.resolve()
 
-  constructor(private readonly deps: { producer: Producer; driver: PgqDriver; channel: string; pollIntervalMs: number }) {}
+  constructor(private readonly deps: { status(ids: JobId[]): Promise<JobState[]>; driver: PgqDriver; channel: string; pollIntervalMs: number }) {}
 
-  async waitFor(ids: JobId[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Map<JobId, FinalStatus>> {
+  async waitFor(ids: JobId[], options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<Map<JobId, FinalStatus>> {
     const waiter = { ids: new Set(ids), results: new Map() } as Waiter
     const finished = new Promise<Map<JobId, FinalStatus>>((resolve) => (waiter.resolve = resolve))
     this.#waiters.add(waiter)
@@ -108,9 +108,9 @@ export class CompletionWaiter {
 
   async #check(ids: JobId[]): Promise<void> {
     if (ids.length === 0) return
-    let states: Awaited<ReturnType<Producer['status']>>
+    let states: JobState[]
     try {
-      states = await this.deps.producer.status(ids)
+      states = await this.deps.status(ids)
     } catch {
       return // the next poll tries again
     }

@@ -4,7 +4,7 @@ import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
 import type { DeclaredPolicy, Job } from '../types.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { textProblem } from '../validation/text.js'
-import { type Duration, toMs } from './duration.js'
+import { type Duration, toMs } from '../validation/duration.js'
 
 export interface JobContext {
   /** Aborts when the job is canceled, lost to another worker, or the worker is forced to stop. */
@@ -19,8 +19,11 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
   concurrencyLimit?: number
   /** Most jobs of this entrypoint running at once in this worker. Default: no limit. */
   workerConcurrency?: number
-  /** A running job whose heartbeat is older than this is re-picked by any worker. 0 disables. Default '60s'. */
-  retryTimer?: Duration
+  /**
+   * The lease: a running job whose heartbeat is older than this is taken to have lost its
+   * worker and is re-picked by any worker (a rescue counts as an attempt). 0 disables. Default '60s'.
+   */
+  leaseTimeout?: Duration
   /** Most jobs started per second across all workers. Default: no limit. */
   requestsPerSecond?: number
   /**
@@ -31,8 +34,8 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
   timeout?: Duration
   /** Validates (and may transform) the payload before the handler runs; any Standard Schema (valibot, zod...). */
   schema?: StandardSchemaV1<unknown, P>
-  /** A first guess of the handler's duration, until the drain mode has measured it. */
-  estimatedDurationMs?: number
+  /** A first guess of the handler's duration, until a drain has measured it. */
+  estimatedDuration?: Duration
   /**
    * Log each successful job (default true). false: a success leaves no row behind, as in
    * graphile-worker; the log row is most of what a short job costs the database. history()
@@ -91,11 +94,11 @@ function count(value: number | undefined, what: string, min: number): number {
 export const ENTRYPOINT_OPTIONS: readonly (keyof EntrypointOptions)[] = [
   'concurrencyLimit',
   'workerConcurrency',
-  'retryTimer',
+  'leaseTimeout',
   'requestsPerSecond',
   'timeout',
   'schema',
-  'estimatedDurationMs',
+  'estimatedDuration',
   'logSuccess',
   'maxAttempts',
   'onFailure',
@@ -133,10 +136,10 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
     declared: { ...declared, concurrencyLimit: options.concurrencyLimit === undefined ? undefined : concurrencyLimit },
     concurrencyLimit,
     workerConcurrency: count(options.workerConcurrency, 'workerConcurrency', 1),
-    retryAfterMs: toMs(options.retryTimer ?? '60s', 'retryTimer'),
+    retryAfterMs: toMs(options.leaseTimeout ?? '60s', 'leaseTimeout'),
     requestsPerSecond: rate,
     timeoutMs: options.timeout === undefined ? 0 : positiveMs(options.timeout, 'timeout'),
-    estimatedDurationMs: options.estimatedDurationMs,
+    estimatedDurationMs: options.estimatedDuration === undefined ? undefined : toMs(options.estimatedDuration, 'estimatedDuration'),
     logSuccess,
     policy: { maxAttempts: options.maxAttempts, onFailure: options.onFailure, backoff: options.backoff },
     schema: options.schema,

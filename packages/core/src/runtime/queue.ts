@@ -1,78 +1,44 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import type { PgqDriver } from '../driver/driver.js'
 import { ConfigurationError } from '../errors.js'
-import { eventsChannel, schemaName } from '../migrations/schema-name.js'
-import { createFleet, type EntrypointPolicy, type Fleet, type PolicyConflict, register } from '../queue/fleet.js'
-import { type BatchOptions, createProducer, type Producer } from '../queue/producer.js'
-import type { JobId } from '../types.js'
-import type { EnqueueOptions, NewJob } from '../validation/job-input.js'
-import { CompletionWaiter, type FinalStatus } from './completion-waiter.js'
+import { type EntrypointPolicy, type PolicyConflict, register } from '../queue/fleet.js'
+import { eventsChannel } from '../schema/schema-name.js'
+import { drain } from './drain-loop.js'
+import { startContinuous } from './continuous-loop.js'
 import { Emitter } from './emitter.js'
 import { defineEntrypoint, type EntrypointDefinition, type EntrypointOptions, type Handler } from './entrypoints.js'
+import { type EntrypointName, type PayloadOf, Producer, type ProducerOptions, type Registry } from './producer.js'
 import type { QueueEvents } from './queue-events.js'
-import { defineSchedule, type InlineHandler, type ScheduleFiring, type ScheduleOptions, Schedules } from './schedules.js'
-import { type RunOptions, type RunSummary, startWorker, type WorkerHandle } from './worker.js'
+import { defineSchedule, type ScheduleFiring, type ScheduleOptions, Schedules } from './schedules.js'
+import type { DrainOptions, DrainSummary, StartOptions, WorkerHandle } from './worker.js'
+import type { WorkerDeps } from './worker-settings.js'
 
-/** Entrypoint name → payload type, grown by each queue.entrypoint() call. */
-export type Registry = Record<string, unknown>
+export type { EntrypointName, PayloadOf, Registry, TypedNewJob } from './producer.js'
 
-/** The entrypoints a queue may enqueue to: the registered ones, or any name while none is known. */
-export type EntrypointName<R extends Registry> = keyof R extends never ? string : keyof R & string
-/** The payload type of an entrypoint (unknown while none is registered). */
-export type PayloadOf<R extends Registry, N extends string> = N extends keyof R ? R[N] : unknown
-
-/** One job of any registered entrypoint, its payload typed by its name. */
-export type TypedNewJob<R extends Registry> = keyof R extends never
-  ? NewJob
-  : { [N in keyof R & string]: NewJob<R[N]> & { entrypoint: N } }[keyof R & string]
-
-export interface QueueOptions {
-  driver: PgqDriver
-  schema?: string
-  /** Check the installed schema version before the first operation. Default true. */
-  checkSchema?: boolean
-  /** waitFor's poll, the fallback to notifications. Default 1000 ms. */
-  waitPollIntervalMs?: number
-}
+export type QueueOptions = ProducerOptions
 
 /**
- * The API users write against: register entrypoints, enqueue typed jobs, run workers,
- * wait for results. It wires the producer, workers and waiter together; the work is theirs.
+ * The API users write against: register entrypoints and schedules, enqueue typed jobs,
+ * inspect and control them (all a Producer does), and run workers: drain() for one
+ * invocation, start() for a long-lived host.
  */
 // biome-ignore lint/complexity/noBannedTypes: {} is the empty registry that entrypoint() grows
-export class Queue<R extends Registry = {}> {
-  readonly schema: string
-  readonly producer: Producer
-  readonly #driver: PgqDriver
-  readonly #checkSchema: boolean
+export class Queue<R extends Registry = {}> extends Producer<R> {
   readonly #definitions = new Map<string, EntrypointDefinition>()
   readonly #events = new Emitter<QueueEvents>()
-  readonly #waiter: CompletionWaiter
   readonly #workers = new Set<WorkerHandle>()
   readonly #schedules: Schedules
-  readonly #fleet: Fleet
   /** The registration of the entrypoints known when it ran (again once more are added). */
   #registration: { count: number; policies: Promise<ReadonlyMap<string, EntrypointPolicy>> } | undefined
 
   constructor(options: QueueOptions) {
-    this.schema = schemaName(options.schema)
-    this.#driver = options.driver
-    this.#checkSchema = options.checkSchema ?? true
-    const connection = { db: options.driver.db, schema: this.schema, checkSchema: this.#checkSchema, ready: () => this.#ready() }
-    this.producer = createProducer({ ...connection, preparedStatements: options.driver.preparedStatements })
-    this.#fleet = createFleet(connection)
-    this.#waiter = new CompletionWaiter({
-      producer: this.producer,
-      driver: options.driver,
-      channel: eventsChannel(this.schema),
-      pollIntervalMs: options.waitPollIntervalMs ?? 1000,
-    })
+    super(options)
     this.#schedules = new Schedules({
-      db: options.driver.db,
-      producer: this.producer,
+      driver: this.driver,
       schema: this.schema,
-      checkSchema: this.#checkSchema,
+      ready: () => this.ready(),
+      enqueueMany: (jobs, o) => this.enqueueMany(jobs as never, o),
       onFired: (firing) => this.#events.emit('schedule:fired', firing),
+      clock: options.clock ?? (() => new Date()),
     })
   }
 
@@ -90,49 +56,28 @@ export class Queue<R extends Registry = {}> {
   /**
    * Runs `entrypoint` on a cron schedule: 5 fields (minute precision) or 6 (seconds first),
    * read in `options.timezone` (default UTC). Stored (upserted) on the first
-   * fireDueSchedules() or worker start; `cleanOld` then deletes this entrypoint's stored
+   * fireDueSchedules(), drain() or start(); `cleanOld` then deletes this entrypoint's stored
    * schedules that are no longer registered. Each tick fires once across all processes.
    *
    * mode 'enqueue' (the default) enqueues a job per tick, deduplicated per tick, in the same
    * transaction that claims the tick: retries, backoff, concurrency and rate limits apply,
-   * any worker runs it, and a crashed firer loses no tick. A handler given here is registered
-   * as the entrypoint (with the entrypoint options in `options`); without one, another
-   * process may serve it. mode 'inline' runs the handler in the process firing the tick, at
-   * most once and without retries: for cheap, idempotent housekeeping.
+   * and any worker serving the entrypoint runs it (register its handler with entrypoint()).
+   * mode 'inline' runs `options.handler` in the process firing the tick, at most once and
+   * without retries: for cheap, idempotent housekeeping.
    *
-   * Throws ConfigurationError for a bad expression or time zone, or inline without a handler.
+   * Throws ConfigurationError for a bad expression or time zone, inline without a handler,
+   * or a handler in enqueue mode.
    */
-  schedule(entrypoint: string, expression: string, handler: InlineHandler, options: ScheduleOptions & { mode: 'inline' }): Queue<R>
-  schedule<N extends string, P>(
-    entrypoint: N,
-    expression: string,
-    handler: Handler<P>,
-    options?: ScheduleOptions & EntrypointOptions<P> & { mode?: 'enqueue' },
-  ): Queue<R & { [K in N]: P }>
-  schedule(entrypoint: string, expression: string, options?: ScheduleOptions & { mode?: 'enqueue' }): Queue<R>
-  schedule(entrypoint: string, expression: string, handler: undefined, options?: ScheduleOptions & { mode?: 'enqueue' }): Queue<R>
-  // biome-ignore lint/suspicious/noExplicitAny: the overloads above carry the types
-  schedule(entrypoint: string, expression: string, a?: any, b?: any): Queue<any> {
-    const optionsFirst = typeof a === 'object' && a !== null
-    const handler = optionsFirst ? undefined : a
-    const options: ScheduleOptions & EntrypointOptions = (optionsFirst ? a : b) ?? {}
-    const { cleanOld, timezone, mode, payload, ...entrypointOptions } = options
-    const def = defineSchedule(entrypoint, expression, { cleanOld, timezone, mode, payload }, handler)
-    this.#schedules.check(def)
-    if (Object.keys(entrypointOptions).length > 0 && (def.mode === 'inline' || !handler)) {
-      throw new ConfigurationError(
-        `schedule ${JSON.stringify(entrypoint)}: entrypoint options (${Object.keys(entrypointOptions).join(', ')}) apply only with mode 'enqueue' and a handler`,
-      )
-    }
-    if (def.mode === 'enqueue' && handler) this.entrypoint(entrypoint, entrypointOptions, handler)
+  schedule<N extends EntrypointName<R>>(entrypoint: N, expression: string, options: ScheduleOptions<PayloadOf<R, N>> = {}): this {
+    const def = defineSchedule(entrypoint, expression, options)
     this.#schedules.add(def)
     return this
   }
 
   /**
-   * Fires every due schedule registered here, once per tick across all processes; call it
-   * from a cron trigger (a continuous worker calls it by itself). Missed ticks fire once.
-   * Inline handlers are awaited; their errors are in the firings, not thrown.
+   * Fires every due schedule registered here, once per tick across all processes. drain()
+   * and start() call it themselves; call it from a cron trigger that does not drain.
+   * Missed ticks fire once. Inline handlers are awaited; their errors are in the firings, not thrown.
    */
   fireDueSchedules(options: { now?: Date; signal?: AbortSignal } = {}): Promise<ScheduleFiring[]> {
     return this.#schedules.fireDue(options)
@@ -147,11 +92,11 @@ export class Queue<R extends Registry = {}> {
    * (concurrencyLimit, requestsPerSecond, maxAttempts, onFailure) as the fleet's policy and
    * checks the schema version, in one statement. Resolves to the stored policies.
    */
-  #ready(): Promise<ReadonlyMap<string, EntrypointPolicy>> {
+  protected override ready(): Promise<ReadonlyMap<string, EntrypointPolicy>> {
     const defs = [...this.#definitions.values()]
     if (this.#registration?.count === defs.length) return this.#registration.policies
-    if (defs.length === 0 && !this.#checkSchema) return Promise.resolve(new Map())
-    const policies = register(this.#driver.db, this.schema, defs.map((d) => d.declared), this.#checkSchema).then(({ policies, conflicts }) => {
+    if (defs.length === 0 && !this.checkSchema) return Promise.resolve(new Map())
+    const policies = register(this.driver, this.schema, defs.map((d) => d.declared), this.checkSchema).then(({ policies, conflicts }) => {
       for (const conflict of conflicts) this.#reportConflict(conflict)
       return policies
     })
@@ -175,86 +120,48 @@ export class Queue<R extends Registry = {}> {
     )
   }
 
-  /** No worker anywhere claims this entrypoint's jobs until resume(); running jobs finish and enqueue still works. */
-  pause(entrypoint: string): Promise<EntrypointPolicy> {
-    return this.#fleet.pause(entrypoint)
-  }
-
-  /** Lets every worker claim this entrypoint again, and wakes listening ones at once. */
-  resume(entrypoint: string): Promise<EntrypointPolicy> {
-    return this.#fleet.resume(entrypoint)
-  }
-
-  /** Sets fleet-wide policy fields of an entrypoint (until a deployment declaring otherwise registers). */
-  setEntrypointPolicy(entrypoint: string, policy: Parameters<Fleet['setEntrypointPolicy']>[1]): Promise<EntrypointPolicy> {
-    return this.#fleet.setEntrypointPolicy(entrypoint, policy)
-  }
-
-  /** The stored fleet policies (all, or of these entrypoints). */
-  entrypointPolicies(names?: readonly string[]): Promise<EntrypointPolicy[]> {
-    return this.#fleet.entrypointPolicies(names)
-  }
-
   on<K extends keyof QueueEvents>(name: K, listener: (event: QueueEvents[K]) => void): () => void {
     return this.#events.on(name, listener)
   }
 
-  enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
-  enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options?: EnqueueOptions & BatchOptions): Promise<JobId>
-  enqueue(entrypoint: string, payload: unknown, options?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
-    return this.producer.enqueue(entrypoint, payload, options)
-  }
-
-  enqueueMany(jobs: readonly TypedNewJob<R>[], options: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
-  enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<JobId[]>
-  enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<(JobId | null)[]> {
-    return this.producer.enqueueMany(jobs, options)
-  }
-
-  cancel(ids: readonly JobId[]) {
-    return this.producer.cancel(ids)
-  }
-
-  requeueFailed(filter?: Parameters<Producer['requeueFailed']>[0]) {
-    return this.producer.requeueFailed(filter)
-  }
-
-  /** Resolves with the final status of a job (or of each job, in order). */
-  waitFor(id: JobId, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<FinalStatus>
-  waitFor(ids: readonly JobId[], options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<FinalStatus[]>
-  async waitFor(idOrIds: JobId | readonly JobId[], options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<FinalStatus | FinalStatus[]> {
-    const ids = typeof idOrIds === 'number' ? [idOrIds] : [...idOrIds]
-    const results = await this.#waiter.waitFor(ids, options)
-    const statuses = ids.map((id) => results.get(id)!)
-    return typeof idOrIds === 'number' ? statuses[0]! : statuses
-  }
-
-  /** Starts a worker and returns at once; see run() to wait for it. */
-  start(options: RunOptions = {}): WorkerHandle {
-    const worker = startWorker(options, {
-      driver: this.#driver,
+  #workerDeps(): WorkerDeps {
+    return {
+      driver: this.driver,
       schema: this.schema,
       channel: eventsChannel(this.schema),
       definitions: this.#definitions,
       events: this.#events,
       schedules: this.#schedules,
-      ready: () => this.#ready(),
-    })
+      ready: () => this.ready(),
+    }
+  }
+
+  /**
+   * One serverless invocation (a cron trigger, an HTTP request): fires due schedules, then
+   * claims and runs jobs until none is left that can finish within `timeBudget`, and
+   * resolves once every result is written.
+   */
+  drain(options: DrainOptions = {}): Promise<DrainSummary> {
+    return drain(options, this.#workerDeps())
+  }
+
+  /**
+   * Starts a long-lived worker, woken by LISTEN/NOTIFY, with the maintenance services
+   * (schedules) beside it; returns at once. `handle.done` resolves when it has stopped
+   * (stop(), or options.signal), and rejects if it could not start.
+   */
+  start(options: StartOptions = {}): WorkerHandle {
+    const worker = startContinuous(options, this.#workerDeps())
     this.#workers.add(worker)
     const forget = () => this.#workers.delete(worker)
     worker.done.then(forget, forget)
     return worker
   }
 
-  /** Runs a worker until it drains (drain mode) or is stopped by options.signal. */
-  run(options: RunOptions = {}): Promise<RunSummary> {
-    return this.start(options).done
-  }
-
   /** Stops workers gracefully and closes the waiter's listener. The driver stays open (it is yours). */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await Promise.allSettled([...this.#workers].map((w) => w.stop()))
-    await this.#waiter.close()
+    await super.close()
   }
 }
 

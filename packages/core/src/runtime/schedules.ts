@@ -1,14 +1,9 @@
-import type { DrizzleLike } from '../driver/driver.js'
-import { execute } from '../driver/executor.js'
+import type { Executor, PgqDriver } from '../driver/driver.js'
 import { ConfigurationError } from '../errors.js'
-import type { Producer } from '../queue/producer.js'
-import { schemaGate } from '../queue/schema-check.js'
-import { claimDueSchedules } from '../sql/claim-due-schedules.js'
-import { deleteOldSchedules } from '../sql/delete-old-schedules.js'
-import { finishInlineSchedules } from '../sql/finish-inline-schedules.js'
-import { tablesFor } from '../sql/tables.js'
-import { upsertSchedules } from '../sql/upsert-schedules.js'
+import { scheduleStore, type ScheduleStore } from '../queue/schedule-store.js'
 import type { JobId, Json } from '../types.js'
+import type { BatchOptions } from '../queue/jobs.js'
+import type { NewJob } from '../validation/job-input.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { jsonProblem } from '../validation/json-value.js'
 import { type CronExpression, parseCron } from './cron.js'
@@ -20,15 +15,20 @@ import { type CronExpression, parseCron } from './cron.js'
  */
 export type ScheduleMode = 'enqueue' | 'inline'
 
-export interface ScheduleOptions {
+export interface ScheduleOptions<P = Json> {
   /** At start, delete this entrypoint's stored schedules that this process no longer registers. */
   cleanOld?: boolean
   /** IANA time zone the expression is read in. Default 'UTC'. */
   timezone?: string
+  /** Default 'enqueue'; 'inline' needs `handler`. */
   mode?: ScheduleMode
+  /** Inline mode only: runs in the process that fires the tick. */
+  handler?: InlineHandler
   /** The payload of each enqueued job, or `tick.payload` inline. Default null. */
-  payload?: Json
+  payload?: P
 }
+
+const SCHEDULE_OPTIONS = ['cleanOld', 'timezone', 'mode', 'handler', 'payload']
 
 /** What an inline handler gets for each tick. */
 export interface ScheduleTick {
@@ -63,17 +63,27 @@ export interface ScheduleDefinition extends CronExpression {
 const keyOf = (entrypoint: string, expression: string) => JSON.stringify([entrypoint, expression])
 
 /** Validates one registration; throws ConfigurationError before anything is stored. */
-export function defineSchedule(entrypoint: string, expression: string, options: ScheduleOptions, handler: unknown): ScheduleDefinition {
+export function defineSchedule(entrypoint: string, expression: string, options: ScheduleOptions<unknown> = {}): ScheduleDefinition {
   if (typeof entrypoint !== 'string' || entrypoint.length === 0 || entrypoint.length > MAX_ENTRYPOINT_LENGTH) {
     throw new ConfigurationError(`schedule entrypoint must be 1-${MAX_ENTRYPOINT_LENGTH} characters, got ${JSON.stringify(entrypoint)}`)
   }
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError(`the options of schedule ${JSON.stringify(entrypoint)} must be an object`)
+  for (const key of Object.keys(options)) {
+    if (!SCHEDULE_OPTIONS.includes(key)) throw new ConfigurationError(`unknown schedule option ${JSON.stringify(key.slice(0, 64))}; known: ${SCHEDULE_OPTIONS.join(', ')}`)
+  }
+  const { handler } = options
   const mode = options.mode ?? 'enqueue'
   if (mode !== 'enqueue' && mode !== 'inline') throw new ConfigurationError(`schedule mode must be 'enqueue' or 'inline', got ${JSON.stringify(mode)}`)
   if (handler !== undefined && typeof handler !== 'function') throw new ConfigurationError(`the handler of schedule ${JSON.stringify(entrypoint)} must be a function`)
   if (mode === 'inline' && !handler) {
-    throw new ConfigurationError(`schedule ${JSON.stringify(entrypoint)} is inline but has no handler: pass one, or use mode 'enqueue'`)
+    throw new ConfigurationError(`schedule ${JSON.stringify(entrypoint)} is inline but has no handler: pass { mode: 'inline', handler }`)
   }
-  const payload = options.payload ?? null
+  if (mode === 'enqueue' && handler) {
+    throw new ConfigurationError(
+      `schedule ${JSON.stringify(entrypoint)}: a handler is for mode 'inline'; an enqueued tick runs the entrypoint's handler (queue.entrypoint(${JSON.stringify(entrypoint)}, handler))`,
+    )
+  }
+  const payload = (options.payload ?? null) as Json
   const problem = jsonProblem(payload, 'schedule payload')
   if (problem) throw new ConfigurationError(problem)
   return {
@@ -86,16 +96,15 @@ export function defineSchedule(entrypoint: string, expression: string, options: 
   }
 }
 
-interface Transactional {
-  transaction<T>(run: (tx: DrizzleLike) => Promise<T>): Promise<T>
-}
-
 export interface SchedulesDeps {
-  db: DrizzleLike
-  producer: Producer
+  driver: PgqDriver
   schema: string
-  checkSchema: boolean
+  /** The owner's gate before the first statement (schema check, registration). */
+  ready(): Promise<unknown>
+  enqueueMany(jobs: NewJob[], options: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
   onFired(firing: ScheduleFiring): void
+  /** What time it is for the schedules (tests move it on instead of waiting). */
+  clock(): Date
 }
 
 /** A queue's registered schedules: stores them on first use and fires the due ones. */
@@ -103,17 +112,19 @@ export class Schedules {
   readonly #defs = new Map<string, ScheduleDefinition>()
   readonly #stored = new Set<ScheduleDefinition>()
   readonly #deps: SchedulesDeps
-  readonly #t
-  readonly #ready
+  readonly #store: ScheduleStore
 
   constructor(deps: SchedulesDeps) {
     this.#deps = deps
-    this.#t = tablesFor(deps.schema)
-    this.#ready = schemaGate(deps.db, this.#t, deps.checkSchema)
+    this.#store = scheduleStore(deps.driver, deps.schema)
   }
 
   get size(): number {
     return this.#defs.size
+  }
+
+  now(): Date {
+    return this.#deps.clock()
   }
 
   /** Throws if this (entrypoint, expression) is registered already. */
@@ -141,38 +152,31 @@ export class Schedules {
   async fireDue(options: { now?: Date; signal?: AbortSignal } = {}): Promise<ScheduleFiring[]> {
     const defs = [...this.#defs.values()]
     if (defs.length === 0) return []
-    const now = options.now ?? new Date()
-    await this.#ready()
-    await this.#store(defs, now)
-    const claim = claimDueSchedules(
-      this.#t,
-      now,
-      defs.map((d) => ({ entrypoint: d.entrypoint, expression: d.expression, following: d.nextAfter(now), inline: d.mode === 'inline' })),
-    )
+    const now = options.now ?? this.#deps.clock()
+    await this.#deps.ready()
+    await this.#register(defs, now)
+    const claims = defs.map((d) => ({ entrypoint: d.entrypoint, expression: d.expression, following: d.nextAfter(now), inline: d.mode === 'inline' }))
     // Enqueue-mode ticks commit with their jobs or not at all: a crash loses no tick.
     const firings = defs.some((d) => d.mode === 'enqueue')
-      ? await this.#transaction((tx) => this.#claimAndEnqueue(tx, claim))
-      : await this.#claimAndEnqueue(this.#deps.db, claim)
+      ? await this.#deps.driver.transaction((tx) => this.#claimAndEnqueue(now, claims, tx))
+      : await this.#claimAndEnqueue(now, claims)
     await this.#runInline(firings, options.signal ?? new AbortController().signal)
     for (const firing of firings) this.#deps.onFired(firing)
     return firings
   }
 
   /** Upserts schedules not stored yet by this instance; cleanOld applies then, once. */
-  async #store(defs: ScheduleDefinition[], now: Date): Promise<void> {
+  async #register(defs: ScheduleDefinition[], now: Date): Promise<void> {
     const fresh = defs.filter((d) => !this.#stored.has(d))
     if (fresh.length === 0) return
     const cleaned = [...new Set(fresh.filter((d) => d.cleanOld).map((d) => d.entrypoint))]
-    if (cleaned.length > 0) {
-      const kept = defs.filter((d) => cleaned.includes(d.entrypoint))
-      await execute(this.#deps.db, deleteOldSchedules(this.#t, cleaned, kept))
-    }
-    await execute(this.#deps.db, upsertSchedules(this.#t, fresh.map((d) => ({ ...d, nextRun: d.nextAfter(now) }))))
+    const kept = defs.filter((d) => cleaned.includes(d.entrypoint))
+    await this.#store.register(fresh.map((d) => ({ ...d, nextRun: d.nextAfter(now) })), cleaned, kept)
     for (const d of fresh) this.#stored.add(d)
   }
 
-  async #claimAndEnqueue(db: DrizzleLike, claim: ReturnType<typeof claimDueSchedules>): Promise<ScheduleFiring[]> {
-    const firings: (ScheduleFiring & { def: ScheduleDefinition })[] = (await execute(db, claim)).map((row) => {
+  async #claimAndEnqueue(now: Date, claims: Parameters<ScheduleStore['claimDue']>[1], tx?: Executor): Promise<ScheduleFiring[]> {
+    const firings: (ScheduleFiring & { def: ScheduleDefinition })[] = (await this.#store.claimDue(now, claims, tx)).map((row) => {
       const def = this.#defs.get(keyOf(row.entrypoint as string, row.expression as string))!
       const scheduledFor = row.scheduled_for instanceof Date ? row.scheduled_for : new Date(String(row.scheduled_for))
       return { entrypoint: def.entrypoint, expression: def.expression, scheduledFor, mode: def.mode, def }
@@ -189,7 +193,7 @@ export class Schedules {
           headers: { schedule: { expression: def.expression, timezone: def.timezone, scheduledFor: tick } },
         }
       })
-      const ids = await this.#deps.producer.enqueueMany(jobs, { tx: db, onConflict: 'skip' })
+      const ids = await this.#deps.enqueueMany(jobs, { tx, onConflict: 'skip' })
       for (const [i, f] of enqueued.entries()) f.jobId = ids[i] ?? null
     }
     return firings.map(({ def, ...firing }) => firing)
@@ -208,12 +212,6 @@ export class Schedules {
         }
       }),
     )
-    await execute(this.#deps.db, finishInlineSchedules(this.#t, inline))
-  }
-
-  #transaction<T>(run: (tx: DrizzleLike) => Promise<T>): Promise<T> {
-    const db = this.#deps.db as DrizzleLike & Partial<Transactional>
-    if (typeof db.transaction !== 'function') throw new ConfigurationError('enqueue-mode schedules need a driver whose db supports transaction()')
-    return db.transaction(run)
+    await this.#store.finishInline(inline)
   }
 }

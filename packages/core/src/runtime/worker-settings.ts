@@ -1,32 +1,28 @@
 import type { PgqDriver } from '../driver/driver.js'
 import type { EntrypointPolicy } from '../queue/fleet.js'
 import { ConfigurationError } from '../errors.js'
+import { type Duration, toMs } from '../validation/duration.js'
 import type { Emitter } from './emitter.js'
 import { checkOptionNames, type EntrypointDefinition } from './entrypoints.js'
-import { heartbeatInterval } from './heartbeat-ticker.js'
+import { heartbeatInterval } from '../services/heartbeat.js'
 import type { RunCounts } from './job-runner.js'
 import type { QueueEvents } from './queue-events.js'
-import type { ScheduleSource } from './scheduler.js'
+import type { ScheduleSource } from '../services/scheduler.js'
 
-export interface RunOptions {
-  /** 'continuous' (default): a long-lived host woken by LISTEN/NOTIFY. 'drain': one serverless invocation. */
-  mode?: 'continuous' | 'drain'
+/** What both run verbs take. */
+export interface WorkerOptions {
   /** Most jobs claimed per statement. Default 10. */
   batchSize?: number
   /** Most jobs running at once in this worker; at least 2 × batchSize. Default 2 × batchSize. */
   maxConcurrentTasks?: number
-  /** Drain mode: the invocation's time budget. Default 25 s. */
-  timeBudgetMs?: number
   /** Aborting it stops the worker gracefully. */
   signal?: AbortSignal
-  /** Continuous mode: look for jobs this often even without a notification (delayed jobs, missed events). Default 1000. */
-  pollIntervalMs?: number
-  /** Graceful stop: wait this long for running jobs, then abandon them to stale rescue. Default 30 s. */
-  shutdownTimeoutMs?: number
-  /** Default: a third of the shortest retry timer. */
-  heartbeatIntervalMs?: number
+  /** Look for jobs this often even without a notification (delayed jobs, missed events). Default 1 s. */
+  pollInterval?: Duration
+  /** Default: a third of the shortest lease timeout. */
+  heartbeatInterval?: Duration
   /** Wait this long to batch results before writing them. Default 0 (the next tick). */
-  flushDelayMs?: number
+  flushDelay?: Duration
   /**
    * Claims, results and heartbeats commit without waiting for the WAL flush (default true):
    * a database crash can then rerun the last few hundred ms of jobs, never lose one.
@@ -35,20 +31,37 @@ export interface RunOptions {
   asyncCommit?: boolean
   /** Serve only these registered entrypoints. Default: all. */
   entrypoints?: string[]
-  /** Continuous mode's listener. */
-  listener?: { healthCheckIntervalMs?: number; roundTripTimeoutMs?: number }
   workerId?: string
-  /** Continuous mode: also fire this queue's schedules (queue.schedule). Default true. */
-  schedules?: boolean
-  /** Drain mode: fire due schedules before claiming. Default false: cron triggers call queue.fireDueSchedules(). */
-  fireSchedules?: boolean
+  /**
+   * Run the queue's maintenance services: fire its due schedules (queue.schedule). A
+   * continuous worker runs them for as long as it runs; a drain once, before claiming.
+   * Default true.
+   */
+  maintenance?: boolean
+}
+
+/** drain(): one serverless invocation, a cron trigger's or an HTTP request's. */
+export interface DrainOptions extends WorkerOptions {
+  /** The invocation's time budget: no job starts that would not finish inside it. Default 25 s. */
+  timeBudget?: Duration
+}
+
+/** start(): a long-lived host, woken by LISTEN/NOTIFY. */
+export interface StartOptions extends WorkerOptions {
+  /** Graceful stop: wait this long for running jobs, then abandon them to stale rescue. Default 30 s. */
+  shutdownTimeout?: Duration
+  /** The LISTEN connection's delivery check. Defaults 30 s and 5 s. */
+  listener?: { healthCheckInterval?: Duration; roundTripTimeout?: Duration }
 }
 
 export interface RunSummary extends RunCounts {
-  /** Drain mode: jobs of the served entrypoints still claimable when it stopped (-1 if unknown). */
-  remaining: number
   durationMs: number
   stoppedBy: 'empty' | 'budget' | 'signal' | 'forced'
+}
+
+export interface DrainSummary extends RunSummary {
+  /** Jobs of the served entrypoints still claimable when it stopped (-1 if unknown). */
+  remaining: number
 }
 
 export interface WorkerHandle {
@@ -70,33 +83,18 @@ export interface WorkerDeps {
   ready: () => Promise<ReadonlyMap<string, EntrypointPolicy>>
 }
 
-const RUN_OPTIONS: readonly (keyof RunOptions)[] = [
-  'mode',
-  'batchSize',
-  'maxConcurrentTasks',
-  'timeBudgetMs',
-  'signal',
-  'pollIntervalMs',
-  'shutdownTimeoutMs',
-  'heartbeatIntervalMs',
-  'flushDelayMs',
-  'asyncCommit',
-  'entrypoints',
-  'listener',
-  'workerId',
-  'schedules',
-  'fireSchedules',
-]
+const WORKER_OPTIONS = ['batchSize', 'maxConcurrentTasks', 'signal', 'pollInterval', 'heartbeatInterval', 'flushDelay', 'asyncCommit', 'entrypoints', 'workerId', 'maintenance']
+const DRAIN_OPTIONS = [...WORKER_OPTIONS, 'timeBudget']
+const START_OPTIONS = [...WORKER_OPTIONS, 'shutdownTimeout', 'listener']
 
 /** Whether this run fires the queue's schedules (a worker with schedules needs no entrypoint). */
-export function firesSchedules(o: RunOptions, deps: WorkerDeps): boolean {
-  if (!deps.schedules?.size) return false
-  return (o.mode ?? 'continuous') === 'continuous' ? o.schedules !== false : o.fireSchedules === true
+export function firesSchedules(o: WorkerOptions, deps: WorkerDeps): boolean {
+  return !!deps.schedules?.size && o.maintenance !== false
 }
 
-/** Checks the run options and fills in defaults. */
-export function settings(o: RunOptions, deps: WorkerDeps) {
-  checkOptionNames(o, RUN_OPTIONS, 'run')
+/** Checks a verb's options and fills in defaults. */
+export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb: 'drain' | 'start') {
+  checkOptionNames(o, verb === 'drain' ? DRAIN_OPTIONS : START_OPTIONS, verb)
   const batchSize = o.batchSize ?? 10
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigurationError(`batchSize must be an integer >= 1, got ${batchSize}`)
   const maxConcurrentTasks = o.maxConcurrentTasks ?? 2 * batchSize
@@ -112,21 +110,28 @@ export function settings(o: RunOptions, deps: WorkerDeps) {
     return def
   })
   if (served.length === 0 && !firesSchedules(o, deps)) throw new ConfigurationError('no entrypoints to serve: register one with queue.entrypoint()')
-  const mode = o.mode ?? 'continuous'
-  if (mode !== 'continuous' && mode !== 'drain') throw new ConfigurationError(`mode must be 'continuous' or 'drain', got ${JSON.stringify(mode)}`)
-  const timeBudgetMs = o.timeBudgetMs ?? 25_000
-  if (!(timeBudgetMs > 0)) throw new ConfigurationError(`timeBudgetMs must be > 0, got ${timeBudgetMs}`)
+  const timeBudgetMs = toMs(o.timeBudget ?? 25_000, 'timeBudget')
+  if (!(timeBudgetMs > 0)) throw new ConfigurationError(`timeBudget must be more than 0, got ${JSON.stringify(o.timeBudget)}`)
+  const heartbeatIntervalMs = o.heartbeatInterval === undefined ? heartbeatInterval(served.map((d) => d.retryAfterMs)) : toMs(o.heartbeatInterval, 'heartbeatInterval')
+  if (!(heartbeatIntervalMs > 0)) throw new ConfigurationError('heartbeatInterval must be more than 0')
+  const pollIntervalMs = toMs(o.pollInterval ?? 1000, 'pollInterval')
+  if (!(pollIntervalMs > 0)) throw new ConfigurationError('pollInterval must be more than 0')
   return {
-    mode,
     batchSize,
     maxConcurrentTasks,
     served,
     timeBudgetMs,
-    pollIntervalMs: o.pollIntervalMs ?? 1000,
-    shutdownTimeoutMs: o.shutdownTimeoutMs ?? 30_000,
-    heartbeatIntervalMs: o.heartbeatIntervalMs ?? heartbeatInterval(served.map((d) => d.retryAfterMs)),
-    flushDelayMs: o.flushDelayMs ?? 0,
+    pollIntervalMs,
+    shutdownTimeoutMs: toMs(o.shutdownTimeout ?? 30_000, 'shutdownTimeout'),
+    heartbeatIntervalMs,
+    flushDelayMs: toMs(o.flushDelay ?? 0, 'flushDelay'),
     asyncCommit: o.asyncCommit ?? true,
     workerId: o.workerId ?? crypto.randomUUID(),
+    listener: {
+      healthCheckIntervalMs: o.listener?.healthCheckInterval === undefined ? undefined : toMs(o.listener.healthCheckInterval, 'listener.healthCheckInterval'),
+      roundTripTimeoutMs: o.listener?.roundTripTimeout === undefined ? undefined : toMs(o.listener.roundTripTimeout, 'listener.roundTripTimeout'),
+    },
   }
 }
+
+export type WorkerSettings = ReturnType<typeof settings>

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
+import { type SQL, sql } from './template.js'
 
 /**
  * A predicate (always true) that makes the statement's own transaction commit without

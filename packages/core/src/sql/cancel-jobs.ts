@@ -1,6 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
+import { type SQL, sql } from './template.js'
 import { notifyIds } from './notify-done.js'
-import { array, type Tables } from './tables.js'
+import type { Tables } from './tables.js'
 
 /**
  * Cancel: the jobs leave the queue at once (which frees their dedupe keys), get a
@@ -10,7 +10,7 @@ import { array, type Tables } from './tables.js'
 export function cancelJobs(t: Tables, ids: number[]): SQL {
   return sql`
     with gone as (
-      delete from ${t.jobs} where id = any(${array(ids)}::bigint[])
+      delete from ${t.jobs} where id = any(${ids}::bigint[])
       returning id, priority, entrypoint, attempts, status
     ),
     logged as (

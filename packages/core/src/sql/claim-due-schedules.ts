@@ -1,5 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
-import { array, type Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
+import type { Tables } from './tables.js'
 import type { ScheduleKey } from './upsert-schedules.js'
 
 export interface ScheduleClaim extends ScheduleKey {
@@ -23,8 +23,8 @@ export function claimDueSchedules(t: Tables, now: Date, claims: ScheduleClaim[])
   const status = sql.raw(`"${t.schema}".schedule_status`)
   return sql`
     with input as (
-      select * from unnest(${array(claims.map((c) => c.entrypoint))}::text[], ${array(claims.map((c) => c.expression))}::text[],
-                           ${array(claims.map((c) => c.following.toISOString()))}::timestamptz[], ${array(claims.map((c) => c.inline))}::boolean[])
+      select * from unnest(${claims.map((c) => c.entrypoint)}::text[], ${claims.map((c) => c.expression)}::text[],
+                           ${claims.map((c) => c.following.toISOString())}::timestamptz[], ${claims.map((c) => c.inline)}::boolean[])
         as i(entrypoint, expression, following, inline)
     ),
     due as (

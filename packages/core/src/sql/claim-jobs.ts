@@ -1,6 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
+import { type SQL, sql } from './template.js'
 import { asyncCommit } from './async-commit.js'
-import { array, type Tables } from './tables.js'
+import type { Tables } from './tables.js'
 import type { ClaimEntrypoint } from '../types.js'
 
 export interface ClaimRequest {
@@ -20,7 +20,7 @@ export interface ClaimRequest {
 export function claimJobs(t: Tables, r: ClaimRequest): SQL {
   const e = r.entrypoints
   return sql`select * from ${t.claimJobs}(${r.workerId}::uuid, ${r.batchSize}::integer,
-    ${array(e.map((x) => x.name))}::text[], ${array(e.map((x) => x.cap))}::integer[],
-    ${array(e.map((x) => x.retryAfterMs))}::float8[])
+    ${e.map((x) => x.name)}::text[], ${e.map((x) => x.cap)}::integer[],
+    ${e.map((x) => x.retryAfterMs)}::float8[])
     where ${asyncCommit(r.asyncCommit)}`
 }

@@ -1,7 +1,7 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
+import { type SQL, sql } from './template.js'
 import type { PolicyChange } from '../types.js'
 import { notifyInserted } from './notify-done.js'
-import { array, type Tables } from './tables.js'
+import type { Tables } from './tables.js'
 
 const columns = sql.raw('name, concurrency_limit, requests_per_second, paused, max_attempts, on_exhausted::text, updated')
 
@@ -38,6 +38,6 @@ export function setEntrypointPolicy(t: Tables, name: string, c: PolicyChange): S
 export function entrypointPolicies(t: Tables, names: readonly string[] | null): SQL {
   return sql`
     select ${columns} from ${t.entrypoints}
-    where ${array(names)}::text[] is null or name = any(${array(names)}::text[])
+    where ${names}::text[] is null or name = any(${names}::text[])
     order by name`
 }

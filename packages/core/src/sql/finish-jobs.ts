@@ -1,8 +1,8 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
+import { type SQL, sql } from './template.js'
 import type { Failure } from '../types.js'
 import { asyncCommit } from './async-commit.js'
 import { notifyIds } from './notify-done.js'
-import { array, type Tables } from './tables.js'
+import type { Tables } from './tables.js'
 
 export interface Results {
   /** Jobs whose handler succeeded. */
@@ -27,21 +27,21 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
   if (r.done.length > 0) {
     parts.ctes.push(
       sql`succeeded as (
-        delete from ${t.jobs} j where j.id = any(${array(r.done)}::bigint[]) and ${held}
+        delete from ${t.jobs} j where j.id = any(${r.done}::bigint[]) and ${held}
         returning j.id, j.priority, j.entrypoint, j.attempts, 'successful' as status
       )`,
       sql`succeeded_event as (${notifyIds(t, 'done', sql`succeeded`, sql`true`, 'successful')})`,
     )
     parts.results.push('succeeded')
     parts.logs.push(sql`select id, 'successful' as status, priority, entrypoint, attempts, null::jsonb as traceback from succeeded
-      where entrypoint <> all(${array(r.unlogged)}::text[])`)
+      where entrypoint <> all(${r.unlogged}::text[])`)
   }
   if (r.failed.length > 0) {
     const failures = JSON.stringify(
       r.failed.map((f) => ({ id: f.id, action: f.action.kind, delay_ms: f.action.kind === 'retry' ? f.action.delayMs : null, traceback: f.traceback })),
     )
     // The id array keeps each update an index scan whatever the planner thinks of the JSON.
-    const mine = sql`j.id = any(${array(r.failed.map((f) => f.id))}::bigint[]) and j.id = input.id and ${held}`
+    const mine = sql`j.id = any(${r.failed.map((f) => f.id)}::bigint[]) and j.id = input.id and ${held}`
     parts.ctes.push(
       sql`input as (
         select * from jsonb_to_recordset(${failures}::jsonb) as x(id bigint, action text, delay_ms float8, traceback jsonb)

@@ -1,6 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
-import type { InsertJobsColumns } from './insert-columns.js'
-import { array, type Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
+import type { InsertJobsColumns } from '../types.js'
+import type { Tables } from './tables.js'
 
 
 /** Attempts and what to do when they run out: the entrypoint's fleet policy (ep), stored on the job. */
@@ -20,15 +20,15 @@ export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' 
   return sql`
     with input as (
       select nextval(${t.jobsIdSequence}::regclass) as id, i.*
-      from unnest(${array(c.entrypoints)}::text[], ${array(c.payloads)}::text[], ${array(c.priorities)}::smallint[],
-                  ${array(c.executeAfter)}::timestamptz[], ${array(c.delayMs)}::float8[], ${array(c.dedupeKeys)}::text[],
-                  ${array(c.headers)}::text[])
-        with ordinality as i(entrypoint, payload, priority, execute_after, delay_ms, dedupe_key, headers, ord)
+      from unnest(${c.entrypoints}::text[], ${c.payloads}::text[], ${c.priorities}::smallint[],
+                  ${c.runAt}::timestamptz[], ${c.delayMs}::float8[], ${c.dedupeKeys}::text[],
+                  ${c.headers}::text[])
+        with ordinality as i(entrypoint, payload, priority, run_at, delay_ms, dedupe_key, headers, ord)
     ),
     inserted as (
       insert into ${t.jobs} (id, entrypoint, payload, priority, execute_after, dedupe_key, headers, max_attempts, on_exhausted)
       select input.id, input.entrypoint, input.payload::jsonb, input.priority,
-             coalesce(input.execute_after, now() + coalesce(input.delay_ms, 0) * interval '1 millisecond'),
+             coalesce(input.run_at, now() + coalesce(input.delay_ms, 0) * interval '1 millisecond'),
              input.dedupe_key, input.headers::jsonb, ${storedPolicy}
       from input left join ${t.entrypoints} ep on ep.name = input.entrypoint order by input.ord
       on conflict (dedupe_key) where status in ('queued', 'picked') and dedupe_key is not null do nothing
@@ -47,7 +47,7 @@ export function insertOneJob(t: Tables, c: InsertJobsColumns): SQL {
   return sql`
     insert into ${t.jobs} (entrypoint, payload, priority, execute_after, dedupe_key, headers, max_attempts, on_exhausted)
     select ${c.entrypoints[0]}, ${c.payloads[0] ?? null}::jsonb, ${c.priorities[0]}::smallint,
-            coalesce(${c.executeAfter[0] ?? null}::timestamptz, now() + coalesce(${c.delayMs[0] ?? null}::float8, 0) * interval '1 millisecond'),
+            coalesce(${c.runAt[0] ?? null}::timestamptz, now() + coalesce(${c.delayMs[0] ?? null}::float8, 0) * interval '1 millisecond'),
             ${c.dedupeKeys[0] ?? null}, ${c.headers[0] ?? null}::jsonb, ${storedPolicy}
     from (select 1) one left join ${t.entrypoints} ep on ep.name = ${c.entrypoints[0]}
     on conflict (dedupe_key) where status in ('queued', 'picked') and dedupe_key is not null do nothing

@@ -1,5 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
-import { array, type Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
+import type { Tables } from './tables.js'
 
 /** Jobs in the queue table per entrypoint, status and priority. */
 export function queueSize(t: Tables): SQL {
@@ -13,7 +13,7 @@ export function jobStatus(t: Tables, ids: number[]): SQL {
   return sql`
     select i.id, coalesce(j.status, l.status) as status, coalesce(j.attempts, l.attempts) as attempts,
            j.id is not null as in_queue
-    from unnest(${array(ids)}::bigint[]) with ordinality as i(id, ord)
+    from unnest(${ids}::bigint[]) with ordinality as i(id, ord)
     left join ${t.jobs} j on j.id = i.id
     left join lateral (
       select status, attempts from ${t.log} where job_id = i.id order by id desc limit 1
@@ -42,6 +42,6 @@ export function installedVersion(t: Tables): SQL {
 export function eligibleCount(t: Tables, entrypoints: string[]): SQL {
   return sql`
     select count(*)::integer as count from ${t.jobs} j
-    where j.entrypoint = any(${array(entrypoints)}::text[]) and j.status = 'queued' and j.execute_after <= now()
+    where j.entrypoint = any(${entrypoints}::text[]) and j.status = 'queued' and j.execute_after <= now()
       and not exists (select 1 from ${t.entrypoints} p where p.name = j.entrypoint and p.paused)`
 }

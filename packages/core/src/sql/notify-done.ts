@@ -1,8 +1,8 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
+import { type SQL, sql } from './template.js'
 import type { Tables } from './tables.js'
 
 // The events themselves are written by SQL functions of drizzle/0004 (notify_ids,
-// notify_insert), the one place their format and size bound live; runtime/notify-events.ts reads them.
+// notify_insert), the one place their format and size bound live; queue/notify-events.ts reads them.
 
 /** A CTE body that sends `{type, ids[, status]}` for the ids of `source` (a CTE with an `id` column). */
 export function notifyIds(t: Tables, type: 'done' | 'cancel', source: SQL, where: SQL = sql`true`, status?: 'successful'): SQL {

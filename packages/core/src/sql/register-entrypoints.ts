@@ -1,8 +1,8 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
+import { type SQL, sql } from './template.js'
 import type { DeclaredPolicy } from '../types.js'
-import { array, type Tables } from './tables.js'
+import type { Tables } from './tables.js'
 
-const orNull = <T>(values: (T | undefined)[]) => array(values.map((v) => v ?? null))
+const orNull = <T>(values: (T | undefined)[]) => values.map((v) => v ?? null)
 
 /**
  * Registration: writes what this deployment declares (the last registration wins; pause is
@@ -15,7 +15,7 @@ export function registerEntrypoints(t: Tables, declared: readonly DeclaredPolicy
   const differs = (column: string) => sql.raw(`(d.${column} is not null and d.${column} is distinct from b.${column})`)
   return sql`
     with declared as (
-      select * from unnest(${array(d.map((x) => x.name))}::text[], ${orNull(d.map((x) => x.concurrencyLimit))}::integer[],
+      select * from unnest(${d.map((x) => x.name)}::text[], ${orNull(d.map((x) => x.concurrencyLimit))}::integer[],
         ${orNull(d.map((x) => x.requestsPerSecond))}::float8[], ${orNull(d.map((x) => x.maxAttempts))}::integer[],
         ${orNull(d.map((x) => x.onExhausted))}::text[])
         as d(name, concurrency_limit, requests_per_second, max_attempts, on_exhausted)

@@ -1,6 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
+import { type SQL, sql } from './template.js'
 import { notifyInserted } from './notify-done.js'
-import { array, type Tables } from './tables.js'
+import type { Tables } from './tables.js'
 
 /**
  * Requeue held (failed) jobs: all of them, of some entrypoints, or by id. Attempts start
@@ -12,8 +12,8 @@ export function requeueFailedJobs(t: Tables, filter: { ids?: number[]; entrypoin
       update ${t.jobs}
       set status = 'queued', attempts = 0, worker_id = null, execute_after = now(), updated = now()
       where status = 'failed'
-        and (${array(filter.ids ?? null)}::bigint[] is null or id = any(${array(filter.ids ?? null)}::bigint[]))
-        and (${array(filter.entrypoints ?? null)}::text[] is null or entrypoint = any(${array(filter.entrypoints ?? null)}::text[]))
+        and (${filter.ids ?? null}::bigint[] is null or id = any(${filter.ids ?? null}::bigint[]))
+        and (${filter.entrypoints ?? null}::text[] is null or entrypoint = any(${filter.entrypoints ?? null}::text[]))
       returning id, priority, entrypoint, attempts
     ),
     logged as (

@@ -1,5 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
-import { eventsChannel, schemaName } from '../migrations/schema-name.js'
+import { type SQL, sql } from './template.js'
+import { eventsChannel, schemaName } from '../schema/schema-name.js'
 
 /** Qualified names of one installed pgq schema, built once (the name is validated). */
 export interface Tables {
@@ -35,6 +35,3 @@ export function tablesFor(schema?: string): Tables {
     migrations: q('pgq_migrations'),
   }
 }
-
-/** Binds a JS array as ONE array parameter (Drizzle would otherwise expand it into a list). */
-export const array = (values: readonly unknown[] | null) => sql.param(values)

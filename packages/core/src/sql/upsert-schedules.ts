@@ -1,5 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm/sql'
-import { array, type Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
+import type { Tables } from './tables.js'
 
 export interface ScheduleKey {
   entrypoint: string
@@ -19,8 +19,8 @@ export interface ScheduleRegistration extends ScheduleKey {
 export function upsertSchedules(t: Tables, rows: ScheduleRegistration[]): SQL {
   return sql`
     insert into ${t.schedules} as s (entrypoint, expression, timezone, next_run)
-    select * from unnest(${array(rows.map((r) => r.entrypoint))}::text[], ${array(rows.map((r) => r.expression))}::text[],
-                         ${array(rows.map((r) => r.timezone))}::text[], ${array(rows.map((r) => r.nextRun.toISOString()))}::timestamptz[])
+    select * from unnest(${rows.map((r) => r.entrypoint)}::text[], ${rows.map((r) => r.expression)}::text[],
+                         ${rows.map((r) => r.timezone)}::text[], ${rows.map((r) => r.nextRun.toISOString())}::timestamptz[])
     on conflict (entrypoint, expression) do update
       set timezone = excluded.timezone, next_run = excluded.next_run, updated = now()
       where s.timezone <> excluded.timezone`

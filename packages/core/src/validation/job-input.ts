@@ -1,8 +1,8 @@
-import type { DrizzleLike } from '../driver/driver.js'
 import { ConfigurationError, InvalidJobError } from '../errors.js'
-import type { InsertJobsColumns } from '../sql/insert-columns.js'
+import type { CallerTransaction, InsertJobsColumns } from '../types.js'
 import type { Json } from '../types.js'
 import { type JsonIssue, jsonText, MAX_JSON_DEPTH, MAX_JSON_LENGTH } from './json-value.js'
+import { type Duration, parseDuration } from './duration.js'
 import { textProblem } from './text.js'
 import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
 
@@ -28,16 +28,18 @@ import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
  * | JSON text > MAX_JSON_LENGTH (payload, headers) | jsonb strings stop at 256 MiB, the bind message at 1 GiB |
  * | batch JSON > MAX_BATCH_JSON_LENGTH           | JS: Invalid string length; Postgres: invalid message length |
  * | headers not a plain object (array, Map, Date, null) | stored as something else, or a jsonb that is not an object |
- * | executeAfter Invalid Date                    | RangeError from toISOString                           |
- * | executeAfter before 4714-11-24 BC            | Postgres: timestamp out of range                      |
- * | executeAfter with a year outside 1..9999     | Postgres: time zone displacement out of range (toISOString's ±YYYYYY) - now written as Postgres reads it |
- * | executeAfter delay NaN, ±Infinity, < 0       | Postgres: interval out of range (or a job in the past) |
- * | executeAfter delay ending after +275760-09-13| Postgres: interval out of range, or 'infinity' (never runs), or unreadable |
+ * | runAt not a Date (a number, a string)        | a number taken for a delay: Date.now() + 60_000 meant 56 years |
+ * | runAt Invalid Date                           | RangeError from toISOString                           |
+ * | runAt before 4714-11-24 BC                   | Postgres: timestamp out of range                      |
+ * | runAt with a year outside 1..9999            | Postgres: time zone displacement out of range (toISOString's ±YYYYYY) - now written as Postgres reads it |
+ * | delay NaN, ±Infinity, < 0, unreadable text   | Postgres: interval out of range (or a job in the past) |
+ * | delay ending after +275760-09-13             | Postgres: interval out of range, or 'infinity' (never runs), or unreadable |
+ * | runAt and delay both given                   | one silently wins                                     |
  * | priority not an integer in -32768..32767     | Postgres: smallint out of range / invalid input syntax |
  * | entrypoint not 1..128, dedupeKey not 1..512  | pgq's bounds (512 x 3 bytes stays under the unique index's 2704-byte entry limit) |
  * | one dedupeKey twice in a batch               | ON CONFLICT skips the second as if it were held: DuplicateJobError, or null with 'skip' |
  * | onConflict other than 'error' / 'skip'       | one job: treated as 'skip'; a batch: as 'error'       |
- * | tx without execute(); options not an object  | TypeError, or options silently ignored                |
+ * | tx without execute() or query(); options not an object | TypeError, or options silently ignored       |
  * | jobs not an array; a hole or non-object job  | TypeError, or the hole skipped and ids shifted        |
  *
  * Accepted as JSON leaves them: -0 is stored as 0 (jsonb numeric has no -0); object key
@@ -57,8 +59,10 @@ export { MAX_JSON_DEPTH, MAX_JSON_LENGTH }
 export interface EnqueueOptions {
   /** Higher runs first; an integer from -32768 to 32767. Default 0. */
   priority?: number
-  /** Not before this time (a Date), or this many milliseconds from now (a number). */
-  executeAfter?: Date | number
+  /** Not before this time. Give runAt or delay, not both; default: now. */
+  runAt?: Date
+  /** Not before this long from now: milliseconds, or text such as '30s', '5m'. */
+  delay?: Duration
   /** While a job with this key is queued or running, another with it is refused. */
   dedupeKey?: string
   headers?: Record<string, Json>
@@ -71,20 +75,21 @@ export interface NewJob<P = unknown> extends EnqueueOptions {
 
 /** The batch-wide choices of an enqueue, checked. */
 export interface CheckedBatchOptions {
-  tx: DrizzleLike | undefined
+  tx: CallerTransaction | undefined
   onConflict: 'error' | 'skip'
 }
 
-const JOB_FIELDS = ['entrypoint', 'payload', 'priority', 'executeAfter', 'dedupeKey', 'headers']
+const JOB_FIELDS = ['entrypoint', 'payload', 'priority', 'runAt', 'delay', 'dedupeKey', 'headers']
 const BATCH_OPTIONS = ['tx', 'onConflict']
-const ENQUEUE_OPTIONS = ['priority', 'executeAfter', 'dedupeKey', 'headers', 'tx', 'onConflict']
+const ENQUEUE_OPTIONS = ['priority', 'runAt', 'delay', 'dedupeKey', 'headers', 'tx', 'onConflict']
 
 function isJobField(key: string): boolean {
   switch (key) {
     case 'entrypoint':
     case 'payload':
     case 'priority':
-    case 'executeAfter':
+    case 'runAt':
+    case 'delay':
     case 'dedupeKey':
     case 'headers':
       return true
@@ -111,7 +116,7 @@ export function checkEnqueueArguments(entrypoint: unknown, payload: unknown, opt
   }
   const o = options as EnqueueOptions & { tx?: unknown; onConflict?: unknown }
   return {
-    job: { entrypoint: entrypoint as string, payload, priority: o.priority, executeAfter: o.executeAfter, dedupeKey: o.dedupeKey, headers: o.headers },
+    job: { entrypoint: entrypoint as string, payload, priority: o.priority, runAt: o.runAt, delay: o.delay, dedupeKey: o.dedupeKey, headers: o.headers },
     batch: batchChoices(o.tx, o.onConflict),
   }
 }
@@ -123,13 +128,14 @@ function checkOptionsObject(options: unknown): void {
 }
 
 function batchChoices(tx: unknown, onConflict: unknown): CheckedBatchOptions {
-  if (tx !== undefined && (typeof tx !== 'object' || tx === null || typeof (tx as { execute?: unknown }).execute !== 'function')) {
-    throw new InvalidJobError(`tx must be a Drizzle transaction (or database), got ${kindOf(tx)}`, undefined, 'tx')
+  const runs = (method: string) => typeof (tx as Record<string, unknown>)[method] === 'function'
+  if (tx !== undefined && (typeof tx !== 'object' || tx === null || !(runs('execute') || runs('query')))) {
+    throw new InvalidJobError(`tx must be a Drizzle transaction, or a pg/Neon client inside BEGIN, got ${kindOf(tx)}`, undefined, 'tx')
   }
   if (onConflict !== undefined && onConflict !== 'error' && onConflict !== 'skip') {
     throw new InvalidJobError(`onConflict must be 'error' or 'skip'`, undefined, 'onConflict')
   }
-  return { tx: tx as DrizzleLike | undefined, onConflict: onConflict ?? 'error' }
+  return { tx: tx as CallerTransaction | undefined, onConflict: onConflict ?? 'error' }
 }
 
 const NOT_YET = Symbol('no entrypoint yet')
@@ -142,7 +148,7 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
   if (!Array.isArray(jobs)) throw new InvalidJobError(`enqueueMany takes an array of jobs, got ${kindOf(jobs)}`, undefined, 'jobs')
   const n = jobs.length
   if (n === 0) throw new InvalidJobError('the batch is empty: pass at least one job', undefined, 'jobs')
-  const c: InsertJobsColumns = { entrypoints: [], payloads: [], priorities: [], executeAfter: [], delayMs: [], dedupeKeys: [], headers: [] }
+  const c: InsertJobsColumns = { entrypoints: [], payloads: [], priorities: [], runAt: [], delayMs: [], dedupeKeys: [], headers: [] }
   let dedupeKeys: Map<string, number> | undefined
   let entrypoints: Set<string> | undefined // the distinct ones, once there are two: each is checked once
   let previous: string | symbol = NOT_YET
@@ -156,7 +162,7 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
       throw new InvalidJobError(`the job ${what}`, index, 'job')
     }
     for (const key in job) if (!isJobField(key)) throw unknownOption(key, 'job field', JOB_FIELDS, index)
-    const { entrypoint, payload, priority, executeAfter, dedupeKey, headers } = job
+    const { entrypoint, payload, priority, runAt, delay, dedupeKey, headers } = job
 
     if (entrypoint !== previous) {
       if (previous === NOT_YET || !entrypoints?.has(entrypoint)) {
@@ -183,18 +189,21 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
     }
 
     let at: string | null = null
-    let delay: number | null = null
-    if (executeAfter instanceof Date) {
-      const ms = executeAfter.getTime()
-      if (Number.isNaN(ms)) throw new InvalidJobError('executeAfter is an Invalid Date', index, 'executeAfter')
-      if (ms < MIN_TIMESTAMP_MS) throw new InvalidJobError('executeAfter is before 4714-11-24 BC, the earliest time Postgres timestamptz holds', index, 'executeAfter')
+    let delayMs: number | null = null
+    if (runAt !== undefined && delay !== undefined) throw new InvalidJobError('give runAt or delay, not both', index, 'runAt')
+    if (runAt instanceof Date) {
+      const ms = runAt.getTime()
+      if (Number.isNaN(ms)) throw new InvalidJobError('runAt is an Invalid Date', index, 'runAt')
+      if (ms < MIN_TIMESTAMP_MS) throw new InvalidJobError('runAt is before 4714-11-24 BC, the earliest time Postgres timestamptz holds', index, 'runAt')
       at = timestampText(ms)
-    } else if (typeof executeAfter === 'number') {
+    } else if (runAt !== undefined) {
+      const hint = typeof runAt === 'number' ? ' (for a time from now, pass delay in milliseconds)' : ''
+      throw new InvalidJobError(`runAt must be a Date, got ${kindOf(runAt)}${hint}`, index, 'runAt')
+    } else if (delay !== undefined) {
       if (now === 0) now = Date.now()
-      if (!(executeAfter >= 0 && executeAfter <= MAX_DATE_MS - now)) throw new InvalidJobError(delayProblem(executeAfter), index, 'executeAfter')
-      delay = executeAfter
-    } else if (executeAfter !== undefined) {
-      throw new InvalidJobError(`executeAfter must be a Date or a delay in milliseconds (a number), got ${kindOf(executeAfter)}`, index, 'executeAfter')
+      const ms = parseDuration(delay)
+      if (!(ms !== undefined && ms >= 0 && ms <= MAX_DATE_MS - now)) throw new InvalidJobError(delayProblem(delay, ms), index, 'delay')
+      delayMs = ms
     }
 
     if (dedupeKey !== undefined) {
@@ -232,8 +241,8 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
     c.entrypoints.push(entrypoint)
     c.payloads.push(payloadText)
     c.priorities.push(priority ?? 0)
-    c.executeAfter.push(at)
-    c.delayMs.push(delay)
+    c.runAt.push(at)
+    c.delayMs.push(delayMs)
     c.dedupeKeys.push(dedupeKey ?? null)
     c.headers.push(headersText)
   }
@@ -257,10 +266,13 @@ function headersJson(headers: unknown): string | JsonIssue {
   return jsonText(headers, 'headers')
 }
 
-function delayProblem(ms: number): string {
-  if (!Number.isFinite(ms)) return `executeAfter as a delay must be a finite number of milliseconds, got ${ms}`
-  if (ms < 0) return 'executeAfter as a delay must be >= 0 milliseconds'
-  return 'executeAfter as a delay ends after +275760-09-13, the latest time pgq can store'
+function delayProblem(delay: unknown, ms: number | undefined): string {
+  if (ms === undefined) {
+    const got = typeof delay === 'number' ? String(delay) : typeof delay === 'string' ? 'unreadable text' : kindOf(delay)
+    return `delay must be a duration: finite milliseconds (a number) or text such as '30s' or '5m', got ${got}`
+  }
+  if (ms < 0) return 'delay must be >= 0'
+  return 'delay ends after +275760-09-13, the latest time pgq can store'
 }
 
 /** What a value is, without showing it. */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { Client as NeonClient, Pool as NeonPool, type PoolConfig as NeonPoolConfig } from '@neondatabase/serverless'
 import pg from 'pg'
 import { inject } from 'vitest'
-import { configureNeonForLocalProxy } from '../../src/driver/neon-serverless/local-proxy-config.js'
+import { configureNeonForLocalProxy } from '../support/neon-local-proxy.js'
 import { withPgClient } from '../../src/driver/node-postgres/with-client.js'
 // Type-only: brings in the ProvidedContext augmentation without running the setup code.
 import type {} from './global-setup.js'

@@ -1,13 +1,13 @@
-import type { Logger } from 'drizzle-orm/logger'
 import type pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import type { PgqDriver } from '../../src/driver/driver.js'
+import type { QueryLogger } from '../../src/driver/pool-config.js'
 import { neonServerlessDriver } from '../../src/driver/neon-serverless/index.js'
 import { nodePostgresDriver } from '../../src/driver/node-postgres/index.js'
 import { migrate } from '../../src/migrations/migrator.js'
 import { createConsumer } from '../../src/queue/consumer.js'
 import { createFleet } from '../../src/queue/fleet.js'
-import { createProducer } from '../../src/queue/producer.js'
+import { createProducer } from '../../src/runtime/producer.js'
 import { createTestDatabase, neonPool, pgPool } from '../setup/database.js'
 
 export const DRIVERS = ['node-postgres', 'neon-serverless'] as const
@@ -28,7 +28,7 @@ export interface QueueFixture {
 }
 
 /** A driver on a pool of its own; end() closes the pool (a driver leaves a pool it was given open). */
-export function makeDriver(name: DriverName, url: string, max = 10, logger?: Logger): PgqDriver {
+export function makeDriver(name: DriverName, url: string, max = 10, logger?: QueryLogger): PgqDriver {
   const pool = name === 'node-postgres' ? pgPool(url, { max }) : neonPool(url, { max })
   const driver =
     name === 'node-postgres'
@@ -58,11 +58,10 @@ export function useQueueDatabase(prefix: string, driverName: DriverName, schema 
     }
     f.driver = makeDriver(driverName, db.url, 20)
     f.sql = async (text, params) => (await admin.query(text, params)).rows
-    // As createQueue does: node-postgres runs the hot paths as prepared statements, Neon does not.
-    const preparedStatements = f.driver.preparedStatements
-    f.producer = () => createProducer({ db: f.driver.db, schema, preparedStatements })
-    f.consumer = (workerId = crypto.randomUUID()) => createConsumer({ db: f.driver.db, schema, workerId, preparedStatements })
-    f.fleet = () => createFleet({ db: f.driver.db, schema })
+    // The driver decides: node-postgres runs the hot paths as prepared statements, Neon does not.
+    f.producer = () => createProducer({ driver: f.driver, schema })
+    f.consumer = (workerId = crypto.randomUUID()) => createConsumer({ driver: f.driver, schema, workerId })
+    f.fleet = () => createFleet({ driver: f.driver, schema })
     f.reset = async () => {
       await admin.query(`truncate "${schema}".jobs, "${schema}".log, "${schema}".entrypoints`)
     }

@@ -18,7 +18,7 @@ export function jobRoutes() {
       const unknown = [...new Set(jobs.map((j) => j.entrypoint))].filter((e) => known.length > 0 && !known.includes(e))
       if (unknown.length > 0) return c.json({ error: 'unknown_entrypoint', message: `no handler is registered for: ${unknown.join(', ')}`, entrypoints: unknown, known }, 400)
       try {
-        const ids = await queue.producer.enqueueMany(jobs as NewJob[])
+        const ids = await queue.enqueueMany(jobs as NewJob[])
         return Array.isArray(body) ? c.json({ ids }, 201) : c.json({ id: ids[0]! }, 201)
       } catch (error) {
         // pgq checks the jobs again; what it refuses is a 400 naming the job's index in the batch.
@@ -27,13 +27,13 @@ export function jobRoutes() {
       }
     })
     .post('/jobs/requeue', jsonBody(), validate('json', requeueBody), async (c) => {
-      const ids = await c.get('queue').producer.requeueFailed(c.req.valid('json'))
+      const ids = await c.get('queue').requeue(c.req.valid('json'))
       return c.json({ ids })
     })
     .get('/jobs/:id', validate('param', idParam), async (c) => {
       const { id } = c.req.valid('param')
-      const { producer } = c.get('queue')
-      const [[state], history, row] = await Promise.all([producer.status([id]), producer.history(id), producer.job(id)])
+      const queue = c.get('queue')
+      const [[state], history, row] = await Promise.all([queue.status([id]), queue.history(id), queue.job(id)])
       if (!state?.status) return notFound(c, id)
       const traceback = history.findLast((entry) => entry.traceback)?.traceback ?? null
       return c.json({
@@ -47,10 +47,10 @@ export function jobRoutes() {
     })
     .post('/jobs/:id/cancel', validate('param', idParam), async (c) => {
       const { id } = c.req.valid('param')
-      const { producer } = c.get('queue')
-      const [canceled] = await producer.cancel([id])
+      const queue = c.get('queue')
+      const [canceled] = await queue.cancel([id])
       if (canceled) return c.json({ id, canceled: true, previousStatus: canceled.previousStatus })
-      const [state] = await producer.status([id])
+      const [state] = await queue.status([id])
       if (!state?.status) return notFound(c, id)
       return c.json({ error: 'not_cancelable', message: `job ${id} is ${state.status}, not queued or running`, status: state.status }, 409)
     })

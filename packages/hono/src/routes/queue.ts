@@ -14,12 +14,12 @@ export function queueRoutes(options: { maxDrainMs: number }) {
       const known = c.get('queue').entrypoints()
       const unknown = (body.entrypoints ?? []).flatMap((name, i) => (known.includes(name) ? [] : [{ path: `entrypoints.${i}`, message: `no handler is registered for ${JSON.stringify(name)}` }]))
       if (unknown.length > 0) return invalidRequest(c, unknown)
-      const timeBudgetMs = Math.min(body.timeBudgetMs ?? options.maxDrainMs, options.maxDrainMs)
-      const { schedules, summary } = await tick(c.get('queue'), { timeBudgetMs, entrypoints: body.entrypoints })
+      const timeBudget = Math.min(body.timeBudget ?? options.maxDrainMs, options.maxDrainMs)
+      const { schedules, summary } = await tick(c.get('queue'), { timeBudget, entrypoints: body.entrypoints })
       return c.json({ ...summary, schedules: firingsJson(schedules) })
     })
     .get('/stats', async (c) => {
-      const rows = await c.get('queue').producer.queueSize()
+      const rows = await c.get('queue').queueSize()
       const entrypoints: Record<string, Record<string, number>> = {}
       let total = 0
       for (const row of rows) {

@@ -1,19 +1,14 @@
 import type { Pool } from '@neondatabase/serverless'
 import type { PgqDriver } from '../driver.js'
-import { lazyPeer } from '../peer.js'
 import type { PoolConfig, PoolLike } from '../pool-config.js'
-import { type DriverModule, poolDriver } from '../pool-driver.js'
+import { poolDriver } from '../pool-driver.js'
+import { loadNeon } from './load.js'
 
 /**
  * `preparedStatements` defaults to false: an edge invocation's connection runs each
  * statement once, and Neon's pooled endpoints need PgBouncer's prepared-statement support.
  */
 export type NeonServerlessConfig = PoolConfig<Pool>
-
-const loadNeon = lazyPeer('@neondatabase/serverless', "pgq's neon-serverless driver", async () => {
-  const [neon, { drizzle }] = await Promise.all([import('@neondatabase/serverless'), import('drizzle-orm/neon-serverless')])
-  return { Pool: neon.Pool, Client: neon.Client, drizzle } as unknown as DriverModule
-})
 
 /**
  * pgq over Neon's WebSocket driver, for edge runtimes. In a Worker, make one per request

@@ -1,6 +1,6 @@
 import type { PgqDriver } from '../driver.js'
 import type { PoolConfig, PoolLike } from '../pool-config.js'
-import { type DriverModule, poolDriver } from '../pool-driver.js'
+import { poolDriver } from '../pool-driver.js'
 import { loadNodePostgres } from './load.js'
 
 /** The parts of a node-postgres `pg.Pool` pgq uses; any `pg.Pool` fits. */
@@ -11,13 +11,5 @@ export type NodePostgresConfig = PoolConfig<NodePostgresPool>
 
 /** pgq over node-postgres, for long-running hosts (Node, Bun, Deno). */
 export function nodePostgresDriver(config: NodePostgresConfig): PgqDriver {
-  return poolDriver({
-    name: 'node-postgres',
-    config,
-    preparedByDefault: true,
-    async load() {
-      const { pg, drizzle } = await loadNodePostgres()
-      return { Pool: pg.Pool, Client: pg.Client, drizzle } as unknown as DriverModule
-    },
-  })
+  return poolDriver({ name: 'node-postgres', config, preparedByDefault: true, load: async () => (await loadNodePostgres()).driver })
 }

@@ -1,16 +1,17 @@
-import { execute } from '../driver/executor.js'
+import { execute, transactionExecutor } from '../driver/executor.js'
 import { DuplicateJobError } from '../errors.js'
 import { cancelJobs } from '../sql/cancel-jobs.js'
-import type { InsertJobsColumns } from '../sql/insert-columns.js'
+import type { InsertJobsColumns } from '../types.js'
 import { insertJobs, insertOneJob } from '../sql/insert-jobs.js'
 import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
 import { requeueFailedJobs } from '../sql/requeue-jobs.js'
-import { toId, toJob, toLogEntry } from '../sql/rows.js'
+import { toId, toJob, toLogEntry } from './rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus, LogEntry } from '../types.js'
 import { type CheckedBatchOptions, checkBatchOptions, checkEnqueueArguments, type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
-import type { InTransaction, QueueConnectionOptions } from './options.js'
-import { schemaGate } from './schema-check.js'
+import type { InTransaction } from './options.js'
+import type { Executor } from '../driver/driver.js'
+import { checkJobIds, checkRequeueTarget } from '../validation/job-ids.js'
 
 export type OnConflict = 'error' | 'skip'
 export interface BatchOptions extends InTransaction {
@@ -33,12 +34,15 @@ export interface JobState {
   inQueue: boolean
 }
 
-/** The operations any process needs: enqueue, cancel, requeue and look. Safe on the edge. */
-export function createProducer(options: QueueConnectionOptions & { ready?: () => Promise<unknown> }) {
-  const { db } = options
-  const t = tablesFor(options.schema)
-  // A queue passes its own gate, which also registers its entrypoints' policy.
-  const ready = options.ready ?? schemaGate(db, t, options.checkSchema ?? true)
+/** What to requeue: these held jobs, or every held job of these entrypoints. */
+export type RequeueTarget = readonly JobId[] | { ids?: readonly JobId[]; entrypoints?: readonly string[] }
+
+/**
+ * Enqueue, cancel, requeue and look: one statement each. `ready` is the owner's gate
+ * (schema check, registration), passed before the first statement.
+ */
+export function jobOperations(db: Executor, schema: string, ready: () => Promise<unknown>) {
+  const t = tablesFor(schema)
 
   async function enqueueMany(jobs: readonly NewJob[], opts: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
   async function enqueueMany(jobs: readonly NewJob[], opts?: BatchOptions): Promise<JobId[]>
@@ -52,12 +56,12 @@ export function createProducer(options: QueueConnectionOptions & { ready?: () =>
     await ready()
     if (columns.entrypoints.length === 1) {
       // Prepared only on our own pool: the caller's transaction may sit behind another pooler.
-      const [row] = tx ? await execute(tx, insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), { prepare: options.preparedStatements === true })
+      const [row] = tx ? await execute(transactionExecutor(tx), insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), { prepare: true })
       if (row) return [toId(row)]
       if (onConflict === 'error') throw new DuplicateJobError([columns.dedupeKeys[0]!])
       return [null]
     }
-    const rows = await execute(tx ?? db, insertJobs(t, columns, onConflict))
+    const rows = await execute(tx ? transactionExecutor(tx) : db, insertJobs(t, columns, onConflict))
     return rows.map((r) => (r.id == null ? null : toId(r)))
   }
 
@@ -77,16 +81,17 @@ export function createProducer(options: QueueConnectionOptions & { ready?: () =>
 
     /** Removes the jobs from the queue, logs them as canceled and tells their workers. */
     async cancel(ids: readonly JobId[], opts: InTransaction = {}): Promise<{ id: JobId; previousStatus: JobStatus }[]> {
-      if (ids.length === 0) return []
+      if (checkJobIds(ids).length === 0) return []
       await ready()
-      const rows = await execute(opts.tx ?? db, cancelJobs(t, [...ids]))
+      const rows = await execute(opts.tx ? transactionExecutor(opts.tx) : db, cancelJobs(t, [...ids]))
       return rows.map((r) => ({ id: toId(r), previousStatus: r.previous_status as JobStatus }))
     },
 
-    /** Puts held (failed) jobs back in the queue; returns their ids. */
-    async requeueFailed(filter: { ids?: JobId[]; entrypoints?: string[] } = {}, opts: InTransaction = {}): Promise<JobId[]> {
+    /** Puts held (failed) jobs back in the queue, their attempts reset; returns their ids. */
+    async requeue(target: RequeueTarget, opts: InTransaction = {}): Promise<JobId[]> {
+      const filter = checkRequeueTarget(target)
       await ready()
-      return (await execute(opts.tx ?? db, requeueFailedJobs(t, filter))).map(toId)
+      return (await execute(opts.tx ? transactionExecutor(opts.tx) : db, requeueFailedJobs(t, filter))).map(toId)
     },
 
     async queueSize(): Promise<QueueSizeRow[]> {
@@ -100,7 +105,7 @@ export function createProducer(options: QueueConnectionOptions & { ready?: () =>
     },
 
     async status(ids: readonly JobId[]): Promise<JobState[]> {
-      if (ids.length === 0) return []
+      if (checkJobIds(ids).length === 0) return []
       await ready()
       return (await execute(db, jobStatus(t, [...ids]))).map((r) => ({
         id: toId(r),
@@ -124,4 +129,4 @@ export function createProducer(options: QueueConnectionOptions & { ready?: () =>
   }
 }
 
-export type Producer = ReturnType<typeof createProducer>
+export type JobOperations = ReturnType<typeof jobOperations>

@@ -1,4 +1,4 @@
-// Point Neon's serverless driver at a local WebSocket-to-TCP proxy (see src/proxy/ws-proxy.ts).
+// Point Neon's serverless driver at a local WebSocket-to-TCP proxy (pgq proxy, src/proxy/ws-proxy.ts).
 // Node only (tests and dev): Node 20 has no global WebSocket, so we hand the driver `ws`.
 // Deliberately no `node:` imports, so this file bundles anywhere `ws` does.
 import { type NeonConfigGlobalAndClient, neonConfig } from '@neondatabase/serverless'

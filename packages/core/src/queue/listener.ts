@@ -2,10 +2,9 @@
 // pooler accepts it and then delivers nothing; a half-open TCP connection looks fine), so the
 // listener never trusts it: it proves delivery with a NOTIFY round trip at start and every
 // health check, and reconnects with backoff when a round trip fails or the connection closes.
-import { sql } from 'drizzle-orm/sql'
-import type { PgqDriver, Session } from '../driver/driver.js'
-import { execute } from '../driver/executor.js'
+import type { ListenerConnection, PgqDriver } from '../driver/driver.js'
 import { ConfigurationError } from '../errors.js'
+import { notifications } from './notifications.js'
 import { ListenerUnavailableError } from './listener-errors.js'
 import { parseNotification, type QueueNotification } from './notify-events.js'
 
@@ -35,7 +34,7 @@ export interface Listener {
 
 /** One connection and what hangs on it. */
 interface Live {
-  session: Session
+  session: ListenerConnection
   unsubscribe: (() => void)[]
   /** Set when the connection closed; pending waits on it fail with this. */
   error?: Error
@@ -63,8 +62,6 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   positive(backoff.min, 'reconnectDelayMs.min')
   if (!(backoff.max >= backoff.min)) throw new ConfigurationError('reconnectDelayMs.max must be >= min')
 
-  // Quoted so LISTEN keeps the exact name pg_notify uses.
-  const listenSql = `LISTEN "${channel.replaceAll('"', '""')}"`
   const pings = new Map<string, () => void>()
   /** Waits that close() must cut short. */
   const aborts = new Set<(e: Error) => void>()
@@ -131,7 +128,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     const id = crypto.randomUUID()
     const arrived = new Promise<void>((resolve) => pings.set(id, resolve))
     let sent = false
-    const send = execute(driver.db, sql`select pg_notify(${channel}, ${JSON.stringify({ type: 'ping', id })})`)
+    const send = notifications.ping(driver, channel, id)
     try {
       await guarded(Promise.all([send.then(() => (sent = true)), arrived]), live, 'NOTIFY round trip')
     } catch (e) {
@@ -146,11 +143,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   }
 
   async function establish(): Promise<Live> {
-    const connecting = driver.connect()
+    const connecting = driver.listener()
     // No timeout of ours: the driver's connect timeout applies (a cold Neon compute can take seconds).
     const session = await guarded(connecting, undefined).catch((e: unknown) => {
       // Abandoned by close(): give the connection back whenever it arrives.
-      connecting.then((s) => s.release(), () => undefined)
+      connecting.then((s) => s.close(), () => undefined)
       throw e
     })
     const live: Live = { session, unsubscribe: [], aborts: new Set() }
@@ -163,15 +160,13 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       }),
     )
     try {
-      // In a transaction block, now() is the BEGIN's time; in autocommit it is this statement's.
-      const { rows } = await guarded(session.query('select now() = statement_timestamp() as autocommit'), live, 'transaction check')
-      if (rows[0]?.autocommit !== true) {
+      if (!(await guarded(notifications.inAutocommit(session), live, 'transaction check'))) {
         throw new ListenerUnavailableError(
           'in-transaction',
           'The listener connection is inside a transaction block, where LISTEN does not take effect and notifications are held until it ends.',
         )
       }
-      await guarded(session.query(listenSql), live, 'LISTEN')
+      await guarded(notifications.listen(session, channel), live, 'LISTEN')
       await roundTrip(live)
       return live
     } catch (e) {
@@ -182,7 +177,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 
   async function dispose(live: Live): Promise<void> {
     for (const off of live.unsubscribe) off()
-    await live.session.release().catch(() => undefined)
+    await live.session.close().catch(() => undefined)
   }
 
   function scheduleHealthCheck(live: Live): void {

@@ -1,4 +1,4 @@
-import type { Row } from '../driver/executor.js'
+import type { Row } from '../driver/driver.js'
 import type { Job, JobStatus, LogEntry, Traceback } from '../types.js'
 
 // int8 arrives as a string from both drivers; ids stay far below 2^53.
@@ -37,7 +37,7 @@ export function toJob<P>(r: Row, claimedBy?: string): Job<P> {
     created: date(r.created),
     updated,
     heartbeat: claimedBy ? new Date(updated.getTime()) : date(r.heartbeat),
-    executeAfter: date(r.execute_after),
+    runAt: date(r.execute_after),
   }
 }
 

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors.js'
-import { DEFAULT_SCHEMA } from '../schema/default-schema.js'
+import { DEFAULT_SCHEMA } from './default-schema.js'
 
 // 56 at most: its NOTIFY channel, '<schema>_events', must fit Postgres's 63-byte names.
 const VALID = /^[a-z_][a-z0-9_]{0,55}$/

@@ -1,12 +1,14 @@
 import type { Consumer } from '../queue/consumer.js'
 import type { JobId } from '../types.js'
+import type { Service } from './service.js'
 
 /**
- * Every tick, one statement refreshes the heartbeat of all jobs this worker holds
+ * Every interval, one statement refreshes the heartbeat of all jobs this worker holds
  * (running, or finished with the result still buffered). Ids the database no longer
  * gives back belong to nobody here any more: canceled, or rescued by another worker.
  */
-export class HeartbeatTicker {
+export class HeartbeatService implements Service {
+  readonly name = 'heartbeat'
   #timer: ReturnType<typeof setInterval> | undefined
   #inFlight: Promise<void> | undefined
 
@@ -20,14 +22,14 @@ export class HeartbeatTicker {
     },
   ) {}
 
-  start(): void {
-    this.#timer = setInterval(() => {
-      this.#inFlight ??= this.tick().finally(() => (this.#inFlight = undefined))
+  async start(): Promise<void> {
+    this.#timer ??= setInterval(() => {
+      this.#inFlight ??= this.runOnce().finally(() => (this.#inFlight = undefined))
     }, this.deps.intervalMs)
-    this.#timer.unref?.()
+    ;(this.#timer as { unref?: () => void }).unref?.()
   }
 
-  async tick(): Promise<void> {
+  async runOnce(): Promise<void> {
     const ids = this.deps.heldIds()
     if (ids.length === 0) return
     try {
@@ -41,13 +43,14 @@ export class HeartbeatTicker {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer)
+    this.#timer = undefined
     await this.#inFlight
   }
 }
 
-/** A third of the shortest retry timer, so two beats can be missed before a rescue. */
-export function heartbeatInterval(retryAfterMs: number[], fallbackMs = 10_000): number {
-  const timers = retryAfterMs.filter((ms) => ms > 0)
+/** A third of the shortest lease timeout, so two beats can be missed before a rescue. */
+export function heartbeatInterval(leaseMs: number[], fallbackMs = 10_000): number {
+  const timers = leaseMs.filter((ms) => ms > 0)
   if (timers.length === 0) return fallbackMs
   return Math.max(50, Math.min(fallbackMs, Math.floor(Math.min(...timers) / 3)))
 }

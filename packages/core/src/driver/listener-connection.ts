@@ -1,17 +1,20 @@
-import type { Session } from './driver.js'
+import type { ListenerConnection, Row } from './driver.js'
 
 type Notification = { channel: string; payload?: string }
 
-/** The client shape node-postgres and Neon's driver share. */
-interface ClientLike {
-  query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
+/** The client shape node-postgres and Neon's driver share, connected outside any pool. */
+export interface StandaloneClient {
+  connect(): Promise<unknown>
+  end(): Promise<void>
+  query(text: string, params?: unknown[]): Promise<{ rows: Row[] }>
   on(event: 'notification', listener: (m: Notification) => void): unknown
   on(event: 'error' | 'end', listener: (e?: Error) => void): unknown
   off(event: 'notification', listener: (m: Notification) => void): unknown
   off(event: 'error' | 'end', listener: (e?: Error) => void): unknown
 }
 
-function wrap(client: ClientLike, release: () => Promise<void>): Session {
+/** A connection of its own, for LISTEN: its notifications and its end, as events. */
+export function standaloneConnection(client: StandaloneClient): ListenerConnection {
   return {
     query: (text, params) => client.query(text, params),
     onNotification(listener) {
@@ -29,16 +32,6 @@ function wrap(client: ClientLike, release: () => Promise<void>): Session {
         client.off('end', onEnd)
       }
     },
-    release,
+    close: () => client.end().catch(() => undefined),
   }
-}
-
-/** A client checked out of a pool. It may have LISTENed, so it is destroyed, not reused. */
-export function pooledSession(client: ClientLike & { release(destroy?: boolean): void }): Session {
-  return wrap(client, async () => client.release(true))
-}
-
-/** A connection of its own, outside any pool (the listener's). */
-export function standaloneSession(client: ClientLike & { end(): Promise<void> }): Session {
-  return wrap(client, () => client.end().catch(() => undefined))
 }

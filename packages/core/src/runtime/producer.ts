@@ -1,0 +1,164 @@
+import { ConfigurationError } from '../errors.js'
+import { createFleet, type EntrypointPolicy, type Fleet } from '../queue/fleet.js'
+import { type BatchOptions, type JobOperations, type JobState, jobOperations, type QueueSizeRow, type RequeueTarget } from '../queue/jobs.js'
+import type { InTransaction, QueueConnectionOptions } from '../queue/options.js'
+import { schemaGate } from '../queue/schema-check.js'
+import { eventsChannel, schemaName } from '../schema/schema-name.js'
+import type { Job, JobId, JobStatus, LogEntry, PolicyChange } from '../types.js'
+import { type Duration, toMs } from '../validation/duration.js'
+import type { EnqueueOptions, NewJob } from '../validation/job-input.js'
+import { CompletionWaiter, type FinalStatus } from './completion-waiter.js'
+
+/** Entrypoint name → payload type, grown by each queue.entrypoint() call. */
+export type Registry = Record<string, unknown>
+
+/** The entrypoints a queue may enqueue to: the registered ones, or any name while none is known. */
+export type EntrypointName<R extends Registry> = keyof R extends never ? string : keyof R & string
+/** The payload type of an entrypoint (unknown while none is registered). */
+export type PayloadOf<R extends Registry, N extends string> = N extends keyof R ? R[N] : unknown
+
+/** One job of any registered entrypoint, its payload typed by its name. */
+export type TypedNewJob<R extends Registry> = keyof R extends never
+  ? NewJob
+  : { [N in keyof R & string]: NewJob<R[N]> & { entrypoint: N } }[keyof R & string]
+
+export interface ProducerOptions extends QueueConnectionOptions {
+  /** waitFor's poll, the fallback to notifications. Default 1 s. */
+  waitPollInterval?: Duration
+  /**
+   * What time it is for cron schedules: when ticks are due and when the scheduler wakes.
+   * Default the system clock; a test can move it on instead of waiting. Job times
+   * (runAt, delay, backoff, leases) are the database's own now().
+   */
+  clock?: () => Date
+}
+
+export interface WaitOptions {
+  /** Reject with WaitTimeoutError after this long. Default: wait as long as it takes. */
+  timeout?: Duration
+  signal?: AbortSignal
+}
+
+/**
+ * Everything but running jobs: enqueue, inspect (status, history, job, queueSize, waitFor)
+ * and control (cancel, requeue, pause, resume, fleet policy), in one place. Safe on the
+ * edge. A Queue is a Producer that also runs workers.
+ */
+// biome-ignore lint/complexity/noBannedTypes: {} is the empty registry
+export class Producer<R extends Registry = {}> {
+  readonly schema: string
+  protected readonly driver: QueueConnectionOptions['driver']
+  protected readonly checkSchema: boolean
+  readonly #jobs: JobOperations
+  readonly #fleet: Fleet
+  readonly #waiter: CompletionWaiter
+  readonly #schemaGate: () => Promise<void>
+
+  constructor(options: ProducerOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.driver?.query !== 'function') {
+      throw new ConfigurationError('pass { driver }: a pgq driver such as nodePostgresDriver({ connectionString })')
+    }
+    this.schema = schemaName(options.schema)
+    this.driver = options.driver
+    this.checkSchema = options.checkSchema ?? true
+    this.#schemaGate = schemaGate(this.driver, this.schema, this.checkSchema)
+    const ready = () => this.ready()
+    this.#jobs = jobOperations(this.driver, this.schema, ready)
+    this.#fleet = createFleet({ driver: this.driver, schema: this.schema, ready })
+    this.#waiter = new CompletionWaiter({
+      status: (ids) => this.#jobs.status(ids),
+      driver: this.driver,
+      channel: eventsChannel(this.schema),
+      pollIntervalMs: toMs(options.waitPollInterval ?? 1000, 'waitPollInterval'),
+    })
+  }
+
+  /** The gate before the first statement: the schema check (a Queue also registers its entrypoints). */
+  protected ready(): Promise<unknown> {
+    return this.#schemaGate()
+  }
+
+  enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
+  enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options?: EnqueueOptions & BatchOptions): Promise<JobId>
+  enqueue(entrypoint: string, payload: unknown, options?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
+    return this.#jobs.enqueue(entrypoint, payload, options)
+  }
+
+  enqueueMany(jobs: readonly TypedNewJob<R>[], options: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
+  enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<JobId[]>
+  enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<(JobId | null)[]> {
+    return this.#jobs.enqueueMany(jobs, options)
+  }
+
+  /** Removes the jobs from the queue, logs them as canceled and aborts them where they run. */
+  cancel(ids: readonly JobId[], options?: InTransaction): Promise<{ id: JobId; previousStatus: JobStatus }[]> {
+    return this.#jobs.cancel(ids, options)
+  }
+
+  /** Puts held (failed) jobs back in the queue, attempts reset: by id, or all of some entrypoints ({} : all). */
+  requeue(target: RequeueTarget, options?: InTransaction): Promise<JobId[]> {
+    return this.#jobs.requeue(target, options)
+  }
+
+  /** Each job's status: its queue row's while queued, running or held, else its last log entry's. */
+  status(ids: readonly JobId[]): Promise<JobState[]> {
+    return this.#jobs.status(ids)
+  }
+
+  /** Every log entry of a job, oldest first. */
+  history(id: JobId): Promise<LogEntry[]> {
+    return this.#jobs.history(id)
+  }
+
+  /** The job's queue row, or null once it has left the queue. */
+  job<P = unknown>(id: JobId): Promise<Job<P> | null> {
+    return this.#jobs.job<P>(id)
+  }
+
+  /** Jobs in the queue per entrypoint, status and priority. */
+  queueSize(): Promise<QueueSizeRow[]> {
+    return this.#jobs.queueSize()
+  }
+
+  /** Resolves with the final status of a job (or of each job, in order). */
+  waitFor(id: JobId, options?: WaitOptions): Promise<FinalStatus>
+  waitFor(ids: readonly JobId[], options?: WaitOptions): Promise<FinalStatus[]>
+  async waitFor(idOrIds: JobId | readonly JobId[], options: WaitOptions = {}): Promise<FinalStatus | FinalStatus[]> {
+    const ids = typeof idOrIds === 'number' ? [idOrIds] : [...idOrIds]
+    const timeoutMs = options.timeout === undefined ? undefined : toMs(options.timeout, 'timeout')
+    const results = await this.#waiter.waitFor(ids, { timeoutMs, signal: options.signal })
+    const statuses = ids.map((id) => results.get(id)!)
+    return typeof idOrIds === 'number' ? statuses[0]! : statuses
+  }
+
+  /** No worker anywhere claims this entrypoint's jobs until resume(); running jobs finish and enqueue still works. */
+  pause(entrypoint: string): Promise<EntrypointPolicy> {
+    return this.#fleet.pause(entrypoint)
+  }
+
+  /** Lets every worker claim this entrypoint again, and wakes listening ones at once. */
+  resume(entrypoint: string): Promise<EntrypointPolicy> {
+    return this.#fleet.resume(entrypoint)
+  }
+
+  /** Sets fleet-wide policy fields of an entrypoint (until a deployment declaring otherwise registers). */
+  setEntrypointPolicy(entrypoint: string, policy: Omit<PolicyChange, 'paused'>): Promise<EntrypointPolicy> {
+    return this.#fleet.setEntrypointPolicy(entrypoint, policy)
+  }
+
+  /** The stored fleet policies (all, or of these entrypoints). */
+  entrypointPolicies(names?: readonly string[]): Promise<EntrypointPolicy[]> {
+    return this.#fleet.entrypointPolicies(names)
+  }
+
+  /** Closes waitFor's listener. The driver stays open (it is yours). */
+  async close(): Promise<void> {
+    await this.#waiter.close()
+  }
+}
+
+/** The edge's handle on a queue: enqueue, inspect and control, no workers. */
+// biome-ignore lint/complexity/noBannedTypes: no entrypoints known
+export function createProducer<R extends Registry = {}>(options: ProducerOptions): Producer<R> {
+  return new Producer<R>(options)
+}

@@ -1,0 +1,56 @@
+/**
+ * A maintenance service (River's startstop): named, with one start/stop lifecycle. A
+ * continuous worker runs it in the background; a drain calls runOnce() within its budget.
+ */
+export interface Service {
+  readonly name: string
+  /** Begins its background work; rejects if it cannot (the worker then does not start). */
+  start(): Promise<void>
+  /** Ends it, waiting for work in flight; safe to call twice, or before start. */
+  stop(): Promise<void>
+  /** One pass of its work, for a drain. */
+  runOnce?(): Promise<void>
+}
+
+/** Services started in order and stopped in reverse, as one. */
+export class ServiceGroup {
+  readonly #services: readonly Service[]
+  readonly #started: Service[] = []
+
+  constructor(services: readonly Service[]) {
+    this.#services = services
+  }
+
+  get names(): string[] {
+    return this.#services.map((s) => s.name)
+  }
+
+  /** Starts each in turn; if one fails, those started are stopped and the error is thrown. */
+  async start(): Promise<void> {
+    for (const service of this.#services) {
+      try {
+        await service.start()
+      } catch (error) {
+        await this.stop()
+        throw error
+      }
+      this.#started.push(service)
+    }
+  }
+
+  async stop(): Promise<void> {
+    while (this.#started.length > 0) await this.#started.pop()!.stop()
+  }
+
+  /** One pass of each service that has one, in order; a failure is reported and the rest still run. */
+  async runOnce(onError: (error: unknown, service: string) => void): Promise<void> {
+    for (const service of this.#services) {
+      if (!service.runOnce) continue
+      try {
+        await service.runOnce()
+      } catch (error) {
+        onError(error, service.name)
+      }
+    }
+  }
+}

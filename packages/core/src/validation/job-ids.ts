@@ -1,0 +1,27 @@
+import { InvalidJobError } from '../errors.js'
+import type { JobId } from '../types.js'
+
+const MAX_IDS = 100_000
+
+/** Job ids as one call takes them: an array of positive safe integers. */
+export function checkJobIds(ids: unknown, field = 'ids'): JobId[] {
+  if (!Array.isArray(ids)) throw new InvalidJobError(`${field} must be an array of job ids`, undefined, field)
+  if (ids.length > MAX_IDS) throw new InvalidJobError(`${field} holds ${ids.length} ids; at most ${MAX_IDS} per call`, undefined, field)
+  ids.forEach((id, i) => {
+    if (!Number.isSafeInteger(id) || (id as number) < 1) throw new InvalidJobError(`${field}[${i}] must be a job id (a positive integer)`, undefined, field)
+  })
+  return ids as JobId[]
+}
+
+/** requeue's target: ids, or { ids?, entrypoints? } (neither: every held job). */
+export function checkRequeueTarget(target: unknown): { ids?: JobId[]; entrypoints?: string[] } {
+  if (Array.isArray(target)) return { ids: checkJobIds(target) }
+  if (typeof target !== 'object' || target === null) throw new InvalidJobError('requeue takes job ids or { ids?, entrypoints? }', undefined, 'target')
+  const { ids, entrypoints, ...rest } = target as { ids?: unknown; entrypoints?: unknown }
+  const unknown = Object.keys(rest)[0]
+  if (unknown !== undefined) throw new InvalidJobError(`unknown requeue filter ${JSON.stringify(unknown.slice(0, 64))}; known: ids, entrypoints`, undefined, 'target')
+  if (entrypoints !== undefined && !(Array.isArray(entrypoints) && entrypoints.every((e) => typeof e === 'string'))) {
+    throw new InvalidJobError('entrypoints must be an array of entrypoint names', undefined, 'entrypoints')
+  }
+  return { ...(ids === undefined ? {} : { ids: checkJobIds(ids) }), ...(entrypoints === undefined ? {} : { entrypoints: entrypoints as string[] }) }
+}
