@@ -9,9 +9,14 @@ export const USAGE = `npm run bench -- [options]
   --jobs N             jobs per drain (default 100000; smoke 300)
   --workers W          worker processes per drain (default 2)
   --scenarios 1,2,...  which scenarios (default all: 1 drain, 2 enqueue, 3 latency,
-                       4 backlog, 5 edge round trips, 6 peak RSS per worker)
+                       4 backlog, 5 edge round trips, 6 peak RSS per worker, 7 prune under
+                       load, 8 drain with a held xmin horizon, 9 durability levels)
   --queues a,b         subset of pgq,graphile-worker,pg-boss (default all three)
   --repeat R           drains (and latency rounds) per queue, interleaved (default 5; smoke 1)
+  --prune-rows N       old log rows scenario 7 prunes (default 10000000; smoke 20000)
+  --prune-pause F      scenario 7 also drains beside a paced prune that waits F times each
+                       batch's duration after it (default 3; 0: skip that variant)
+  --hold S             seconds scenario 8 holds the transaction open (default 60; smoke 3)
   --smoke              tiny sizes, every scenario, all three queues (CI, < 2 min)
   --database-url URL   use this server (or PGQ_BENCH_DATABASE_URL) instead of a
                        dedicated throwaway PostgreSQL; needs CREATE DATABASE rights
@@ -53,6 +58,9 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
       'latency-jobs': { type: 'string' },
       'latency-jobs-pgboss': { type: 'string' },
       'backlog-levels': { type: 'string' },
+      'prune-rows': { type: 'string' },
+      'prune-pause': { type: 'string' },
+      hold: { type: 'string' },
       'pgq-batch-size': { type: 'string' },
       'pgq-max-concurrent': { type: 'string' },
       'pgq-flush-delay': { type: 'string' },
@@ -74,8 +82,8 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
   const jobs = int(values.jobs, smoke ? 300 : 100_000, 'jobs')
   const scenarios = values.scenarios
     ? values.scenarios.split(',').map((s) => int(s.trim(), 0, 'scenarios'))
-    : [1, 2, 3, 4, 5, 6]
-  for (const s of scenarios) if (!(s >= 1 && s <= 6)) throw new Error(`--scenarios: ${s} is not 1-6`)
+    : [1, 2, 3, 4, 5, 6, 7, 8, 9]
+  for (const s of scenarios) if (!(Number.isInteger(s) && s >= 1 && s <= 9)) throw new Error(`--scenarios: ${s} is not 1-9`)
   const queues = (values.queues ? values.queues.split(',').map((q) => q.trim()) : QUEUES) as QueueName[]
   for (const q of queues) if (!QUEUES.includes(q)) throw new Error(`--queues: unknown queue ${q}`)
   const settings = defaultSettings()
@@ -110,6 +118,9 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
     backlogLogRows: smoke ? 10_000 : 1_000_000,
     backlogReps: smoke ? 5 : 30,
     edgeReps: smoke ? 2 : 10,
+    pruneRows: Math.max(1, int(values['prune-rows'], smoke ? 20_000 : 10_000_000, 'prune-rows')),
+    prunePause: int(values['prune-pause'], 3, 'prune-pause'),
+    holdSeconds: int(values.hold, smoke ? 3 : 60, 'hold'),
     databaseUrl: values['database-url'] ?? process.env.PGQ_BENCH_DATABASE_URL,
     outDir: path.resolve(values.out ?? path.join(benchDir, 'results', smoke ? 'smoke' : '')),
     cpuProf: values['cpu-prof']!,

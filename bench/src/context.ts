@@ -18,6 +18,12 @@ export interface BenchOptions {
   backlogLogRows: number
   backlogReps: number
   edgeReps: number
+  /** Scenario 7: old log rows to prune. */
+  pruneRows: number
+  /** Scenario 7: the paced prune waits this many times each batch's duration after it (0: no paced variant). */
+  prunePause: number
+  /** Scenario 8: how long the other session holds its transaction open, s. */
+  holdSeconds: number
   databaseUrl?: string
   outDir: string
   /** Write a CPU profile of each pgq worker (drain) into outDir/profiles. */

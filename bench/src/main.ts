@@ -7,10 +7,13 @@ import { type Ctx, loadavg, machine } from './context.ts'
 import { type Results, writeReport } from './report.ts'
 import { backlogScenario } from './scenarios/backlog.ts'
 import { drainScenario } from './scenarios/drain.ts'
+import { durabilityScenario } from './scenarios/durability.ts'
 import { edgeScenario } from './scenarios/edge.ts'
 import { enqueueScenario } from './scenarios/enqueue.ts'
 import { latencyScenario } from './scenarios/latency.ts'
 import { memoryScenario } from './scenarios/memory.ts'
+import { pruneScenario } from './scenarios/prune.ts'
+import { xminScenario } from './scenarios/xmin.ts'
 import { startServer, trackAllStatements } from './server.ts'
 import { measureStartup, startupLine } from './startup.ts'
 
@@ -53,6 +56,9 @@ async function main() {
       if (scenario === 4) results.backlog = await backlogScenario(ctx)
       if (scenario === 5) results.edge = await edgeScenario(ctx)
       if (scenario === 6) results.memory = await memoryScenario(ctx)
+      if (scenario === 7) results.prune = await pruneScenario(ctx)
+      if (scenario === 8) results.xmin = await xminScenario(ctx)
+      if (scenario === 9) results.durability = await durabilityScenario(ctx)
     }
   } finally {
     results.load.after = loadavg()

@@ -5,10 +5,13 @@ import { writeCharts } from './chart.ts'
 import type { BenchOptions } from './context.ts'
 import type { BacklogResult } from './scenarios/backlog.ts'
 import { type DrainResult, PGQ_LOGGED } from './scenarios/drain.ts'
+import { type DurabilityResult, LEVELS } from './scenarios/durability.ts'
 import type { EdgeResult } from './scenarios/edge.ts'
 import type { EnqueueResult } from './scenarios/enqueue.ts'
 import type { LatencyResult } from './scenarios/latency.ts'
 import type { MemoryResult } from './scenarios/memory.ts'
+import type { PruneScenarioResult } from './scenarios/prune.ts'
+import type { XminResult } from './scenarios/xmin.ts'
 import { type StartupResult, startupLine } from './startup.ts'
 import { median } from './stats.ts'
 
@@ -27,6 +30,9 @@ export interface Results {
   backlog?: BacklogResult
   edge?: EdgeResult
   memory?: MemoryResult
+  prune?: PruneScenarioResult
+  xmin?: XminResult
+  durability?: DurabilityResult
   targets?: Target[]
 }
 
@@ -41,6 +47,8 @@ type Row = [string, string, string, string, string, string]
 
 const fmtInt = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US'))
 const fmtMs = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toString())
+/** A change as a signed percentage: -12.0% is 12% less. */
+const fmtPct = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : `${n > 0 ? '+' : n < 0 ? '-' : '±'}${Math.abs(n * 100).toFixed(1)}%`)
 const fmtX = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : n < 10 ? `${n.toFixed(2)}×` : `${n.toFixed(1)}×`)
 /** pgq relative to another queue, so that > 1 always means pgq is better. */
 const better = (pgq: number | undefined, other: number | undefined, higherIsBetter: boolean) =>
@@ -129,6 +137,49 @@ function rows(r: Results): Row[] {
     triple(`6. peak RSS of one worker draining ${fmtInt(r.memory.jobs)}, MB`, Object.fromEntries(m.map(([q, x]) => [q, x.peakRssMb])), fmtMb, false)
     triple('6. RSS of that worker when ready, MB', Object.fromEntries(m.map(([q, x]) => [q, x.readyRssMb])), fmtMb, false)
   }
+  if (r.prune) {
+    const p = r.prune
+    const b = p.batched
+    const spread = (v: number[]) => (v.length > 1 ? ` (${fmtInt(Math.min(...v))}-${fmtInt(Math.max(...v))})` : '')
+    const n = `N=${fmtInt(p.jobs)}, W=${p.workers}, success log on`
+    single(`7. drain alone, jobs/s (${n}; median of ${b.alone.length})`, fmtInt(b.aloneMedian) + spread(b.alone))
+    single(`7. drain during the batched prune of ${fmtInt(p.oldRows)} log rows, jobs/s (median of ${b.during.length})`, fmtInt(b.duringMedian) + spread(b.during))
+    single('7. drain during the batched prune vs alone (medians)', fmtPct(-b.drop))
+    const f = b.prune.full
+    single(`7. batched prune beside the drains: rows/s; batch of ${fmtInt(b.prune.batchSize)} ms p50 / p99 / max`, `${fmtInt(f.rowsPerSec)}; ${fmtMs(f.batchMsP50)} / ${fmtMs(f.batchMsP99)} / ${fmtMs(f.batchMsMax)}`)
+    if (b.paced.length) {
+      single(`7. drain during a paced prune (waits ${b.pause}× each batch's time), jobs/s (median of ${b.paced.length}); vs alone`, `${fmtInt(b.pacedMedian)}${spread(b.paced)}; ${fmtPct(-b.pacedDrop)}`)
+      single('7. paced prune beside the drains, rows/s', fmtInt(b.prune.paced.rowsPerSec))
+    }
+    single('7. pgq prune alone (the rest): rows, s, rows/s', `${fmtInt(b.prune.cli.rows)}, ${(b.prune.cli.ms / 1000).toFixed(1)}, ${fmtInt(b.prune.cli.rowsPerSec)}`)
+    single('7. log after the prune: dead tuples; autovacuums; VACUUM s; heap MB before/after', `${fmtInt(b.log.afterPrune.deadTuples)}; ${b.log.afterPrune.autovacuums - b.log.beforePrune.autovacuums}; ${(b.log.vacuumMs / 1000).toFixed(1)}; ${fmtInt(b.log.beforePrune.heapMb)}/${fmtInt(b.log.afterVacuum.heapMb)}`)
+    const q = p.partitioned
+    single(`7. partitioned log: drain alone / during detach + drop, jobs/s (median of ${q.alone.length})`, `${fmtInt(q.aloneMedian)} / ${fmtInt(q.duringMedian)} (${fmtPct(-q.drop)})`)
+    single(`7. partitioned log: detach + drop of ${q.oldPartitions} day partitions, ms (median); parent insert max ms during / otherwise`, `${fmtMs(median(q.dropMs))}; ${fmtMs(q.writer.maxMsDuringDrop)} / ${fmtMs(q.writer.maxMsOtherwise)}`)
+    single(`7. job status lookup, ms p50: plain log / ${q.partitions} partitions`, `${fmtMs(q.lookup.plainMsP50)} / ${fmtMs(q.lookup.partitionedMsP50)}`)
+    single('7. 1,000-row log insert, rows/s: plain log / partitioned', `${fmtInt(q.insert.plainRowsPerSec)} / ${fmtInt(q.insert.partitionedRowsPerSec)}`)
+  }
+  if (r.xmin) {
+    const x = r.xmin
+    const drains = (held: boolean) => x.windows.filter((w) => w.held === held).reduce((n, w) => n + w.drains.length, 0)
+    single(`8. drain, jobs/s, median: free / xmin held ${Math.round(x.holdMs / 1000)} s (N=${fmtInt(x.jobs)}; ${drains(false)} / ${drains(true)} drains)`, `${fmtInt(x.freeMedian)} / ${fmtInt(x.heldMedian)} (${fmtPct(-x.drop)})`)
+    single("8. each window's last drain, jobs/s (median): free / held", `${fmtInt(x.freeLastMedian)} / ${fmtInt(x.heldLastMedian)}`)
+    single('8. pgq.jobs dead tuples a VACUUM could not remove, max: free / held', `${fmtInt(x.freeDeadTuplesMax)} / ${fmtInt(x.heldDeadTuplesMax)}`)
+    // The first window's answers (the later windows' are in the JSON).
+    const said = (d: (typeof x.doctor.held)[number] | undefined) => (d ? `exit ${d.exitCode}${d.failed.length ? ` (${d.failed.map((f) => f.name).join(', ')})` : ''}` : '-')
+    single(
+      `8. pgq doctor during the hold: defaults; --xmin-age ${Math.max(1, Math.floor(x.holdMs / 2000))}s; without the hold`,
+      x.doctor.available ? `${said(x.doctor.held[0])}; ${said(x.doctor.held[1])}; ${said(x.doctor.free[0])}` : 'not in this build',
+    )
+  }
+  if (r.durability) {
+    const d = r.durability
+    for (const level of LEVELS) {
+      const m = d.median[level]
+      single(`9. ${level}: single enqueue / batch enqueue / drain, jobs/s (median of ${d.runs.filter((x) => x.level === level).length})`, `${fmtInt(m.singleJobsPerSec)} / ${fmtInt(m.batchJobsPerSec)} / ${fmtInt(m.drainJobsPerSec)}`)
+      single(`9. ${level}: WAL bytes per job: single enqueue / batch enqueue / drain`, `${fmtInt(m.walPerSingle)} / ${fmtInt(m.walPerBatchJob)} / ${fmtInt(m.walPerDrainedJob)}`)
+    }
+  }
   return out
 }
 
@@ -164,6 +215,10 @@ export function targets(r: Results): Target[] {
       measured: `${m.pgq.peakRssMb.toFixed(1)} vs ${m['graphile-worker'].peakRssMb.toFixed(1)} MB`,
       met: m.pgq.peakRssMb <= m['graphile-worker'].peakRssMb,
     })
+  }
+  if (r.prune) {
+    const drop = r.prune.batched.drop
+    t.push({ what: `drain during the prune of ${fmtInt(r.prune.oldRows)} log rows`, goal: '> -10%', measured: fmtPct(-drop), met: drop < 0.1 })
   }
   if (r.backlog) t.push({ what: 'claim at 1M backlog vs empty', goal: '≤ 2×', measured: fmtX(r.backlog.ratio), met: r.backlog.ratio <= 2 })
   if (r.edge) {

@@ -47,7 +47,14 @@ export async function drainOnce(
   url: string,
   jobs: number,
   workers: number,
-  options: { cpuProf?: boolean; prepare?: () => Promise<void>; settings?: Record<string, unknown> } = {},
+  options: {
+    cpuProf?: boolean
+    prepare?: () => Promise<void>
+    settings?: Record<string, unknown>
+    /** Called as the workers are released (the clock starts), and when the last one is done (before any check). */
+    onGo?: () => void
+    onDone?: () => Promise<void> | void
+  } = {},
 ): Promise<Omit<DrainRun, 'prefillJobsPerSec'>> {
   const adapter = ADAPTERS[queue]
   const cpuProfDir = options.cpuProf && queue === 'pgq' ? path.join(ctx.opts.outDir, 'profiles') : undefined
@@ -62,9 +69,11 @@ export async function drainOnce(
     const load = loadavg()
     const serverCpu0 = ctx.server.cpuUs()
     const t0 = now()
+    options.onGo?.()
     for (const p of procs) p.send({ type: 'go' })
     const done = await withTimeout(Promise.all(procs.map((p) => p.done)), 30 * 60_000, `${queue} drain`)
     const ms = now() - t0
+    await options.onDone?.()
     if (process.env.BENCH_DEBUG) for (const d of done) ctx.log(`    ${queue} worker: done at ${((d.finishedAt ?? 0) - t0).toFixed(1)} ms, ${JSON.stringify(d.summary ?? {})}`)
     const serverCpu1 = ctx.server.cpuUs()
     const perWorker = done.map((d) => d.processed ?? 0)

@@ -11,7 +11,7 @@ import { config, cpuUs, main, now, peakRssKb, receive, send } from './protocol.m
 const { createQueue, nodePostgresDriver } = core
 
 main(async () => {
-  // { url, mode: 'drain' | 'listen', settings: QueueSettings['pgq'], cpuProfDir?: write a CPU profile of the timed drain there }
+  // { url, mode: 'drain' | 'listen', settings: QueueSettings['pgq'] (+ maintenance?: false), cpuProfDir?: write a CPU profile of the timed drain there }
   const c = config()
   const s = c.settings
   const pool = new pg.Pool({ connectionString: c.url, max: s.poolMax })
@@ -30,6 +30,8 @@ main(async () => {
   const run = { batchSize: s.batchSize, maxConcurrentTasks: s.maxConcurrentTasks, flushDelay: s.flushDelay }
   // Only the drain gets the short poll: the listener's poll is its fallback, not its wake-up.
   const drainRun = { ...run, pollInterval: s.pollInterval }
+  // maintenance: false keeps a drain from running retention (scenario 7 prunes on its own clock).
+  if (s.maintenance === false) drainRun.maintenance = false
   if (c.mode === 'drain') {
     // Warm-up on the empty queue: schema check, the claim function's plan, JIT of the hot path.
     await queue.drain(drainRun)

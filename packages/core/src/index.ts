@@ -6,6 +6,13 @@ export * from './edge.js'
 export type { Queryable as SqlConnection } from './driver/driver.js'
 export type { MigrationFile } from './migrations/files.js'
 export { type MigrateOptions, type MigrateResult, migrate, uninstall } from './migrations/migrator.js'
+export {
+  DURABILITY_LEVELS,
+  type DurabilityLevel,
+  readDurability,
+  type SetDurabilityResult,
+  setDurability,
+} from './migrations/durability.js'
 export { type VerifyResult, verifySchema } from './migrations/verify.js'
 export { SCHEMA_VERSION } from './schema/version.js'
 export { stopOnSignals } from './node/stop-on-signals.js'

@@ -102,6 +102,8 @@ export interface DeclaredPolicy {
   requestsPerSecond: number | undefined
   maxAttempts: number | undefined
   onExhausted: FailureActionName | undefined
+  /** Checked retention overrides as JSON text ({ kind: ms | null }), or undefined. */
+  retention: string | undefined
 }
 
 /** Column arrays of a validated batch, as the insert statement binds them; JSON already serialised. */

@@ -221,7 +221,7 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     expect(await q.consumer().claim(10, [open('p')])).toHaveLength(1)
     expect(await q.consumer().claim(10, [open('p')])).toHaveLength(0)
     expect(await q.fleet().entrypointPolicies(['p'])).toEqual([
-      { name: 'p', concurrencyLimit: 1, requestsPerSecond: 0, paused: false, maxAttempts: null, onExhausted: null },
+      { name: 'p', concurrencyLimit: 1, requestsPerSecond: 0, paused: false, maxAttempts: null, onExhausted: null, retention: null },
     ])
   })
 

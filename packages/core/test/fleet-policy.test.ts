@@ -34,7 +34,7 @@ describe.each(DRIVERS)('fleet policy over %s', (driverName) => {
     const second = queueOn(q.driver).entrypoint('x', { concurrencyLimit: 2 }, () => undefined)
     second.on('policy:conflict', (c) => conflicts.push(c))
     expect(await second.entrypointPolicies(['x'])).toEqual([
-      { name: 'x', concurrencyLimit: 2, requestsPerSecond: 10, paused: true, maxAttempts: null, onExhausted: null },
+      { name: 'x', concurrencyLimit: 2, requestsPerSecond: 10, paused: true, maxAttempts: null, onExhausted: null, retention: null },
     ])
     expect(conflicts).toEqual([{ entrypoint: 'x', field: 'concurrencyLimit', stored: 5, declared: 2 }])
     // Without a listener, a warning names the entrypoint and the field, and nothing else.

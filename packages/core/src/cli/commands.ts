@@ -54,6 +54,42 @@ export const COMMANDS: CommandSpec[] = [
     run: async (flags, io) => (await import('./uninstall.js')).uninstall(flags, io),
   },
   {
+    name: 'prune',
+    summary: 'apply retention once: delete expired log rows, held jobs and statistics in batches',
+    options: {
+      ...connection,
+      // No defaults here: the library's (queue/retention.ts) apply, so the two cannot drift apart.
+      successful: { type: 'string', placeholder: 'duration', description: "keep successful jobs' log rows this long (7d; 'false': forever)" },
+      exception: { type: 'string', placeholder: 'duration', description: 'the same for exception and deleted jobs (30d)' },
+      canceled: { type: 'string', placeholder: 'duration', description: 'the same for canceled jobs (30d)' },
+      failures: { type: 'string', placeholder: 'duration', description: 'the same for failed attempts, retried and held (30d)' },
+      heldJobs: { type: 'string', placeholder: 'duration', description: 'delete held jobs held longer than this (default: keep them)' },
+      statistics: { type: 'string', placeholder: 'duration', description: 'keep statistics buckets this long (30d)' },
+      timeBudget: { type: 'string', placeholder: 'duration', default: '5m', description: 'stop starting batches after this long (run again to go on)' },
+    },
+    run: async (flags, io) => (await import('./prune.js')).prune(flags, io),
+  },
+  {
+    name: 'doctor',
+    summary: 'check table health (held xmin horizon, dead tuples, stuck jobs, overdue schedules, schema version); exit 1 if unhealthy',
+    options: {
+      ...connection,
+      lease: { type: 'string', placeholder: 'duration', default: '60s', description: 'a picked job without a heartbeat this long counts as stuck' },
+      xminAge: { type: 'string', placeholder: 'duration', default: '5m', description: 'a transaction open this long counts as holding the xmin horizon' },
+      json: { type: 'boolean', description: 'print the report as JSON' },
+    },
+    run: async (flags, io) => (await import('./doctor.js')).doctor(flags, io),
+  },
+  {
+    name: 'durability',
+    summary: "show or set the durability level: durable (default), balanced (history unlogged) or volatile (jobs unlogged too)",
+    options: {
+      ...connection,
+      level: { type: 'string', placeholder: 'durable|balanced|volatile', description: 'the level to set (takes an exclusive lock while the tables are rewritten); without it, print the current one' },
+    },
+    run: async (flags, io) => (await import('./durability.js')).durability(flags, io),
+  },
+  {
     name: 'proxy',
     summary: "serve a WebSocket-to-Postgres proxy for Neon's serverless driver (runs until SIGTERM)",
     options: {

@@ -48,10 +48,10 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
   // filter on `id = any(<array>)`, which a custom plan hashes (the array is a constant) but
   // a cached generic plan scans linearly per row: 1,000 × 1,000 comparisons for a batch of 1,000.
   const prepare = true
-  const finish = async (done: readonly JobId[], failed: readonly Failure[]) => {
+  const finish = async (done: readonly JobId[], failed: readonly Failure[], runMs?: ReadonlyMap<JobId, number>) => {
     if (done.length === 0 && failed.length === 0) return []
     await ready()
-    const rows = await execute(db, finishJobs(t, workerId, { done, failed, unlogged }, async))
+    const rows = await execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs }, async))
     return rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
   }
 
@@ -71,7 +71,10 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
       return rows.map((r) => toJob<P>(r, workerId))
     },
 
-    /** Writes successes and failures in one statement; returns the jobs this worker still held and where each went. */
+    /**
+     * Writes successes and failures in one statement (with how long each ran, for the
+     * statistics); returns the jobs this worker still held and where each went.
+     */
     finish,
 
     /** Marks jobs successful; returns the ids this worker still held. */

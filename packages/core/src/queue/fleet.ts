@@ -22,14 +22,16 @@ export interface EntrypointPolicy {
   maxAttempts: number | null
   /** What becomes of those jobs when their attempts run out; null: 'hold'. */
   onExhausted: FailureActionName | null
+  /** Retention overrides registered for it, in milliseconds (null: forever); null: the queue's. */
+  retention: Record<string, number | null> | null
 }
 
 /** One field a registration overwrote: another deployment (or an operator) had set it otherwise. */
 export interface PolicyConflict {
   entrypoint: string
-  field: 'concurrencyLimit' | 'requestsPerSecond' | 'maxAttempts' | 'onExhausted'
-  stored: number | string | null
-  declared: number | string | null
+  field: 'concurrencyLimit' | 'requestsPerSecond' | 'maxAttempts' | 'onExhausted' | 'retention'
+  stored: number | string | Record<string, number | null> | null
+  declared: number | string | Record<string, number | null> | null
 }
 
 const FIELDS = [
@@ -37,6 +39,7 @@ const FIELDS = [
   ['requestsPerSecond', 'requests_per_second'],
   ['maxAttempts', 'max_attempts'],
   ['onExhausted', 'on_exhausted'],
+  ['retention', 'retention'],
 ] as const
 
 function toPolicy(r: Row): EntrypointPolicy {
@@ -47,6 +50,7 @@ function toPolicy(r: Row): EntrypointPolicy {
     paused: r.paused === true,
     maxAttempts: r.max_attempts == null ? null : Number(r.max_attempts),
     onExhausted: (r.on_exhausted ?? null) as FailureActionName | null,
+    retention: (typeof r.retention === 'string' ? JSON.parse(r.retention) : (r.retention ?? null)) as EntrypointPolicy['retention'],
   }
 }
 
@@ -91,7 +95,7 @@ export async function register(
     const b = before.get(name)
     if (!b) continue
     for (const [field, column] of FIELDS) {
-      if (String(b[column]) !== String(w[column])) conflicts.push({ entrypoint: name, field, stored: (b[column] ?? null) as never, declared: (w[column] ?? null) as never })
+      if (JSON.stringify(b[column] ?? null) !== JSON.stringify(w[column] ?? null)) conflicts.push({ entrypoint: name, field, stored: (b[column] ?? null) as never, declared: (w[column] ?? null) as never })
     }
   }
   return { policies, conflicts }

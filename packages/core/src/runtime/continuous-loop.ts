@@ -28,7 +28,7 @@ export function startContinuous(options: StartOptions, deps: WorkerDeps): Worker
     },
   })
   // The heartbeat is stopped by finish(), after the last results are written.
-  const services = new ServiceGroup([listener, ...(w.scheduler ? [w.scheduler] : [])])
+  const services = new ServiceGroup([listener, ...(w.scheduler ? [w.scheduler] : []), ...(w.pruner ? [w.pruner] : [])])
 
   async function run(): Promise<RunSummary> {
     try {

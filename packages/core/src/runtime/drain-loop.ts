@@ -22,6 +22,9 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
       w.reportError('count')(error)
       return -1
     })
+    // Retention after the jobs, in what is left of the budget (at most 5 s), on the one drain holding the lease.
+    const sliceMs = Math.min(5000, budget.deadline - budget.reserveMs - Date.now())
+    if (w.pruner && sliceMs > 0) await w.pruner.runOnce(sliceMs).catch(w.reportError('prune'))
     return { ...summary, remaining }
   } finally {
     await w.release()

@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { ConfigurationError, PgqError } from '../errors.js'
+import { checkRetention, type RetentionPolicy } from '../queue/retention.js'
 import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
 import type { DeclaredPolicy, Job } from '../types.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
@@ -45,6 +46,8 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
    * setting up its listener) times out. Failures, retries and cancels are always logged.
    */
   logSuccess?: boolean
+  /** How long this entrypoint's finished work is kept, where it differs from the queue's `retention`. */
+  retention?: RetentionPolicy
 }
 
 export interface EntrypointDefinition {
@@ -59,6 +62,8 @@ export interface EntrypointDefinition {
   timeoutMs: number
   estimatedDurationMs: number | undefined
   logSuccess: boolean
+  /** This entrypoint's retention, where it differs from the queue's (checked; ms, null: forever). */
+  retention: ReturnType<typeof checkRetention>
   policy: RetryPolicy
   schema: StandardSchemaV1 | undefined
   handler: Handler<unknown>
@@ -100,6 +105,7 @@ export const ENTRYPOINT_OPTIONS: readonly (keyof EntrypointOptions)[] = [
   'schema',
   'estimatedDuration',
   'logSuccess',
+  'retention',
   'maxAttempts',
   'onFailure',
   'backoff',
@@ -130,7 +136,14 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
   const logSuccess = options.logSuccess ?? true
   if (typeof logSuccess !== 'boolean') throw new ConfigurationError(`logSuccess must be true or false, got ${JSON.stringify(logSuccess)}`)
   const concurrencyLimit = count(options.concurrencyLimit, 'concurrencyLimit', 1)
-  const declared = { name, requestsPerSecond: options.requestsPerSecond, maxAttempts: options.maxAttempts, onExhausted: options.onFailure }
+  const retention = checkEntrypointRetention(options.retention, name)
+  const declared = {
+    name,
+    requestsPerSecond: options.requestsPerSecond,
+    maxAttempts: options.maxAttempts,
+    onExhausted: options.onFailure,
+    retention: Object.keys(retention).length > 0 ? JSON.stringify(retention) : undefined,
+  }
   return {
     name,
     declared: { ...declared, concurrencyLimit: options.concurrencyLimit === undefined ? undefined : concurrencyLimit },
@@ -141,6 +154,7 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
     timeoutMs: options.timeout === undefined ? 0 : positiveMs(options.timeout, 'timeout'),
     estimatedDurationMs: options.estimatedDuration === undefined ? undefined : toMs(options.estimatedDuration, 'estimatedDuration'),
     logSuccess,
+    retention,
     policy: { maxAttempts: options.maxAttempts, onFailure: options.onFailure, backoff: options.backoff },
     schema: options.schema,
     handler,
@@ -159,4 +173,11 @@ export async function validatePayload(def: EntrypointDefinition, payload: unknow
   const result = await def.schema['~standard'].validate(payload)
   if (result.issues) throw new PayloadValidationError(def.name, result.issues)
   return result.value
+}
+
+function checkEntrypointRetention(policy: RetentionPolicy | undefined, name: string) {
+  if (policy && typeof policy === 'object' && 'statistics' in policy) {
+    throw new ConfigurationError(`entrypoint ${JSON.stringify(name)}: retention.statistics is queue-wide: pass it in createQueue({ retention })`)
+  }
+  return checkRetention(policy, `entrypoint ${JSON.stringify(name)} retention`)
 }

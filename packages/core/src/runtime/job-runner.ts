@@ -147,14 +147,14 @@ export class JobRunner {
   #record({ job, def }: RunningJob, ok: boolean, error: unknown, durationMs: number): void {
     const { buffer, events, workerId } = this.deps
     if (ok) {
-      buffer.complete(job.id)
+      buffer.complete(job.id, durationMs)
       this.counts.succeeded++
       if (events.listens('job:succeeded')) events.emit('job:succeeded', { job, durationMs })
       return
     }
     // A payload the schema rejects fails for good at once: retrying cannot fix it.
     const failure: Failure = failureOf(job, error, workerId, def.policy.backoff, error instanceof PayloadValidationError)
-    buffer.fail(failure)
+    buffer.fail(failure, durationMs)
     if (failure.action.kind === 'retry') {
       this.counts.retried++
       events.emit('job:retried', { job, error, traceback: failure.traceback, delayMs: failure.action.delayMs, durationMs })

@@ -1,8 +1,10 @@
 import { ConfigurationError } from '../errors.js'
 import { createFleet, type EntrypointPolicy, type Fleet } from '../queue/fleet.js'
+import { checkHealth, type HealthOptions, type HealthReport, healthSettings } from '../queue/health.js'
 import { type BatchOptions, type JobOperations, type JobState, jobOperations, type QueueSizeRow, type RequeueTarget } from '../queue/jobs.js'
 import type { InTransaction, QueueConnectionOptions } from '../queue/options.js'
 import { schemaGate } from '../queue/schema-check.js'
+import { readStatisticsBuckets, type StatisticsBucket, type StatisticsQuery } from '../queue/statistics.js'
 import { eventsChannel, schemaName } from '../schema/schema-name.js'
 import type { Job, JobId, JobStatus, LogEntry, PolicyChange } from '../types.js'
 import { type Duration, toMs } from '../validation/duration.js'
@@ -118,6 +120,30 @@ export class Producer<R extends Registry = {}> {
   /** Jobs in the queue per entrypoint, status and priority. */
   queueSize(): Promise<QueueSizeRow[]> {
     return this.#jobs.queueSize()
+  }
+
+  /**
+   * Finished work per minute, entrypoint, status and priority (default: the last hour):
+   * counts, and run and wait durations (mean, p50, p95, max). Written by the statements that
+   * finish jobs, so successes count with logSuccess: false too.
+   */
+  async statistics(query?: StatisticsQuery): Promise<StatisticsBucket[]> {
+    await this.ready()
+    return readStatisticsBuckets(this.driver, this.schema, query)
+  }
+
+  /**
+   * Table health: the xmin horizon, dead tuples of the jobs table, running jobs past their
+   * lease, schedules nobody fires, the schema version, and the durability level. Skips the
+   * schema gate, so it works (and says so) when the schema is behind.
+   */
+  async health(options?: HealthOptions): Promise<HealthReport> {
+    return checkHealth(this.driver, this.schema, healthSettings(options, this.leaseTimeouts()))
+  }
+
+  /** Each entrypoint's lease in ms, for health(): none known here (a Queue knows its own). */
+  protected leaseTimeouts(): Record<string, number> {
+    return {}
   }
 
   /** Resolves with the final status of a job (or of each job, in order). */

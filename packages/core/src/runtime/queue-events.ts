@@ -1,4 +1,5 @@
 import type { PolicyConflict } from '../queue/fleet.js'
+import type { PruneResult } from '../queue/retention.js'
 import type { Job, Traceback } from '../types.js'
 import type { ScheduleFiring } from './schedules.js'
 
@@ -13,7 +14,9 @@ export interface QueueEvents {
   'listener:lost': { error: Error }
   'listener:restored': Record<string, never>
   /** A background step failed; the worker carries on and tries again. */
-  'worker:error': { error: unknown; during: 'claim' | 'flush' | 'heartbeat' | 'listener' | 'count' | 'schedule' }
+  'worker:error': { error: unknown; during: 'claim' | 'flush' | 'heartbeat' | 'listener' | 'count' | 'schedule' | 'prune' }
+  /** A retention pass here (this worker held the pruner's lease) deleted something. */
+  'retention:pruned': PruneResult
   /** A schedule's tick fired here (enqueued its job, or ran its inline handler). */
   'schedule:fired': ScheduleFiring
   /**

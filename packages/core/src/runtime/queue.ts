@@ -1,6 +1,10 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { ConfigurationError } from '../errors.js'
 import { type EntrypointPolicy, type PolicyConflict, register } from '../queue/fleet.js'
+import { lease } from '../queue/leases.js'
+import { checkRetention, type PruneResult, type QueueRetentionPolicy } from '../queue/retention.js'
+import { PrunerService } from '../services/pruner.js'
+import { type Duration, toMs } from '../validation/duration.js'
 import { eventsChannel } from '../schema/schema-name.js'
 import { drain } from './drain-loop.js'
 import { startContinuous } from './continuous-loop.js'
@@ -14,7 +18,20 @@ import type { WorkerDeps } from './worker-settings.js'
 
 export type { EntrypointName, PayloadOf, Registry, TypedNewJob } from './producer.js'
 
-export type QueueOptions = ProducerOptions
+export interface QueueOptions extends ProducerOptions {
+  /**
+   * How long finished work is kept (defaults: successful 7 days; exception, canceled and
+   * failed attempts 30 days; statistics 30 days; held jobs until requeued). Applied by the
+   * pruner on one worker of the fleet at a time: give every deployment the same policy.
+   */
+  retention?: QueueRetentionPolicy
+}
+
+export interface MaintenanceSummary {
+  schedules: ScheduleFiring[]
+  /** null: another worker holds the pruner's lease and prunes. */
+  pruned: PruneResult | null
+}
 
 /**
  * The API users write against: register entrypoints and schedules, enqueue typed jobs,
@@ -27,11 +44,13 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
   readonly #events = new Emitter<QueueEvents>()
   readonly #workers = new Set<WorkerHandle>()
   readonly #schedules: Schedules
+  readonly #retention: ReturnType<typeof checkRetention>
   /** The registration of the entrypoints known when it ran (again once more are added). */
   #registration: { count: number; policies: Promise<ReadonlyMap<string, EntrypointPolicy>> } | undefined
 
   constructor(options: QueueOptions) {
     super(options)
+    this.#retention = checkRetention(options.retention, 'retention')
     this.#schedules = new Schedules({
       driver: this.driver,
       schema: this.schema,
@@ -87,6 +106,11 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
     return [...this.#definitions.keys()]
   }
 
+  /** health() judges each registered entrypoint's running jobs by its own leaseTimeout. */
+  protected override leaseTimeouts(): Record<string, number> {
+    return Object.fromEntries([...this.#definitions.values()].map((d) => [d.name, d.retryAfterMs]))
+  }
+
   /**
    * The queue's gate before its first statement: registers what its entrypoints declare
    * (concurrencyLimit, requestsPerSecond, maxAttempts, onFailure) as the fleet's policy and
@@ -115,8 +139,8 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
       return
     }
     console.warn(
-      `pgq: entrypoint ${JSON.stringify(conflict.entrypoint)}: ${conflict.field} was ${conflict.stored} in the database ` +
-        `(set by another deployment or an operator); this queue declares ${conflict.declared} and stored it (the last registration wins)`,
+      `pgq: entrypoint ${JSON.stringify(conflict.entrypoint)}: ${conflict.field} was ${text(conflict.stored)} in the database ` +
+        `(set by another deployment or an operator); this queue declares ${text(conflict.declared)} and stored it (the last registration wins)`,
     )
   }
 
@@ -133,7 +157,35 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
       events: this.#events,
       schedules: this.#schedules,
       ready: () => this.ready(),
+      pruner: (workerId) => this.#pruner(workerId),
     }
+  }
+
+  #pruner(workerId: string): PrunerService {
+    const entrypoints = new Map([...this.#definitions.values()].filter((d) => Object.keys(d.retention).length > 0).map((d) => [d.name, d.retention]))
+    return new PrunerService({
+      db: this.driver,
+      schema: this.schema,
+      lease: lease(this.driver, this.schema, 'pruner', workerId),
+      retention: { queue: this.#retention, entrypoints },
+      onPruned: (result) => {
+        if (result.log + result.heldJobs + result.statistics > 0) this.#events.emit('retention:pruned', result)
+      },
+      onError: (error) => this.#events.emit('worker:error', { error, during: 'prune' }),
+    })
+  }
+
+  /**
+   * The maintenance services once, without running jobs: fires due schedules and applies
+   * retention (if no other worker holds the pruner's lease), within `timeBudget` (default
+   * 25 s). For a cron trigger that does not drain, or `pgq maintain`.
+   */
+  async maintain(options: { timeBudget?: Duration } = {}): Promise<MaintenanceSummary> {
+    const deadline = Date.now() + toMs(options.timeBudget ?? 25_000, 'timeBudget')
+    await this.ready()
+    const schedules = await this.fireDueSchedules()
+    const pruned = await this.#pruner(crypto.randomUUID()).runOnce(Math.max(0, deadline - Date.now()))
+    return { schedules, pruned }
   }
 
   /**
@@ -164,6 +216,8 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
     await super.close()
   }
 }
+
+const text = (value: unknown) => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value))
 
 /**
  * A queue with no entrypoints yet. Pass the registry type to enqueue typed jobs from a

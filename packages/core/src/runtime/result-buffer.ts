@@ -22,6 +22,8 @@ export class ResultBuffer {
   readonly #o: ResultBufferOptions
   #done: JobId[] = []
   #failed: Failure[] = []
+  /** How long each buffered job ran, for the statistics. */
+  #runMs = new Map<JobId, number>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #flushing: Promise<void> | undefined
   #retryDelayMs = 0
@@ -40,13 +42,15 @@ export class ResultBuffer {
     return [...this.#done, ...this.#failed.map((f) => f.id)]
   }
 
-  complete(id: JobId): void {
+  complete(id: JobId, runMs?: number): void {
     this.#done.push(id)
+    if (runMs !== undefined) this.#runMs.set(id, runMs)
     this.#schedule()
   }
 
-  fail(failure: Failure): void {
+  fail(failure: Failure, runMs?: number): void {
     this.#failed.push(failure)
+    if (runMs !== undefined) this.#runMs.set(failure.id, runMs)
     this.#schedule()
   }
 
@@ -58,7 +62,9 @@ export class ResultBuffer {
     if (this.size === 0) return
     const done = this.#done.splice(0)
     const failed = this.#failed.splice(0)
-    this.#flushing = this.#write(done, failed)
+    const runMs = this.#runMs
+    this.#runMs = new Map()
+    this.#flushing = this.#write(done, failed, runMs)
     try {
       await this.#flushing
     } finally {
@@ -80,14 +86,15 @@ export class ResultBuffer {
     return this.size === 0 && !this.#flushing
   }
 
-  async #write(done: JobId[], failed: Failure[]): Promise<void> {
+  async #write(done: JobId[], failed: Failure[], runMs: Map<JobId, number>): Promise<void> {
     try {
-      await this.#o.consumer.finish(done, failed)
+      await this.#o.consumer.finish(done, failed, runMs)
       this.#retryDelayMs = 0
     } catch (error) {
       this.#requeue(error, () => {
         this.#done.unshift(...done)
         this.#failed.unshift(...failed)
+        for (const [id, ms] of runMs) this.#runMs.set(id, ms)
       })
     }
     this.#o.onWritten?.()

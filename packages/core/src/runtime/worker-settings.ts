@@ -7,6 +7,7 @@ import { checkOptionNames, type EntrypointDefinition } from './entrypoints.js'
 import { heartbeatInterval } from '../services/heartbeat.js'
 import type { RunCounts } from './job-runner.js'
 import type { QueueEvents } from './queue-events.js'
+import type { PrunerService } from '../services/pruner.js'
 import type { ScheduleSource } from '../services/scheduler.js'
 
 /** What both run verbs take. */
@@ -33,9 +34,9 @@ export interface WorkerOptions {
   entrypoints?: string[]
   workerId?: string
   /**
-   * Run the queue's maintenance services: fire its due schedules (queue.schedule). A
-   * continuous worker runs them for as long as it runs; a drain once, before claiming.
-   * Default true.
+   * Run the queue's maintenance services: fire its due schedules (queue.schedule) and
+   * apply retention (on one worker of the fleet at a time). A continuous worker runs them
+   * for as long as it runs; a drain once, before claiming. Default true.
    */
   maintenance?: boolean
 }
@@ -81,6 +82,8 @@ export interface WorkerDeps {
   schedules?: ScheduleSource
   /** The queue's gate: registers its entrypoints' policy (and checks the schema) once; the stored policies. */
   ready: () => Promise<ReadonlyMap<string, EntrypointPolicy>>
+  /** The pruner service of a worker with this id (maintenance on). */
+  pruner(workerId: string): PrunerService
 }
 
 const WORKER_OPTIONS = ['batchSize', 'maxConcurrentTasks', 'signal', 'pollInterval', 'heartbeatInterval', 'flushDelay', 'asyncCommit', 'entrypoints', 'workerId', 'maintenance']

@@ -1,6 +1,7 @@
 import { type ClaimEntrypoint, type Consumer, createConsumer } from '../queue/consumer.js'
 import { isLimited } from '../queue/fleet.js'
 import { HeartbeatService } from '../services/heartbeat.js'
+import type { PrunerService } from '../services/pruner.js'
 import { SchedulerService } from '../services/scheduler.js'
 import type { Job } from '../types.js'
 import type { DrainBudget } from './drain-budget.js'
@@ -24,6 +25,8 @@ export class WorkerCore {
   readonly heartbeat: HeartbeatService
   /** Fires due schedules: in the background of a continuous worker, once in a drain. */
   readonly scheduler: SchedulerService | undefined
+  /** Retention, on the worker that holds the fleet's lease. */
+  readonly pruner: PrunerService | undefined
   readonly started = performance.now()
   readonly servedNames: Set<string>
   /** Any served entrypoint has a fleet-wide limit (from the stored policy, read at start). */
@@ -82,6 +85,7 @@ export class WorkerCore {
       onError: this.reportError('heartbeat'),
     })
     this.scheduler = firesSchedules(options, deps) ? new SchedulerService(deps.schedules!, { onError: this.reportError('schedule') }) : undefined
+    this.pruner = options.maintenance === false ? undefined : deps.pruner(s.workerId)
     const onAbort = () => this.stop()
     options.signal?.addEventListener('abort', onAbort, { once: true })
     this.#removeAbortListener = () => options.signal?.removeEventListener('abort', onAbort)
@@ -158,5 +162,6 @@ export class WorkerCore {
     this.#removeAbortListener()
     await this.heartbeat.stop()
     await this.scheduler?.stop()
+    await this.pruner?.stop()
   }
 }

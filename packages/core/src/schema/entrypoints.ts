@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm/sql'
-import { boolean, check, doublePrecision, integer, text, timestamp } from 'drizzle-orm/pg-core'
+import { boolean, check, doublePrecision, integer, jsonb, text, timestamp } from 'drizzle-orm/pg-core'
 import { failureAction, pgqSchema } from './pg-schema.js'
 
 /**
@@ -21,6 +21,8 @@ export const entrypoints = pgqSchema.table(
     maxAttempts: integer('max_attempts'),
     /** What becomes of those jobs when their attempts run out; null: hold. */
     onExhausted: failureAction('on_exhausted'),
+    /** How long its finished work is kept, where it differs from the queue's: { successful: ms | null (forever), ... }. The pruner reads it. */
+    retention: jsonb('retention'),
     updated: timestamp('updated', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   () => [

@@ -1,5 +1,6 @@
 export * from './entrypoints.js'
 export * from './jobs.js'
+export * from './leases.js'
 export * from './log.js'
 export * from './pg-schema.js'
 export * from './rate-limits.js'

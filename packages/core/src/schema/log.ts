@@ -1,4 +1,4 @@
-import { bigint, boolean, index, jsonb, smallint, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigint, index, jsonb, smallint, text, timestamp } from 'drizzle-orm/pg-core'
 import { jobStatus, pgqSchema } from './pg-schema.js'
 
 /**
@@ -17,9 +17,10 @@ export const log = pgqSchema.table(
     created: timestamp('created', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     // { name, message, stack, attempt, workerId, entrypoint } when the job failed.
     traceback: jsonb('traceback'),
-    aggregated: boolean('aggregated').notNull().default(false),
   },
   (t) => [
     index('log_job_id_idx').on(t.jobId, t.id),
+    // Retention deletes by age, oldest first, in bounded batches.
+    index('log_status_created_idx').on(t.status, t.created),
   ],
 )

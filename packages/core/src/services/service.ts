@@ -9,7 +9,7 @@ export interface Service {
   /** Ends it, waiting for work in flight; safe to call twice, or before start. */
   stop(): Promise<void>
   /** One pass of its work, for a drain. */
-  runOnce?(): Promise<void>
+  runOnce?(): Promise<unknown>
 }
 
 /** Services started in order and stopped in reverse, as one. */

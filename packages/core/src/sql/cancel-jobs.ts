@@ -1,11 +1,12 @@
 import { type SQL, sql } from './template.js'
+import { countFinished } from './count-finished.js'
 import { notifyIds } from './notify-done.js'
 import type { Tables } from './tables.js'
 
 /**
  * Cancel: the jobs leave the queue at once (which frees their dedupe keys), get a
- * 'canceled' log row, and workers running one (and anyone waiting
- * for one) hear a cancel event.
+ * 'canceled' log row and a count in the statistics, and workers running one (and anyone
+ * waiting for one) hear a cancel event.
  */
 export function cancelJobs(t: Tables, ids: number[]): SQL {
   return sql`
@@ -17,6 +18,7 @@ export function cancelJobs(t: Tables, ids: number[]): SQL {
       insert into ${t.log} (job_id, status, priority, entrypoint, attempts)
       select id, 'canceled', priority, entrypoint, attempts from gone
     ),
-    notified as (${notifyIds(t, 'cancel', sql`gone`)})
+    notified as (${notifyIds(t, 'cancel', sql`gone`)}),
+    counted as (${countFinished(t, sql`(select id, 'canceled' as status, priority, entrypoint, null::float8 as run_ms, null::float8 as wait_ms from gone)`)})
     select id, status as previous_status from gone where (select count(*) from notified) >= 0`
 }

@@ -3,7 +3,7 @@ import type { PolicyChange } from '../types.js'
 import { notifyInserted } from './notify-done.js'
 import type { Tables } from './tables.js'
 
-const columns = sql.raw('name, concurrency_limit, requests_per_second, paused, max_attempts, on_exhausted::text, updated')
+const columns = sql.raw('name, concurrency_limit, requests_per_second, paused, max_attempts, on_exhausted::text, retention, updated')
 
 /**
  * Sets fields of an entrypoint's policy (creating its row). Resuming wakes every listener

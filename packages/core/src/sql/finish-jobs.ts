@@ -1,6 +1,7 @@
 import { type SQL, sql } from './template.js'
 import type { Failure } from '../types.js'
 import { asyncCommit } from './async-commit.js'
+import { countFinished } from './count-finished.js'
 import { notifyIds } from './notify-done.js'
 import type { Tables } from './tables.js'
 
@@ -10,62 +11,73 @@ export interface Results {
   failed: readonly Failure[]
   /** Entrypoints whose successes get no log row. */
   unlogged: readonly string[]
+  /** How long each job's handler ran, for the statistics (missing: not counted as a duration). */
+  runMs?: ReadonlyMap<number, number>
 }
+
+const WAIT_MS = 'extract(epoch from (j.updated - j.execute_after))::float8 * 1000'
 
 /**
  * Writes a batch of results in one statement, for the rows this worker still holds (a job
  * canceled or re-picked meanwhile is left alone): successes leave the queue, failures are
  * retried (queued), held (failed) or dropped (exception). Each gets the log row of the
- * status it moved to, and waiters hear of the finished ones.
+ * status it moved to, waiters hear of the finished ones, and this minute's statistics count
+ * them (successes too, logged or not).
  *
  * One template, three variants: successes only (the usual flush), failures only, or both;
  * a part with nothing to write is left out rather than planned and run empty.
  */
 export function finishJobs(t: Tables, workerId: string, r: Results, async: boolean): SQL {
   const held = sql`j.worker_id = ${workerId}::uuid and j.status = 'picked'`
-  const parts: { ctes: SQL[]; results: string[]; logs: SQL[] } = { ctes: [], results: [], logs: [] }
+  const parts: { ctes: SQL[]; results: string[]; logs: SQL[]; counted: SQL[] } = { ctes: [], results: [], logs: [], counted: [] }
+  const runMs = (id: number) => r.runMs?.get(id) ?? null
   if (r.done.length > 0) {
     parts.ctes.push(
       sql`succeeded as (
         delete from ${t.jobs} j where j.id = any(${r.done}::bigint[]) and ${held}
-        returning j.id, j.priority, j.entrypoint, j.attempts, 'successful' as status
+        returning j.id, j.priority, j.entrypoint, j.attempts, 'successful' as status, ${sql.raw(WAIT_MS)} as wait_ms
       )`,
       sql`succeeded_event as (${notifyIds(t, 'done', sql`succeeded`, sql`true`, 'successful')})`,
     )
     parts.results.push('succeeded')
+    parts.counted.push(sql`select s.id, s.status, s.priority, s.entrypoint, d.run_ms, s.wait_ms from succeeded s
+      left join unnest(${r.done}::bigint[], ${r.done.map(runMs)}::float8[]) as d(id, run_ms) on d.id = s.id`)
     parts.logs.push(sql`select id, 'successful' as status, priority, entrypoint, attempts, null::jsonb as traceback from succeeded
       where entrypoint <> all(${r.unlogged}::text[])`)
   }
   if (r.failed.length > 0) {
     const failures = JSON.stringify(
-      r.failed.map((f) => ({ id: f.id, action: f.action.kind, delay_ms: f.action.kind === 'retry' ? f.action.delayMs : null, traceback: f.traceback })),
+      r.failed.map((f) => ({ id: f.id, action: f.action.kind, delay_ms: f.action.kind === 'retry' ? f.action.delayMs : null, run_ms: runMs(f.id), traceback: f.traceback })),
     )
     // The id array keeps each update an index scan whatever the planner thinks of the JSON.
     const mine = sql`j.id = any(${r.failed.map((f) => f.id)}::bigint[]) and j.id = input.id and ${held}`
     parts.ctes.push(
       sql`input as (
-        select * from jsonb_to_recordset(${failures}::jsonb) as x(id bigint, action text, delay_ms float8, traceback jsonb)
+        select * from jsonb_to_recordset(${failures}::jsonb) as x(id bigint, action text, delay_ms float8, run_ms float8, traceback jsonb)
       )`,
+      // The rows as claimed: an update returns the new values, and the wait is from the old ones.
+      sql`claimed as (select j.id, ${sql.raw(WAIT_MS)} as wait_ms from ${t.jobs} j where j.id = any(${r.failed.map((f) => f.id)}::bigint[]))`,
       sql`retried as (
         update ${t.jobs} j
         set status = 'queued', worker_id = null, updated = now(), execute_after = now() + input.delay_ms * interval '1 millisecond'
         from input where ${mine} and input.action = 'retry'
-        returning j.id, j.priority, j.entrypoint, j.attempts, 'queued' as status, input.traceback
+        returning j.id, j.priority, j.entrypoint, j.attempts, 'queued' as status, input.traceback, input.run_ms
       )`,
       sql`kept as (
         update ${t.jobs} j set status = 'failed', worker_id = null, updated = now()
         from input where ${mine} and input.action = 'hold'
-        returning j.id, j.priority, j.entrypoint, j.attempts, 'failed' as status, input.traceback
+        returning j.id, j.priority, j.entrypoint, j.attempts, 'failed' as status, input.traceback, input.run_ms
       )`,
       sql`dropped as (
         delete from ${t.jobs} j using input where ${mine} and input.action = 'delete'
-        returning j.id, j.priority, j.entrypoint, j.attempts, 'exception' as status, input.traceback
+        returning j.id, j.priority, j.entrypoint, j.attempts, 'exception' as status, input.traceback, input.run_ms
       )`,
       sql`failed as (select * from retried union all select * from kept union all select * from dropped)`,
       sql`failed_event as (${notifyIds(t, 'done', sql`failed`, sql`status <> 'queued'`)})`,
     )
     parts.results.push('failed')
     parts.logs.push(sql`select id, status, priority, entrypoint, attempts, traceback from failed`)
+    parts.counted.push(sql`select f.id, f.status, f.priority, f.entrypoint, f.run_ms, c.wait_ms from failed f left join claimed c on c.id = f.id`)
   }
   const events = parts.results.map((name) => `(select count(*) from ${name}_event)`).join(' + ')
   return sql`
@@ -74,7 +86,8 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
       insert into ${t.log} (job_id, status, priority, entrypoint, attempts, traceback)
       select id, status::${sql.raw(`"${t.schema}".job_status`)}, priority, entrypoint, attempts, traceback
       from (${sql.join(parts.logs, sql` union all `)}) l
-    )
+    ),
+    counted as (${countFinished(t, sql`(${sql.join(parts.counted, sql` union all `)})`)})
     select r.id, r.status from (${sql.raw(parts.results.map((name) => `select id, status from ${name}`).join(' union all '))}) r
     where ${sql.raw(events)} >= 0 and ${asyncCommit(async)}`
 }

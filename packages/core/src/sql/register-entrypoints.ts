@@ -17,20 +17,21 @@ export function registerEntrypoints(t: Tables, declared: readonly DeclaredPolicy
     with declared as (
       select * from unnest(${d.map((x) => x.name)}::text[], ${orNull(d.map((x) => x.concurrencyLimit))}::integer[],
         ${orNull(d.map((x) => x.requestsPerSecond))}::float8[], ${orNull(d.map((x) => x.maxAttempts))}::integer[],
-        ${orNull(d.map((x) => x.onExhausted))}::text[])
-        as d(name, concurrency_limit, requests_per_second, max_attempts, on_exhausted)
+        ${orNull(d.map((x) => x.onExhausted))}::text[], ${orNull(d.map((x) => x.retention))}::jsonb[])
+        as d(name, concurrency_limit, requests_per_second, max_attempts, on_exhausted, retention)
     ),
     before as (
-      select p.name, p.concurrency_limit, p.requests_per_second, p.max_attempts, p.on_exhausted::text, p.paused
+      select p.name, p.concurrency_limit, p.requests_per_second, p.max_attempts, p.on_exhausted::text, p.retention, p.paused
       from ${t.entrypoints} p where p.name in (select name from declared)
     ),
     written as (
-      insert into ${t.entrypoints} as p (name, concurrency_limit, requests_per_second, max_attempts, on_exhausted)
+      insert into ${t.entrypoints} as p (name, concurrency_limit, requests_per_second, max_attempts, on_exhausted, retention)
       select d.name, coalesce(d.concurrency_limit, b.concurrency_limit, 0), coalesce(d.requests_per_second, b.requests_per_second, 0),
-        coalesce(d.max_attempts, b.max_attempts), coalesce(d.on_exhausted, b.on_exhausted)::${sql.raw(`"${t.schema}".failure_action`)}
+        coalesce(d.max_attempts, b.max_attempts), coalesce(d.on_exhausted, b.on_exhausted)::${sql.raw(`"${t.schema}".failure_action`)},
+        coalesce(d.retention, b.retention)
       from declared d left join before b on b.name = d.name
       where b.name is null or ${differs('concurrency_limit')} or ${differs('requests_per_second')} or ${differs('max_attempts')}
-        or ${differs('on_exhausted')}
+        or ${differs('on_exhausted')} or ${differs('retention')}
       -- What is declared, else what is stored now (not in the snapshot \`before\` read: a
       -- concurrent registration or setEntrypointPolicy may have written since).
       on conflict (name) do update set
@@ -38,8 +39,9 @@ export function registerEntrypoints(t: Tables, declared: readonly DeclaredPolicy
         requests_per_second = coalesce((select d.requests_per_second from declared d where d.name = excluded.name), p.requests_per_second),
         max_attempts = coalesce((select d.max_attempts from declared d where d.name = excluded.name), p.max_attempts),
         on_exhausted = coalesce((select d.on_exhausted from declared d where d.name = excluded.name)::${sql.raw(`"${t.schema}".failure_action`)}, p.on_exhausted),
+        retention = coalesce((select d.retention from declared d where d.name = excluded.name), p.retention),
         updated = now()
-      returning p.name, p.concurrency_limit, p.requests_per_second, p.max_attempts, p.on_exhausted::text, p.paused
+      returning p.name, p.concurrency_limit, p.requests_per_second, p.max_attempts, p.on_exhausted::text, p.retention, p.paused
     )
     select (select max(version) from ${t.migrations}) as version,
       (select coalesce(jsonb_agg(to_jsonb(b)), '[]') from before b) as before,

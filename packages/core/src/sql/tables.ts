@@ -7,6 +7,8 @@ export interface Tables {
   channel: string
   jobs: SQL
   log: SQL
+  statistics: SQL
+  leases: SQL
   schedules: SQL
   jobsIdSequence: string
   entrypoints: SQL
@@ -25,6 +27,8 @@ export function tablesFor(schema?: string): Tables {
     channel: eventsChannel(s),
     jobs: q('jobs'),
     log: q('log'),
+    statistics: q('statistics'),
+    leases: q('leases'),
     schedules: q('schedules'),
     jobsIdSequence: `"${s}".jobs_id_seq`,
     entrypoints: q('entrypoints'),

@@ -1,0 +1,32 @@
+import type { Executor } from '../driver/driver.js'
+import { checkHealth } from '../queue/health.js'
+import { toMs } from '../validation/duration.js'
+import { type CliIo, type ConnectionFlags, line, resolveConnection, UsageError, withClient } from './context.js'
+
+type DoctorFlags = ConnectionFlags & { lease?: string; xminAge?: string; json?: boolean }
+
+function duration(value: string | undefined, fallback: string, flag: string): number {
+  try {
+    return toMs(value ?? fallback, flag)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
+/** One line per check (ok or FAIL), or the report as JSON; exit code 1 if any check failed. */
+export async function doctor(flags: DoctorFlags, io: CliIo): Promise<number> {
+  const { url, schema } = resolveConnection(flags, io)
+  const leaseMs = duration(flags.lease, '60s', '--lease')
+  const xminAgeMs = duration(flags.xminAge, '5m', '--xmin-age')
+  const report = await withClient(url, (conn) => {
+    const db: Executor = { query: (text, values) => conn.query(text, values) }
+    return checkHealth(db, schema, { leaseMs, xminAgeMs })
+  })
+  if (flags.json) {
+    line(io.stdout, JSON.stringify(report, null, 2))
+  } else {
+    const width = Math.max(...report.checks.map((c) => c.name.length))
+    for (const check of report.checks) line(io.stdout, `${check.ok ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(width)}  ${check.message}`)
+  }
+  return report.healthy ? 0 : 1
+}

@@ -1,0 +1,48 @@
+import { nodePostgresDriver } from '../driver/node-postgres/index.js'
+import { lease } from '../queue/leases.js'
+import { checkRetention, type QueueRetentionPolicy } from '../queue/retention.js'
+import { PrunerService } from '../services/pruner.js'
+import { toMs } from '../validation/duration.js'
+import { type CliIo, type ConnectionFlags, line, resolveConnection, UsageError } from './context.js'
+
+type PruneFlags = ConnectionFlags & Record<'successful' | 'exception' | 'canceled' | 'failures' | 'heldJobs' | 'statistics' | 'timeBudget', string | undefined>
+
+const asRetention = (value: string | undefined) => (value === undefined ? undefined : value === 'false' ? false : value)
+
+/** One retention pass, if no worker holds the pruner's lease; prints what it deleted. */
+export async function prune(flags: PruneFlags, io: CliIo): Promise<number> {
+  const { url, schema } = resolveConnection(flags, io)
+  let retention: ReturnType<typeof checkRetention>
+  let budgetMs: number
+  try {
+    const policy: QueueRetentionPolicy = {}
+    for (const key of ['successful', 'exception', 'canceled', 'failures', 'heldJobs', 'statistics'] as const) {
+      const value = asRetention(flags[key])
+      if (value !== undefined) policy[key] = value
+    }
+    retention = checkRetention(policy, 'retention')
+    budgetMs = toMs(flags.timeBudget ?? '5m', '--time-budget')
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^retention\./, '--'))
+  }
+  const driver = nodePostgresDriver({ connectionString: url, max: 1 })
+  try {
+    const pruner = new PrunerService({
+      db: driver,
+      schema,
+      lease: lease(driver, schema, 'pruner', crypto.randomUUID()),
+      retention: { queue: retention, entrypoints: new Map() },
+      onError: () => undefined,
+    })
+    const result = await pruner.runOnce(budgetMs)
+    await pruner.stop()
+    if (!result) {
+      line(io.stdout, 'a worker holds the pruner lease and prunes: nothing done here')
+      return 0
+    }
+    line(io.stdout, `deleted ${result.log} log rows, ${result.heldJobs} held jobs, ${result.statistics} statistics buckets${result.more ? ' (more left: run again)' : ''}`)
+    return 0
+  } finally {
+    await driver.end()
+  }
+}
