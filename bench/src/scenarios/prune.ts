@@ -5,10 +5,12 @@
 // pgq's default) alone, and while pgq's own prune() (the function the pruner service and
 // `pgq prune` run: batches of 5,000 through log_status_created_idx, one short transaction
 // each) deletes those rows; the prune runs only while a drain runs (it waits between batches
-// otherwise). A third variant paces the same prune (a candidate, not what pgq does): after
-// each batch it waits --prune-pause times as long as the batch took. Rounds rotate the
-// order of the variants. `pgq prune` then deletes what is left with nothing else running,
-// and the log's dead tuples and a VACUUM of it are measured.
+// otherwise), at full speed (pace 0: batches back to back) and paced as core's `pace`
+// option paces it (after each full batch, wait --prune-pause times as long as the batch
+// took; core's default is 3). The bench passes pace 0 to prune() and paces in its own
+// executor, so one prune() call serves both variants (and builds without the option).
+// Rounds rotate the order of the variants. `pgq prune --pace 0` then deletes what is left
+// with nothing else running, and the log's dead tuples and a VACUUM of it are measured.
 //
 // Time partitioning (the alternative): the same rows in a copy of the log partitioned by day
 // (scratch schema bench_part), whose old partitions are detached (CONCURRENTLY) and dropped
@@ -43,7 +45,7 @@ export interface PruneScenarioResult {
   batched: {
     alone: number[]
     during: number[]
-    /** Drains beside the paced prune (empty with --prune-pause 0). */
+    /** Drains beside the paced prune (empty with --prune-pause 0); `during` is beside the prune at full speed. */
     paced: number[]
     aloneMedian: number
     duringMedian: number
@@ -55,13 +57,13 @@ export interface PruneScenarioResult {
     pause: number
     prune: {
       batchSize: number
-      /** pgq's prune beside the drains, at full speed and paced. */
+      /** pgq's prune beside the drains, at full speed (pace 0) and paced. */
       full: PrunePhase
       paced: PrunePhase
       /** Median batch ms of each tenth of the full-speed batches, in order: does a batch get dearer as the dead rows ahead of it grow? */
       batchMsByTenth: number[]
       /** `pgq prune` deleting the rest with nothing else running (wall time of the command). */
-      cli: { rows: number; ms: number; rowsPerSec: number; exitCode: number | null; output: string }
+      cli: { args: string[]; rows: number; ms: number; rowsPerSec: number; exitCode: number | null; output: string }
     }
     log: { beforePrune: LogTableStats; afterPrune: LogTableStats; afterVacuum: LogTableStats; vacuumMs: number }
   }
@@ -103,7 +105,7 @@ export interface PrunePhase {
 type PruneFn = (
   db: { query(text: string, values: unknown[]): Promise<{ rows: Record<string, unknown>[] }> },
   schema: string,
-  options: { queue: Record<string, number | null>; entrypoints: Map<string, unknown>; batchSize?: number; deadline: number },
+  options: { queue: Record<string, number | null>; entrypoints: Map<string, unknown>; batchSize?: number; deadline: number; pace?: number },
 ) => Promise<{ log: number; more: boolean }>
 
 const BATCH = 5000
@@ -120,7 +122,7 @@ class GatedPrune {
   readonly batches: { ms: number; deleted: number; paced: boolean }[] = []
   runningMs = 0
   rowsWhileOpen = 0
-  /** After each batch, wait this many times as long as it took (0: at once, as pgq does). */
+  /** After each full batch, wait this many times as long as it took (0: at once), as core's `pace` does. */
   pause = 0
   readonly result: Promise<unknown>
   #open = false
@@ -142,12 +144,13 @@ class GatedPrune {
         const ms = now() - t0
         this.batches.push({ ms, deleted, paced: this.pause > 0 })
         this.rowsWhileOpen += deleted
-        if (this.pause > 0) await new Promise((resolve) => setTimeout(resolve, ms * this.pause))
+        if (this.pause > 0 && deleted >= BATCH) await new Promise((resolve) => setTimeout(resolve, ms * this.pause))
         return r
       },
     }
-    // The default policy (successful: 7 days), batches of 5,000, no deadline to speak of.
-    this.result = prune(db, 'pgq', { queue: {}, entrypoints: new Map<string, unknown>(), batchSize: BATCH, deadline: Date.now() + 24 * 3600_000 })
+    // The default policy (successful: 7 days), batches of 5,000, no deadline to speak of;
+    // pace 0 (ignored by builds without it): the executor paces, when asked to.
+    this.result = prune(db, 'pgq', { queue: {}, entrypoints: new Map<string, unknown>(), batchSize: BATCH, deadline: Date.now() + 24 * 3600_000, pace: 0 })
     this.result.catch(() => undefined)
   }
 
@@ -266,7 +269,7 @@ export async function pruneScenario(ctx: Ctx): Promise<PruneScenarioResult> {
     const variants = pause > 0 ? (['alone', 'during', 'paced'] as const) : (['alone', 'during'] as const)
     const jobsPerSec: Record<(typeof variants)[number], number[]> = { alone: [], during: [], paced: [] }
     const spent = { during: { rows: 0, ms: 0 }, paced: { rows: 0, ms: 0 } }
-    const label = { alone: 'alone              ', during: 'during prune       ', paced: `during paced prune ` }
+    const label = { alone: 'alone                   ', during: 'during full-speed prune ', paced: 'during paced prune      ' }
     for (let round = 1; round <= rounds; round++) {
       const order = variants.map((_, i) => variants[(i + round - 1) % variants.length]!)
       for (const variant of order) {
@@ -301,8 +304,15 @@ export async function pruneScenario(ctx: Ctx): Promise<PruneScenarioResult> {
       }
     }
     const batchMs = g.batches.filter((b) => b.deleted > 0 && !b.paced).map((b) => b.ms)
-    ctx.log(`  prune: pgq prune for the remaining ${fmt(rows - g.rowsWhileOpen)} old rows, nothing else running`)
-    const cli = await runPgq(['prune', '--time-budget', '1h'], url)
+    ctx.log(`  prune: pgq prune (full speed) for the remaining ${fmt(rows - g.rowsWhileOpen)} old rows, nothing else running`)
+    // At full speed: the rest is a catch-up with nothing else running. A build without --pace
+    // refuses the flag (usage error, exit 2) and prunes at full speed anyway.
+    let cliArgs = ['prune', '--time-budget', '1h', '--pace', '0']
+    let cli = await runPgq(cliArgs, url)
+    if (cli.code === 2 && /pace/.test(cli.stderr)) {
+      cliArgs = ['prune', '--time-budget', '1h']
+      cli = await runPgq(cliArgs, url)
+    }
     const cliRows = Number(/deleted (\d+) log rows/.exec(cli.stdout)?.[1] ?? Number.NaN)
     if (cli.code !== 0) throw new Error(`pgq prune exited ${cli.code}: ${cli.stderr || cli.stdout}`)
     const afterPrune = await logStats(c)
@@ -329,16 +339,16 @@ export async function pruneScenario(ctx: Ctx): Promise<PruneScenarioResult> {
         full: phase(false),
         paced: phase(true),
         batchMsByTenth: Array.from({ length: 10 }, (_, i) => median(batchMs.slice(Math.floor((i * batchMs.length) / 10), Math.floor(((i + 1) * batchMs.length) / 10)))),
-        cli: { rows: cliRows, ms: cli.ms, rowsPerSec: cliRows / (cli.ms / 1000), exitCode: cli.code, output: cli.stdout.trim() },
+        cli: { args: cliArgs, rows: cliRows, ms: cli.ms, rowsPerSec: cliRows / (cli.ms / 1000), exitCode: cli.code, output: cli.stdout.trim() },
       },
       log: { beforePrune, afterPrune, afterVacuum, vacuumMs },
     }
     const f = batched.prune.full
     ctx.log(
-      `  prune, batched: drain median ${fmt(batched.aloneMedian)} jobs/s alone, ${fmt(batched.duringMedian)} during the prune (${change(batched.drop)})` +
+      `  prune, batched: drain median ${fmt(batched.aloneMedian)} jobs/s alone, ${fmt(batched.duringMedian)} during the full-speed prune (${change(batched.drop)})` +
         (pause > 0 ? `, ${fmt(batched.pacedMedian)} during the paced prune (${change(batched.pacedDrop)}, ${fmt(batched.prune.paced.rowsPerSec)} rows/s)` : '') +
-        `; prune ${fmt(f.rowsPerSec)} rows/s beside the drains (batch p50 ${f.batchMsP50.toFixed(1)} ms, max ${f.batchMsMax.toFixed(1)} ms), ` +
-        `${fmt(batched.prune.cli.rowsPerSec)} rows/s alone (pgq prune: ${fmt(cliRows)} rows in ${(cli.ms / 1000).toFixed(1)} s); ` +
+        `; full-speed prune ${fmt(f.rowsPerSec)} rows/s beside the drains (batch p50 ${f.batchMsP50.toFixed(1)} ms, max ${f.batchMsMax.toFixed(1)} ms), ` +
+        `${fmt(batched.prune.cli.rowsPerSec)} rows/s alone (${cliArgs.join(' ')}: ${fmt(cliRows)} rows in ${(cli.ms / 1000).toFixed(1)} s); ` +
         `log dead tuples ${fmt(afterPrune.deadTuples)} after (${afterPrune.autovacuums - beforePrune.autovacuums} autovacuums meanwhile), VACUUM ${fmt(vacuumMs)} ms`,
     )
 

@@ -107,12 +107,13 @@ describe.each(DRIVERS)('retention, over %s', (driverName) => {
     Object.fromEntries(
       (await q.sql(`select entrypoint || '/' || status as key, count(*)::int as n from pgq.log group by 1 order by 1`)).map((r) => [r.key, r.n]),
     )
-  const pruneWith = (policy: QueueRetentionPolicy = {}, overrides: Record<string, RetentionPolicy> = {}, options: { batchSize?: number; db?: Executor; deadline?: number } = {}) =>
+  const pruneWith = (policy: QueueRetentionPolicy = {}, overrides: Record<string, RetentionPolicy> = {}, options: { batchSize?: number; db?: Executor; deadline?: number; pace?: number } = {}) =>
     prune(options.db ?? q.driver, 'pgq', {
       queue: checkRetention(policy, 'retention'),
       entrypoints: entrypointRules(overrides),
       batchSize: options.batchSize,
       deadline: options.deadline ?? Date.now() + 30_000,
+      pace: options.pace ?? 0,
     })
   const pruner = (holder = crypto.randomUUID(), extra: Partial<ConstructorParameters<typeof PrunerService>[0]> = {}) =>
     new PrunerService({
@@ -188,6 +189,17 @@ describe.each(DRIVERS)('retention, over %s', (driverName) => {
       expect(batches.length).toBeGreaterThan(9)
       expect(batches.every((c) => (c.rows[0]?.deleted as number) <= 7 && c.values.includes(7))).toBe(true)
       expect(await logRows()).toEqual({ 'e/successful': 5 })
+    })
+
+    it('paces itself by default: after each full batch it waits three times as long as the batch took', async () => {
+      await oldLog('successful', 'e', '8 days', 21)
+      // Each statement takes 30 ms more: three full batches of 7, then three pauses of at least 90 ms.
+      const slow = recording(q.driver, 30)
+      const started = Date.now()
+      expect(await prune(slow.executor, 'pgq', { queue: {}, entrypoints: new Map(), batchSize: 7, deadline: Date.now() + 30_000 })).toMatchObject({ log: 21 })
+      const statements = slow.calls.length
+      expect(Date.now() - started).toBeGreaterThanOrEqual(statements * 30 + 3 * 90)
+      expect(await logRows()).toEqual({})
     })
 
     it('stops starting batches at the deadline with more: true, and the next pass goes on', async () => {
@@ -431,10 +443,13 @@ describe.each(DRIVERS)('retention, over %s', (driverName) => {
     })
 
     it('maintain() leaves retention to the leader when another worker holds the lease', async () => {
-      const leader = pruner()
+      let passes = 0
+      const leader = pruner(undefined, { onPruned: () => void passes++ })
       await leader.start()
       try {
-        await expect.poll(() => leaseRows()).toHaveLength(1)
+        // After the leader's first pass: rows older than retention from now on wait for its next one, a minute away.
+        await expect.poll(() => passes).toBeGreaterThan(0)
+        expect(await leaseRows()).toHaveLength(1)
         await oldLog('successful', 'e', '8 days', 2)
         expect(await queueOn(q.driver).maintain()).toEqual({ schedules: [], pruned: null })
         expect(await logRows()).toEqual({ 'e/successful': 2 })

@@ -66,6 +66,7 @@ export const COMMANDS: CommandSpec[] = [
       heldJobs: { type: 'string', placeholder: 'duration', description: 'delete held jobs held longer than this (default: keep them)' },
       statistics: { type: 'string', placeholder: 'duration', description: 'keep statistics buckets this long (30d)' },
       timeBudget: { type: 'string', placeholder: 'duration', default: '5m', description: 'stop starting batches after this long (run again to go on)' },
+      pace: { type: 'string', placeholder: 'n', description: 'after each batch wait n times as long as it took (3; 0: full speed, for a quiet hour)' },
     },
     run: async (flags, io) => (await import('./prune.js')).prune(flags, io),
   },

@@ -5,7 +5,7 @@ import { PrunerService } from '../services/pruner.js'
 import { toMs } from '../validation/duration.js'
 import { type CliIo, type ConnectionFlags, line, resolveConnection, UsageError } from './context.js'
 
-type PruneFlags = ConnectionFlags & Record<'successful' | 'exception' | 'canceled' | 'failures' | 'heldJobs' | 'statistics' | 'timeBudget', string | undefined>
+type PruneFlags = ConnectionFlags & Record<'successful' | 'exception' | 'canceled' | 'failures' | 'heldJobs' | 'statistics' | 'timeBudget' | 'pace', string | undefined>
 
 const asRetention = (value: string | undefined) => (value === undefined ? undefined : value === 'false' ? false : value)
 
@@ -14,6 +14,7 @@ export async function prune(flags: PruneFlags, io: CliIo): Promise<number> {
   const { url, schema } = resolveConnection(flags, io)
   let retention: ReturnType<typeof checkRetention>
   let budgetMs: number
+  let pace: number | undefined
   try {
     const policy: QueueRetentionPolicy = {}
     for (const key of ['successful', 'exception', 'canceled', 'failures', 'heldJobs', 'statistics'] as const) {
@@ -22,6 +23,8 @@ export async function prune(flags: PruneFlags, io: CliIo): Promise<number> {
     }
     retention = checkRetention(policy, 'retention')
     budgetMs = toMs(flags.timeBudget ?? '5m', '--time-budget')
+    pace = flags.pace === undefined ? undefined : Number(flags.pace)
+    if (pace !== undefined && !(Number.isFinite(pace) && pace >= 0)) throw new Error(`--pace must be a number >= 0, got ${JSON.stringify(flags.pace)}`)
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/^retention\./, '--'))
   }
@@ -31,7 +34,7 @@ export async function prune(flags: PruneFlags, io: CliIo): Promise<number> {
       db: driver,
       schema,
       lease: lease(driver, schema, 'pruner', crypto.randomUUID()),
-      retention: { queue: retention, entrypoints: new Map() },
+      retention: { queue: retention, entrypoints: new Map(), ...(pace === undefined ? {} : { pace }) },
       onError: () => undefined,
     })
     const result = await pruner.runOnce(budgetMs)
