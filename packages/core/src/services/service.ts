@@ -21,10 +21,6 @@ export class ServiceGroup {
     this.#services = services
   }
 
-  get names(): string[] {
-    return this.#services.map((s) => s.name)
-  }
-
   /** Starts each in turn; if one fails, those started are stopped and the error is thrown. */
   async start(): Promise<void> {
     for (const service of this.#services) {
@@ -40,17 +36,5 @@ export class ServiceGroup {
 
   async stop(): Promise<void> {
     while (this.#started.length > 0) await this.#started.pop()!.stop()
-  }
-
-  /** One pass of each service that has one, in order; a failure is reported and the rest still run. */
-  async runOnce(onError: (error: unknown, service: string) => void): Promise<void> {
-    for (const service of this.#services) {
-      if (!service.runOnce) continue
-      try {
-        await service.runOnce()
-      } catch (error) {
-        onError(error, service.name)
-      }
-    }
   }
 }
