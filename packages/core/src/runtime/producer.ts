@@ -2,6 +2,7 @@ import { ConfigurationError } from '../errors.js'
 import { createFleet, type EntrypointPolicy, type Fleet } from '../queue/fleet.js'
 import { checkHealth, type HealthOptions, type HealthReport, healthSettings } from '../queue/health.js'
 import { type BatchOptions, type JobOperations, type JobState, jobOperations, type QueueSizeRow, type RequeueTarget } from '../queue/jobs.js'
+import { type EntrypointOverview, type FailureQuery, type FailureRecord, type OperationsView, operationsView, type ScheduleInfo } from '../queue/operations.js'
 import type { InTransaction, QueueConnectionOptions } from '../queue/options.js'
 import { schemaGate } from '../queue/schema-check.js'
 import { readStatisticsBuckets, type StatisticsBucket, type StatisticsQuery } from '../queue/statistics.js'
@@ -53,6 +54,7 @@ export class Producer<R extends Registry = {}> {
   protected readonly checkSchema: boolean
   readonly #jobs: JobOperations
   readonly #fleet: Fleet
+  readonly #view: OperationsView
   readonly #waiter: CompletionWaiter
   readonly #schemaGate: () => Promise<void>
 
@@ -67,6 +69,7 @@ export class Producer<R extends Registry = {}> {
     const ready = () => this.ready()
     this.#jobs = jobOperations(this.driver, this.schema, ready)
     this.#fleet = createFleet({ driver: this.driver, schema: this.schema, ready })
+    this.#view = operationsView(this.driver, this.schema, ready)
     this.#waiter = new CompletionWaiter({
       status: (ids) => this.#jobs.status(ids),
       driver: this.driver,
@@ -115,6 +118,31 @@ export class Producer<R extends Registry = {}> {
   /** The job's queue row, or null once it has left the queue. */
   job<P = unknown>(id: JobId): Promise<Job<P> | null> {
     return this.#jobs.job<P>(id)
+  }
+
+  /** The queued or running job holding this dedupe key, or null. */
+  jobByDedupeKey<P = unknown>(key: string): Promise<Job<P> | null> {
+    return this.#view.jobByDedupeKey<P>(key)
+  }
+
+  /** Every entrypoint with jobs, a policy or a schedule: jobs by state, the oldest due job's age, paused. */
+  overview(): Promise<EntrypointOverview[]> {
+    return this.#view.overview()
+  }
+
+  /** Jobs that failed for good (held or dropped), newest first, each with its last traceback and fingerprint. */
+  failures(query?: FailureQuery): Promise<FailureRecord[]> {
+    return this.#view.failures(query)
+  }
+
+  /** The stored cron schedules with their next and last run. */
+  schedules(): Promise<ScheduleInfo[]> {
+    return this.#view.schedules()
+  }
+
+  /** Deletes an entrypoint's stored schedules (or just the one with this expression); returns how many. */
+  removeSchedules(entrypoint: string, expression?: string): Promise<number> {
+    return this.#view.removeSchedules(entrypoint, expression)
   }
 
   /** Jobs in the queue per entrypoint, status and priority. */

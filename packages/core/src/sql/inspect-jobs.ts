@@ -45,3 +45,8 @@ export function eligibleCount(t: Tables, entrypoints: string[]): SQL {
     where j.entrypoint = any(${entrypoints}::text[]) and j.status = 'queued' and j.execute_after <= now()
       and not exists (select 1 from ${t.entrypoints} p where p.name = j.entrypoint and p.paused)`
 }
+
+/** The queued or running job holding a dedupe key (keys are unique only while the job is live). */
+export function jobByDedupeKey(t: Tables, key: string): SQL {
+  return sql`select * from ${t.jobs} where dedupe_key = ${key} and status in ('queued', 'picked')`
+}
