@@ -183,6 +183,7 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
   })
 
   it('ends a stale job with no attempts left instead of rescuing it: held, or dropped, with a WorkerLost traceback', async () => {
+    await q.sql('truncate pgq.statistics')
     await q.fleet().setEntrypointPolicy('lost', { maxAttempts: 2 })
     await q.fleet().setEntrypointPolicy('gone', { maxAttempts: 1, onExhausted: 'delete' })
     const [lost] = await q.producer().enqueueMany([{ entrypoint: 'lost', payload: 1 }])
@@ -210,6 +211,12 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     expect((log[1]!.traceback as { message: string }).message).toBe(
       'its worker was lost 2 time(s) (no heartbeat) and no attempts are left (2 of 2 used)',
     )
+    // Both endings count in the statistics, as every finishing statement's do.
+    const counted = await q.sql(`select entrypoint, status::text, sum(count)::int as n from pgq.statistics group by 1, 2 order by 1`)
+    expect(counted).toEqual([
+      { entrypoint: 'gone', status: 'exception', n: 1 },
+      { entrypoint: 'lost', status: 'failed', n: 1 },
+    ])
   })
 
   it('obeys the stored policy whatever the claimer declares: a paused entrypoint gives nothing, a limit holds', async () => {

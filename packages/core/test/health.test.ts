@@ -150,6 +150,18 @@ describe.each(DRIVERS)('health over %s', (driverName) => {
       const vacuumed = check(await until(() => producer.health(), (r) => check(r, 'dead-tuples').ok), 'dead-tuples')
       expect(vacuumed).toMatchObject({ ok: true, value: 0 })
       expect(vacuumed.message).toMatch(/last vacuumed [\d.]+ s ago/)
+
+      // A busy queue between passes: as many dead tuples again, but vacuumed within the grace.
+      await session.query(`insert into pgq.jobs (entrypoint) select 'bulk' from generate_series(1, 12000)`)
+      await session.query(`delete from pgq.jobs where entrypoint = 'bulk'`)
+      if (version >= 150000) await session.query('select pg_stat_force_next_flush()')
+      const busy = check(await until(() => producer.health(), (r) => check(r, 'dead-tuples').value! >= 12_000), 'dead-tuples')
+      expect(busy.ok).toBe(true)
+      expect(busy.message).toContain('vacuumed within the grace')
+      // With no grace, the same table fails.
+      const strict = check(await producer.health({ vacuumGrace: 0 }), 'dead-tuples')
+      expect(strict.ok).toBe(false)
+      expect(strict.message).toContain('vacuum is not keeping up')
     } finally {
       await session.end()
       await q.sql('alter table pgq.jobs reset (autovacuum_enabled)')

@@ -253,6 +253,7 @@ describe.each(DRIVERS)('retention, over %s', (driverName) => {
         { id: old, status: 'deleted', entrypoint: 'bad' },
       ])
       expect(await queue.history(old!)).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'deleted' })]))
+      expect((await queue.statistics()).filter((b) => b.status === 'deleted').map((b) => [b.entrypoint, b.count])).toEqual([['bad', 1]])
       // The deleted row follows the exception rule: gone after 30 days.
       await q.sql(`update pgq.log set created = now() - interval '31 days' where status = 'deleted'`)
       expect(await pruneWith()).toMatchObject({ log: 1 })

@@ -3,7 +3,7 @@ import { checkHealth } from '../queue/health.js'
 import { toMs } from '../validation/duration.js'
 import { type CliIo, type ConnectionFlags, line, resolveConnection, UsageError, withClient } from './context.js'
 
-type DoctorFlags = ConnectionFlags & { lease?: string; xminAge?: string; json?: boolean }
+type DoctorFlags = ConnectionFlags & { lease?: string; xminAge?: string; vacuumGrace?: string; json?: boolean }
 
 function duration(value: string | undefined, fallback: string, flag: string): number {
   try {
@@ -18,9 +18,10 @@ export async function doctor(flags: DoctorFlags, io: CliIo): Promise<number> {
   const { url, schema } = resolveConnection(flags, io)
   const leaseMs = duration(flags.lease, '60s', '--lease')
   const xminAgeMs = duration(flags.xminAge, '5m', '--xmin-age')
+  const vacuumGraceMs = duration(flags.vacuumGrace, '10m', '--vacuum-grace')
   const report = await withClient(url, (conn) => {
     const db: Executor = { query: (text, values) => conn.query(text, values) }
-    return checkHealth(db, schema, { leaseMs, xminAgeMs })
+    return checkHealth(db, schema, { leaseMs, xminAgeMs, vacuumGraceMs })
   })
   if (flags.json) {
     line(io.stdout, JSON.stringify(report, null, 2))

@@ -1,4 +1,5 @@
 import type { Tables } from './tables.js'
+import { countFinished } from './count-finished.js'
 import { type SQL, sql } from './template.js'
 
 /**
@@ -22,7 +23,8 @@ export function pruneLogBatch(t: Tables, status: string, ageMs: number, scope: {
 
 /**
  * One batch of held (failed) jobs past their retention, of one entrypoint or all but some:
- * they leave the queue with a 'deleted' log row, which says retention removed them.
+ * they leave the queue with a 'deleted' log row, which says retention removed them, and
+ * are counted in this minute's statistics as 'deleted'.
  */
 export function pruneHeldBatch(t: Tables, ageMs: number, scope: { only?: string; except: string[] }, batch: number): SQL {
   return sql`
@@ -42,7 +44,8 @@ export function pruneHeldBatch(t: Tables, ageMs: number, scope: { only?: string;
     logged as (
       insert into ${t.log} (job_id, status, priority, entrypoint, attempts)
       select id, 'deleted', priority, entrypoint, attempts from gone
-    )
+    ),
+    counted as (${countFinished(t, sql`(select id, 'deleted' as status, priority, entrypoint, null::float8 as run_ms, null::float8 as wait_ms from gone)`)})
     select count(*)::integer as deleted from gone`
 }
 
