@@ -27,8 +27,11 @@ export async function appliedVersions(conn: SqlConnection, schema: string): Prom
   return rows as { version: number; tag: string; hash: string }[]
 }
 
+const ADDS_ENUM_VALUE = /alter\s+type\s+\S+\s+add\s+value/i
+
 /**
- * Applies pending migrations in one transaction. An advisory lock makes concurrent runs
+ * Applies pending migrations in one transaction (split after a migration that adds an enum
+ * value). An advisory lock makes concurrent runs
  * wait for each other; the second then finds nothing to do.
  */
 export async function migrate(conn: SqlConnection, options: MigrateOptions = {}): Promise<MigrateResult> {
@@ -38,16 +41,17 @@ export async function migrate(conn: SqlConnection, options: MigrateOptions = {})
   if (!Number.isInteger(target) || target < 0 || target > files.length) {
     throw new ConfigurationError(`migration target ${target} is out of range 0..${files.length}`)
   }
+  const lock = () => conn.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, schema])
   await conn.query('begin')
   try {
-    await conn.query('select pg_advisory_xact_lock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, schema])
+    await lock()
     await conn.query(`create schema if not exists "${schema}"`)
     await conn.query(
       `create table if not exists "${schema}".pgq_migrations (
          version integer primary key, tag text not null, hash text not null,
          applied_at timestamptz not null default now())`,
     )
-    const done = new Set((await appliedVersions(conn, schema)).map((m) => m.version))
+    let done = new Set((await appliedVersions(conn, schema)).map((m) => m.version))
     const applied: string[] = []
     for (const file of files.slice(0, target)) {
       if (done.has(file.version)) continue
@@ -58,6 +62,15 @@ export async function migrate(conn: SqlConnection, options: MigrateOptions = {})
         file.hash,
       ])
       applied.push(file.tag)
+      // Postgres cannot use an enum value in the transaction that added it: commit the
+      // migration that adds one before the next, which may use it.
+      if (file.statements.some((statement) => ADDS_ENUM_VALUE.test(statement))) {
+        await conn.query('commit')
+        await conn.query('begin')
+        await lock()
+        // Another session may have applied the next ones meanwhile.
+        done = new Set((await appliedVersions(conn, schema)).map((m) => m.version))
+      }
     }
     await conn.query('commit')
     return { schema, applied, version: Math.max(0, ...done, ...files.slice(0, target).map((f) => f.version)) }

@@ -17,6 +17,8 @@ export const log = pgqSchema.table(
     created: timestamp('created', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     // { name, message, stack, attempt, workerId, entrypoint } when the job failed.
     traceback: jsonb('traceback'),
+    /** A successful run's return value (JSON, size-limited); null when it returned nothing or logSuccess is off. */
+    result: jsonb('result'),
   },
   (t) => [
     index('log_job_id_idx').on(t.jobId, t.id),

@@ -31,7 +31,7 @@ export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' 
              coalesce(input.run_at, now() + coalesce(input.delay_ms, 0) * interval '1 millisecond'),
              input.dedupe_key, input.headers::jsonb, ${storedPolicy}
       from input left join ${t.entrypoints} ep on ep.name = input.entrypoint order by input.ord
-      on conflict (dedupe_key) where status in ('queued', 'picked') and dedupe_key is not null do nothing
+      on conflict (dedupe_key) where status in ('queued', 'picked', 'blocked') and dedupe_key is not null do nothing
       returning id
     )
     select inserted.id from input left join inserted on inserted.id = input.id
@@ -50,6 +50,6 @@ export function insertOneJob(t: Tables, c: InsertJobsColumns): SQL {
             coalesce(${c.runAt[0] ?? null}::timestamptz, now() + coalesce(${c.delayMs[0] ?? null}::float8, 0) * interval '1 millisecond'),
             ${c.dedupeKeys[0] ?? null}, ${c.headers[0] ?? null}::jsonb, ${storedPolicy}
     from (select 1) one left join ${t.entrypoints} ep on ep.name = ${c.entrypoints[0]}
-    on conflict (dedupe_key) where status in ('queued', 'picked') and dedupe_key is not null do nothing
+    on conflict (dedupe_key) where status in ('queued', 'picked', 'blocked') and dedupe_key is not null do nothing
     returning id`
 }

@@ -48,5 +48,5 @@ export function eligibleCount(t: Tables, entrypoints: string[]): SQL {
 
 /** The queued or running job holding a dedupe key (keys are unique only while the job is live). */
 export function jobByDedupeKey(t: Tables, key: string): SQL {
-  return sql`select * from ${t.jobs} where dedupe_key = ${key} and status in ('queued', 'picked')`
+  return sql`select * from ${t.jobs} where dedupe_key = ${key} and status in ('queued', 'picked', 'blocked')`
 }
