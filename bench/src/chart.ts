@@ -1,4 +1,4 @@
-// A small bar chart of scenarios 1-3: latest.svg always (no dependencies), latest.png when
+// A small bar chart of scenarios 1-3, one bar per queue (pgq+log: pgq with its success log on): latest.svg always (no dependencies), latest.png when
 // pureimage and a TrueType font are available.
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -8,7 +8,15 @@ type Shape =
   | { kind: 'rect'; x: number; y: number; w: number; h: number; color: string }
   | { kind: 'text'; x: number; y: number; text: string; size: number; color: string; bold?: boolean }
 
-const COLORS: Record<string, string> = { pgq: '#2563eb', 'graphile-worker': '#16a34a', 'pg-boss': '#ea580c' }
+const COLORS: Record<string, string> = {
+  pgq: '#2563eb',
+  'pgq+log': '#60a5fa',
+  'graphile-worker': '#16a34a',
+  'pg-boss': '#ea580c',
+  'bullmq-redis-aof': '#b91c1c',
+  'bullmq-redis': '#f87171',
+  'bullmq-pg': '#7c3aed',
+}
 const WIDTH = 900
 const FONTS = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/TTF/DejaVuSans.ttf', '/System/Library/Fonts/Supplemental/Arial.ttf']
 
@@ -35,8 +43,8 @@ function panels(r: Results): Panel[] {
   }
   if (r.latency) {
     const l = r.latency.byQueue
-    const pick = (k: 'p50' | 'p99') => Object.fromEntries(Object.entries(l).map(([q, s]) => [q, s[k]]))
-    p.push({ title: '3. Enqueue-to-start latency (listener worker)', unit: 'ms', lowerIsBetter: true, groups: [{ label: 'p50', values: pick('p50') }, { label: 'p99', values: pick('p99') }] })
+    const pick = (k: 'medianP50' | 'medianP99') => Object.fromEntries(Object.entries(l).map(([q, s]) => [q, s[k]]))
+    p.push({ title: '3. Enqueue-to-start latency (listener worker; median of the rounds)', unit: 'ms', lowerIsBetter: true, groups: [{ label: 'p50', values: pick('medianP50') }, { label: 'p99', values: pick('medianP99') }] })
   }
   return p
 }

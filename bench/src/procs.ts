@@ -2,6 +2,7 @@
 // together with 'go', collect 'done'. Start-up is never inside a timed span.
 import { type ChildProcess, fork } from 'node:child_process'
 import type { Adapter } from './adapters.ts'
+import { anchorNodePath } from './runtime.ts'
 
 export interface WorkerMessage {
   type: 'ready' | 'done' | 'started' | 'error' | 'log'
@@ -35,8 +36,10 @@ export function spawnWorker(
   config: Record<string, unknown>,
   options: { log?: (m: string) => void } = {},
 ): WorkerProc {
-  // Plain node, without the bench's own flags (tsx's loader).
+  // Plain node, without the bench's own flags (tsx's loader): the bench's node, or Node 22
+  // for the anchors whose releases need it.
   const child = fork(adapter.workerScript, [], {
+    execPath: adapter.runtime === 'anchor' ? anchorNodePath() : process.execPath,
     execArgv: [],
     env: { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

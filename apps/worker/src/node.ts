@@ -21,7 +21,8 @@ function required(name: string): string {
 const driver = nodePostgresDriver({ connectionString: required('DATABASE_URL') })
 const queue = defineQueue(driver, { reportCron: env.PGQ_REPORT_CRON })
 logEvents(queue, log)
-const app = createQueueApi({ queue, token: required('PGQ_TOKEN') })
+// The web dashboard at /dashboard: log in with PGQ_TOKEN.
+const app = createQueueApi({ queue, token: required('PGQ_TOKEN'), dashboard: true })
 
 const server = await serve({
   app,

@@ -10,7 +10,7 @@ import { useWsProxy } from './neon-proxy.js'
 export interface Env {
   /** Secret: a Neon connection string (direct or -pooler; drains need no LISTEN). */
   DATABASE_URL: string
-  /** Secret: the bearer token every route but /healthz requires. */
+  /** Secret: the bearer token every route but /healthz requires (and the dashboard's login). */
   PGQ_TOKEN: string
   /** Optional: reach a self-hosted Postgres through `pgq proxy` (ws:// or wss:// URL). */
   PGQ_WS_PROXY?: string
@@ -35,7 +35,8 @@ function queueFor(env: Env) {
   return { queue, end }
 }
 
-const app = createQueueApi<Env>({ queueFor, tokenFrom: (env) => env.PGQ_TOKEN })
+// The web dashboard at /dashboard: log in with PGQ_TOKEN.
+const app = createQueueApi<Env>({ queueFor, tokenFrom: (env) => env.PGQ_TOKEN, dashboard: true })
 
 export default {
   fetch: app.fetch,

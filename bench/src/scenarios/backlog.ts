@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { PgqDriver } from '@pgq/core'
 import pg from 'pg'
-import { ADAPTERS } from '../adapters.ts'
+import { ADAPTERS, install } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
 import { core } from '../core.mjs'
 import { settle } from '../server.ts'
@@ -37,7 +37,7 @@ const CLAIM_SPEC = [{ name: 'noop', cap: BATCH, retryAfterMs: 60_000 }]
 export async function backlogScenario(ctx: Ctx): Promise<BacklogResult> {
   const dbName = 'pgq_bench_backlog'
   const url = await ctx.server.freshDatabase(dbName)
-  await ADAPTERS.pgq.install(url)
+  await install(ADAPTERS.pgq, url)
   const sqlClient = new pg.Client(url)
   await sqlClient.connect()
   const pool = new pg.Pool({ connectionString: url, max: 2 })

@@ -2,11 +2,12 @@
 // empty. Timed from releasing the (connected, warmed-up) workers to the last one's 'done'.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { ADAPTERS, prefill, type QueueName } from '../adapters.ts'
+import { ADAPTERS, prefillWith, type QueueName, withInstalled } from '../adapters.ts'
 import { type Ctx, loadavg } from '../context.ts'
 import { exited, spawnWorker, withTimeout } from '../procs.ts'
-import { resetStatements, type StatementStat, settle, topStatements } from '../server.ts'
+import { resetStatements, type StatementStat, topStatements } from '../server.ts'
 import { max, median, min, now, sum } from '../stats.ts'
+import { dropTarget, freshTarget, settleTarget, storeCpuUs } from '../stores.ts'
 
 export interface DrainRun {
   jobsPerSec: number
@@ -16,7 +17,7 @@ export interface DrainRun {
   peakRssMb: number[]
   /** Worker CPU time (all processes) per job drained, µs. */
   workerCpuUsPerJob: number
-  /** PostgreSQL CPU time (all its processes) per job drained, µs; NaN on an external server. */
+  /** CPU time of the queue's server per job drained, µs: PostgreSQL (all its processes; NaN on an external server), or redis-server. */
   serverCpuUsPerJob: number
   /** RSS when connected and warmed up, before the drain. */
   readyRssMb: number[]
@@ -35,12 +36,9 @@ export interface DrainResult {
   settings: Record<string, unknown>
 }
 
-export function workerSettings(ctx: Ctx, queue: QueueName): Record<string, unknown> {
-  const s = ctx.opts.settings
-  return queue === 'pgq' ? s.pgq : queue === 'graphile-worker' ? s.graphile : s.pgboss
-}
+export const workerSettings = (ctx: Ctx, queue: QueueName): Record<string, unknown> => ADAPTERS[queue].settings(ctx.opts.settings)
 
-/** Drains `jobs` already queued in `url` with `workers` processes; returns the run. */
+/** Drains `jobs` already queued in `url` (a database, or a redis-server) with `workers` processes; returns the run. */
 export async function drainOnce(
   ctx: Ctx,
   queue: QueueName,
@@ -67,7 +65,7 @@ export async function drainOnce(
     const readies = await withTimeout(Promise.all(procs.map((p) => p.ready)), 120_000, `${queue} workers ready`)
     await options.prepare?.()
     const load = loadavg()
-    const serverCpu0 = ctx.server.cpuUs()
+    const serverCpu0 = storeCpuUs(ctx, adapter)
     const t0 = now()
     options.onGo?.()
     for (const p of procs) p.send({ type: 'go' })
@@ -75,7 +73,7 @@ export async function drainOnce(
     const ms = now() - t0
     await options.onDone?.()
     if (process.env.BENCH_DEBUG) for (const d of done) ctx.log(`    ${queue} worker: done at ${((d.finishedAt ?? 0) - t0).toFixed(1)} ms, ${JSON.stringify(d.summary ?? {})}`)
-    const serverCpu1 = ctx.server.cpuUs()
+    const serverCpu1 = storeCpuUs(ctx, adapter)
     const perWorker = done.map((d) => d.processed ?? 0)
     const left = await adapter.pending(url)
     if (sum(perWorker) !== jobs || left !== 0) {
@@ -111,23 +109,24 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
       const settings = variant === PGQ_LOGGED ? { ...ctx.opts.settings.pgq, logSuccess: true } : undefined
       const adapter = ADAPTERS[queue]
       const dbName = `pgq_bench_${adapter.slug}`
-      const url = await ctx.server.freshDatabase(dbName)
-      await adapter.install(url)
+      const url = await freshTarget(ctx, adapter, dbName)
       let prefillJobsPerSec = 0
-      const prepare = async () => {
-        prefillJobsPerSec = await prefill(adapter, url, jobs)
-        await settle(url)
-        await resetStatements(ctx.server)
-      }
       const cpuProf = ctx.opts.cpuProf && rep === repeat && variant === queue
-      const run = await drainOnce(ctx, queue, url, jobs, workers, { cpuProf, prepare, settings })
-      if (rep === repeat) statements[variant] = await topStatements(ctx.server, dbName)
+      const run = await withInstalled(adapter, url, (client) => {
+        const prepare = async () => {
+          prefillJobsPerSec = await prefillWith(client, url, jobs)
+          await settleTarget(ctx, adapter, url)
+          await resetStatements(ctx.server)
+        }
+        return drainOnce(ctx, queue, url, jobs, workers, { cpuProf, prepare, settings })
+      })
+      if (rep === repeat && adapter.store === 'postgres') statements[variant] = await topStatements(ctx.server, dbName)
       runs[variant] = [...(runs[variant] ?? []), { ...run, prefillJobsPerSec }]
       ctx.log(
-        `  drain ${rep}/${repeat} ${variant.padEnd(15)} ${Math.round(run.jobsPerSec).toLocaleString('en-US').padStart(8)} jobs/s ` +
+        `  drain ${rep}/${repeat} ${variant.padEnd(16)} ${Math.round(run.jobsPerSec).toLocaleString('en-US').padStart(8)} jobs/s ` +
           `(${Math.round(run.ms)} ms; per worker ${run.perWorker.join('/')}; CPU per job: workers ${run.workerCpuUsPerJob.toFixed(0)} µs, server ${run.serverCpuUsPerJob.toFixed(0)} µs; load ${run.load.join(' ')})`,
       )
-      await ctx.server.dropDatabase(dbName)
+      await dropTarget(ctx, adapter, dbName)
     }
   }
   const pick = (f: (v: number[]) => number) =>

@@ -5,7 +5,7 @@
 // level counts). Levels rotate each round; each measurement starts from emptied tables
 // (TRUNCATE), VACUUM and CHECKPOINT. The database is set back to durable at the end.
 import pg from 'pg'
-import { ADAPTERS, prefill } from '../adapters.ts'
+import { ADAPTERS, install, openProducer, prefill } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
 import { hasPgqCommand, runPgq } from '../pgq-cli.ts'
 import { settle } from '../server.ts'
@@ -59,7 +59,7 @@ export async function durabilityScenario(ctx: Ctx): Promise<DurabilityResult> {
   const rounds = Math.max(1, ctx.opts.repeat)
   const dbName = 'pgq_bench_durability'
   const url = await ctx.server.freshDatabase(dbName)
-  await ADAPTERS.pgq.install(url)
+  await install(ADAPTERS.pgq, url)
   const c = new pg.Client(url)
   await c.connect()
   const withCommand = hasPgqCommand('durability')
@@ -95,7 +95,7 @@ export async function durabilityScenario(ctx: Ctx): Promise<DurabilityResult> {
       for (const level of order) {
         const switchMs = await setLevel(level)
         await reset()
-        const producer = await ADAPTERS.pgq.producer(url)
+        const producer = await openProducer(ADAPTERS.pgq, url)
         let singleJobsPerSec = 0
         let walPerSingle = 0
         try {

@@ -7,7 +7,7 @@
 import pg from 'pg'
 import { configureNeonForLocalProxy } from '../../../packages/core/test/support/neon-local-proxy.ts'
 import { startWsProxy } from '../../../packages/core/src/proxy/ws-proxy.ts'
-import { ADAPTERS } from '../adapters.ts'
+import { ADAPTERS, install } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
 import { core } from '../core.mjs'
 import { neonServerlessDriver } from '@pgq/core/neon-serverless'
@@ -63,7 +63,7 @@ function timeline(c: RelayCounts, total: number): EdgeInvocation['timeline'] {
 export async function edgeScenario(ctx: Ctx): Promise<EdgeResult> {
   const dbName = 'pgq_bench_edge'
   const directUrl = await ctx.server.freshDatabase(dbName)
-  await ADAPTERS.pgq.install(directUrl)
+  await install(ADAPTERS.pgq, directUrl)
   const relay = await startPgRelay({ host: ctx.server.host, port: ctx.server.port })
   const proxy = await startWsProxy({ allow: [{ host: '127.0.0.1', port: relay.port }] })
   configureNeonForLocalProxy(proxy.port)

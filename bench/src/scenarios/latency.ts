@@ -1,15 +1,22 @@
 // Scenario 3: a running listener-mode worker (one process); jobs enqueued one after another,
 // each waiting until its job has started. Latency: from just before the enqueue call to the
 // handler's first line, both read from the same machine clock.
-import { ADAPTERS, type QueueName } from '../adapters.ts'
+import { ADAPTERS, installSettings, type QueueName } from '../adapters.ts'
+import { type Client, openClient, type Producer } from '../clients.ts'
 import type { Ctx } from '../context.ts'
 import { exited, spawnWorker, type WorkerMessage, withTimeout } from '../procs.ts'
 import { resetStatements, type StatementStat, topStatements } from '../server.ts'
-import { max, mean, median, now, quantile } from '../stats.ts'
+import { max, mean, median, quantile } from '../stats.ts'
+import { dropTarget, freshTarget } from '../stores.ts'
 import { workerSettings } from './drain.ts'
 
 export interface LatencyStats {
   samples: number
+  /** Each round's own p50 / p99 / max, and their medians (what the report and the targets use). */
+  rounds: { p50: number; p99: number; max: number }[]
+  medianP50: number
+  medianP99: number
+  /** Over all rounds' samples pooled. */
   p50: number
   p90: number
   p99: number
@@ -22,7 +29,7 @@ export interface LatencyStats {
    * claim → handler start. Absent when the queue does not expose them.
    */
   breakdown?: { toInsert: number; insertToClaim: number; claimToStart: number }
-  /** pg_stat_statements while measuring: what the server ran per job. */
+  /** pg_stat_statements while measuring: what the server ran per job (PostgreSQL-backed queues). */
   statementsPerJob: { callsPerJob: number; meanMs: number; query: string }[]
 }
 
@@ -32,28 +39,34 @@ export interface LatencyResult {
 
 
 /**
- * pgq and graphile-worker are measured in `repeat` rounds, interleaved (pgq, graphile-worker,
- * pgq, ...), each with a fresh database and worker, and their samples pooled: one round's
- * p50 moves by ±15% with what the machine did just before. pg-boss (a 0.5 s poll) gets one round.
+ * Every queue is measured in `repeat` rounds, interleaved (pgq, graphile-worker, pg-boss,
+ * BullMQ..., pgq, ...), each with a fresh database (or flushed redis-server) and worker, and
+ * their samples pooled: one round's p50 moves by ±15% with what the machine did just before.
+ * pg-boss 12 is woken by LISTEN/NOTIFY (its worker fails if the listener cannot start).
  */
 export async function latencyScenario(ctx: Ctx): Promise<LatencyResult> {
   const raw: Record<string, Raw[]> = {}
+  const samples = ctx.opts.latencyJobs
   for (let round = 1; round <= ctx.opts.repeat; round++) {
     for (const queue of ctx.opts.queues) {
-      if (queue === 'pg-boss' && round > 1) continue
-      const samples = queue === 'pg-boss' ? Math.min(ctx.opts.latencyJobs, ctx.opts.latencyJobsPgBoss) : ctx.opts.latencyJobs
       const r = await measure(ctx, queue, samples, round === 1)
       raw[queue] = [...(raw[queue] ?? []), r]
       const s = summarize([r])
       ctx.log(
-        `  latency ${round}/${queue === 'pg-boss' ? 1 : ctx.opts.repeat} ${queue.padEnd(15)} p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms (${samples} jobs)` +
+        `  latency ${round}/${ctx.opts.repeat} ${queue.padEnd(16)} p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms (${samples} jobs)` +
           `; enqueue call p50 ${s.enqueueP50.toFixed(2)} ms` +
           (s.breakdown ? `; means: to insert ${s.breakdown.toInsert.toFixed(2)}, insert→claim ${s.breakdown.insertToClaim.toFixed(2)}, claim→start ${s.breakdown.claimToStart.toFixed(2)} ms` : ''),
       )
       if (round === 1) for (const x of s.statementsPerJob.slice(0, 4)) ctx.log(`    ${x.callsPerJob.toFixed(2)} × ${x.meanMs.toFixed(3)} ms per job: ${x.query.slice(0, 90)}`)
     }
   }
-  return { byQueue: Object.fromEntries(Object.entries(raw).map(([q, rounds]) => [q, summarize(rounds)])) }
+  const byQueue = Object.fromEntries(
+    Object.entries(raw).map(([q, rounds]) => {
+      const each = rounds.map((r) => summarize([r])).map((x) => ({ p50: x.p50, p99: x.p99, max: x.max }))
+      return [q, { ...summarize(rounds), rounds: each, medianP50: median(each.map((x) => x.p50)), medianP99: median(each.map((x) => x.p99)) }]
+    }),
+  )
+  return { byQueue }
 }
 
 /** One round's measurements. */
@@ -64,7 +77,7 @@ interface Raw {
   statements: StatementStat[]
 }
 
-function summarize(rounds: Raw[]): LatencyStats {
+function summarize(rounds: Raw[]): Omit<LatencyStats, 'rounds' | 'medianP50' | 'medianP99'> {
   const latencies = rounds.flatMap((r) => r.latencies)
   const parts = rounds.flatMap((r) => r.parts)
   const first = rounds[0]!
@@ -90,10 +103,19 @@ function summarize(rounds: Raw[]): LatencyStats {
 async function measure(ctx: Ctx, queue: QueueName, samples: number, withStatements: boolean): Promise<Raw> {
   const adapter = ADAPTERS[queue]
   const dbName = `pgq_bench_${adapter.slug}`
-  const url = await ctx.server.freshDatabase(dbName)
-  await adapter.install(url)
-  const worker = spawnWorker(adapter, { url, mode: 'listen', settings: workerSettings(ctx, queue) }, { log: ctx.log })
-  const producer = await adapter.producer(url)
+  const url = await freshTarget(ctx, adapter, dbName)
+  const client = await openClient(adapter)
+  try {
+    await client.install(url, installSettings(adapter))
+    return await listenAndTime(ctx, queue, url, dbName, client, samples, withStatements && adapter.store === 'postgres')
+  } finally {
+    await client.close()
+    await dropTarget(ctx, adapter, dbName)
+  }
+}
+
+async function listenAndTime(ctx: Ctx, queue: QueueName, url: string, dbName: string, client: Client, samples: number, withStatements: boolean): Promise<Raw> {
+  const worker = spawnWorker(ADAPTERS[queue], { url, mode: 'listen', settings: workerSettings(ctx, queue) }, { log: ctx.log })
   const waiting = new Map<number, (m: WorkerMessage) => void>()
   worker.onStarted((m) => {
     const resolve = waiting.get(m.seq ?? -1)
@@ -101,7 +123,9 @@ async function measure(ctx: Ctx, queue: QueueName, samples: number, withStatemen
     resolve?.(m)
   })
   const startedOf = (seq: number) => new Promise<WorkerMessage>((resolve) => waiting.set(seq, resolve))
+  let producer: Producer | undefined
   try {
+    producer = await client.producer(url)
     await withTimeout(worker.ready, 120_000, `${queue} listener ready`)
     const latencies: number[] = []
     const enqueueMs: number[] = []
@@ -109,9 +133,8 @@ async function measure(ctx: Ctx, queue: QueueName, samples: number, withStatemen
     const warmup = ctx.opts.smoke ? 3 : 20
     for (let seq = 0; seq < warmup + samples; seq++) {
       const started = startedOf(seq)
-      const t0 = now()
-      await producer.enqueueOne({ seq })
-      const t1 = now()
+      // Both clock reads happen where the producer runs (an anchor's client process included).
+      const { t0, t1 } = await producer.enqueueTimed({ seq })
       const m = await withTimeout(started, 30_000, `${queue} job ${seq} to start`)
       if (seq === warmup - 1 && withStatements) await resetStatements(ctx.server)
       if (seq < warmup) continue
@@ -126,7 +149,6 @@ async function measure(ctx: Ctx, queue: QueueName, samples: number, withStatemen
     return { latencies, enqueueMs, parts, statements }
   } finally {
     worker.kill()
-    await producer.close()
-    await ctx.server.dropDatabase(dbName)
+    await producer?.close()
   }
 }

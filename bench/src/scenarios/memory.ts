@@ -1,9 +1,10 @@
 // Scenario 6: peak RSS (the kernel's high-water mark, process.resourceUsage().maxRSS) of one
 // worker process per queue draining N jobs alone, next to its RSS when it was ready. All
-// workers run under plain node, so the figures compare the queues, not their runtimes.
-import { ADAPTERS, prefill } from '../adapters.ts'
+// workers run under plain node (no tsx): pgq and BullMQ on the bench's node, graphile-worker
+// 0.18 and pg-boss 12 on Node 22, which their releases need (the JSON records each runtime).
+import { ADAPTERS, prefillWith, withInstalled } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
-import { settle } from '../server.ts'
+import { dropTarget, freshTarget, settleTarget } from '../stores.ts'
 import { drainOnce } from './drain.ts'
 
 export interface MemoryRun {
@@ -23,14 +24,15 @@ export async function memoryScenario(ctx: Ctx): Promise<MemoryResult> {
   for (const queue of ctx.opts.queues) {
     const adapter = ADAPTERS[queue]
     const dbName = `pgq_bench_memory_${adapter.slug}`
-    const url = await ctx.server.freshDatabase(dbName)
+    const url = await freshTarget(ctx, adapter, dbName)
     try {
-      await adapter.install(url)
-      const prepare = async () => {
-        await prefill(adapter, url, jobs)
-        await settle(url)
-      }
-      const run = await drainOnce(ctx, queue, url, jobs, 1, { prepare })
+      const run = await withInstalled(adapter, url, (client) => {
+        const prepare = async () => {
+          await prefillWith(client, url, jobs)
+          await settleTarget(ctx, adapter, url)
+        }
+        return drainOnce(ctx, queue, url, jobs, 1, { prepare })
+      })
       const m = { peakRssMb: run.peakRssMb[0]!, readyRssMb: run.readyRssMb[0]!, jobsPerSec: run.jobsPerSec }
       byQueue[queue] = m
       ctx.log(
@@ -38,7 +40,7 @@ export async function memoryScenario(ctx: Ctx): Promise<MemoryResult> {
           `peak RSS ${m.peakRssMb.toFixed(1)} MB (${m.readyRssMb.toFixed(1)} MB when ready)`,
       )
     } finally {
-      await ctx.server.dropDatabase(dbName)
+      await dropTarget(ctx, adapter, dbName)
     }
   }
   return { jobs, byQueue }

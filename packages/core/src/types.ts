@@ -45,6 +45,13 @@ export interface Job<P = unknown> {
   heartbeat: Date
   /** Not claimed before this time. */
   runAt: Date
+  /**
+   * The last progress a handler reported with ctx.progress() and a heartbeat wrote (kept
+   * across retries); null when none. A handler's own `job` does not carry it: the claim does not read it.
+   */
+  progress: Json | null
+  /** The jobs it waits for or waited for (dependsOn); null when none, and in a handler's own `job` (the claim does not read it). */
+  dependsOn: JobId[] | null
 }
 
 /** What pgq records about a failure: the error and where it happened. */
@@ -66,6 +73,8 @@ export interface LogEntry {
   attempts: number
   created: Date
   traceback: Traceback | null
+  /** A 'successful' entry's stored result (the handler's return value); null otherwise, or when nothing was stored. */
+  result: Json | null
 }
 
 /** What becomes of a failed job: run again later, keep as failed, or drop. */
@@ -115,4 +124,7 @@ export interface InsertJobsColumns {
   delayMs: (number | null)[]
   dedupeKeys: (string | null)[]
   headers: (string | null)[]
+  /** Postgres array literals of the ids each job waits for; null: none. */
+  dependsOn: (string | null)[]
+  onParentFailure: (string | null)[]
 }

@@ -25,11 +25,13 @@ async function bundle(source: string) {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 
-it('the edge entry (producer and queue runtime) bundles without Node built-ins or any driver', async () => {
+it('the edge entry (producer and queue runtime) bundles without Node built-ins, any driver, prom-client or OpenTelemetry', async () => {
   const { builtins, inputs, code } = await bundle("export * from '@pgq/core/edge'")
   expect(builtins).toEqual([])
   expect(inputs.some((path) => path.endsWith('dist/runtime/queue.js'))).toBe(true)
-  expect(inputs.filter((path) => /node_modules\/(pg|@neondatabase|ws)\//.test(path))).toEqual([])
+  // Tracing takes the caller's OpenTelemetry API object; the gauges' renderer is pgq's own.
+  expect(inputs.some((path) => path.endsWith('dist/observability/tracing.js'))).toBe(true)
+  expect(inputs.filter((path) => /node_modules\/(pg|@neondatabase|ws|prom-client|@opentelemetry)\//.test(path))).toEqual([])
   console.log(`@pgq/core/edge: ${kib(code.length)} minified, ${kib(gzipSync(code).length)} min+gz`)
 })
 

@@ -55,7 +55,7 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     expect(history[0]!.traceback).toMatchObject({ name: 'TypeError', message: 'first boom', attempt: 1, workerId: worker.workerId, entrypoint: 'flaky' })
     expect(history[0]!.traceback!.stack).toContain('first boom')
     expect(history[1]!.traceback).toMatchObject({ name: 'NonError(string)', message: 'a plain string', attempt: 2 })
-    expect(await q.producer().status([job.id])).toEqual([{ id: job.id, status: 'failed', attempts: 2, inQueue: true }])
+    expect(await q.producer().status([job.id])).toEqual([{ id: job.id, status: 'failed', attempts: 2, inQueue: true, result: null, progress: null }])
   })
 
   it("drops a job after its last attempt with onFailure 'delete', logging an exception", async () => {
@@ -66,7 +66,7 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     expect(await q.sql('select * from pgq.jobs')).toEqual([])
     const [entry] = await q.producer().history(job.id)
     expect(entry).toMatchObject({ status: 'exception', traceback: { name: 'NonError(object)', message: '{"code":42}' } })
-    expect(await q.producer().status([job.id])).toEqual([{ id: job.id, status: 'exception', attempts: 1, inQueue: false }])
+    expect(await q.producer().status([job.id])).toEqual([{ id: job.id, status: 'exception', attempts: 1, inQueue: false, result: null, progress: null }])
   })
 
   it('requeues held jobs with fresh attempts and wakes listeners', async () => {

@@ -30,8 +30,8 @@ describe.each(DRIVERS)('entrypoints with logSuccess: false, over %s', (driverNam
     expect(await q.sql('select id::int, status from pgq.jobs')).toEqual([{ id: bad, status: 'failed' }])
     expect(await queue.history(ok1!)).toEqual([])
     expect(await queue.status([ok2!, loud!])).toEqual([
-      { id: ok2, status: null, attempts: 0, inQueue: false },
-      { id: loud, status: 'successful', attempts: 1, inQueue: false },
+      { id: ok2, status: null, attempts: 0, inQueue: false, result: null, progress: null },
+      { id: loud, status: 'successful', attempts: 1, inQueue: false, result: null, progress: null },
     ])
   })
 

@@ -2,22 +2,35 @@ import { ConfigurationError, type Duration } from '@pgq/core/edge'
 import { Hono } from 'hono'
 import { apiTokenAuth } from './auth.js'
 import { DEFAULT_MAX_BODY_BYTES, limitBody } from './body-limit.js'
-import { afterResponse, type PgqEnv } from './context.js'
+import type { PgqEnv } from './context.js'
+import { type DashboardMount, dashboardPath } from './dashboard/mount.js'
+import type { DashboardQueue } from './dashboard/options.js'
+import { createDashboard } from './dashboard/routes.js'
 import { durationMs } from './duration.js'
 import { onError } from './errors.js'
+import { flowRoutes } from './routes/flows.js'
 import { jobRoutes } from './routes/jobs.js'
+import { type MetricsOptions, metricsRoutes } from './routes/metrics.js'
+import { queueScope } from './queue-scope.js'
 import { queueRoutes } from './routes/queue.js'
 import type { AppQueue, QueueScope } from './types.js'
 
-export type QueueApiOptions<Bindings> = (
+type QueueSource<Q extends AppQueue, Bindings> =
   | {
       /** One long-lived queue (a Node host). */
-      queue: AppQueue
+      queue: Q
     }
   | {
       /** A queue per request, released after the response (Workers: the Neon Pool lives for one request). */
-      queueFor: (env: Bindings) => QueueScope
+      queueFor: (env: Bindings) => QueueScope<Q>
     }
+
+export type QueueApiOptions<Bindings> = (
+  | (QueueSource<AppQueue, Bindings> & { dashboard?: false })
+  | (QueueSource<AppQueue & DashboardQueue, Bindings> & {
+      /** Serve the web dashboard: `true` at /dashboard, or `{ path, sessionTtl, secureCookie, origin }`. Same token. */
+      dashboard: DashboardMount
+    })
 ) &
   (
     | {
@@ -32,6 +45,8 @@ export type QueueApiOptions<Bindings> = (
     maxDrain?: Duration
     /** Larger request bodies are refused with 413, while streaming (before they are read whole). Default 1 MiB. */
     maxBodyBytes?: number
+    /** GET /metrics: text to append (a prom-client registry on Node), and whether to read table health. */
+    metrics?: MetricsOptions
   }
 
 /**
@@ -46,20 +61,21 @@ export function createQueueApi<Bindings extends object = object>(options: QueueA
   const app = new Hono<PgqEnv<Bindings>>()
   app.onError(onError)
   app.get('/healthz', (c) => c.json({ ok: true }))
+  // Before the API's bearer check: the dashboard has its own (a login cookie, or the same bearer token).
+  if (options.dashboard) {
+    // The option's type asked for a queue with the dashboard's methods whenever it is set.
+    const source = 'queue' in options ? { queue: options.queue as DashboardQueue } : { queueFor: options.queueFor as (env: Bindings) => QueueScope<AppQueue & DashboardQueue> }
+    const { path: _path, ...settings } = options.dashboard === true ? {} : options.dashboard
+    app.route(dashboardPath(options.dashboard), createDashboard<Bindings>({ ...source, tokenFrom: tokenFor, ...settings }))
+  }
   // Order matters: no body is read before the token is checked, and no queue is made for an oversized one.
   app.use(apiTokenAuth((c) => tokenFor(c.env as Bindings)))
   app.use(limitBody(maxBodyBytes))
-  app.use(async (c, next) => {
-    const scope = scopeFor(c.env)
-    c.set('queue', scope.queue)
-    try {
-      await next()
-    } finally {
-      if (scope.end) await afterResponse(c, () => scope.end!())
-    }
-  })
+  app.use(queueScope((env) => scopeFor(env as Bindings)))
   app.route('/', jobRoutes())
+  app.route('/', flowRoutes())
   app.route('/', queueRoutes({ maxDrainMs: durationMs(options.maxDrain ?? 25_000, 'maxDrain') }))
+  app.route('/', metricsRoutes(options.metrics))
   return app
 }
 

@@ -18,7 +18,7 @@ export function apiTokenAuth(expectedToken: (c: Context) => string | undefined):
   const check = bearerAuth({
     realm: REALM,
     verifyToken: async (given, c) => {
-      if (await timingSafeEqual(given, expectedToken(c) ?? '')) return true
+      if (await tokenMatches(given, expectedToken(c) ?? '')) return true
       // Thrown, not left to `invalidToken`: bearerAuth would add `WWW-Authenticate: Bearer error="invalid_token"` to the 403.
       throw new HTTPException(403, { res: c.json(FORBIDDEN, 403) })
     },
@@ -27,12 +27,20 @@ export function apiTokenAuth(expectedToken: (c: Context) => string | undefined):
     invalidAuthenticationHeader: { wwwAuthenticateHeader: `Bearer realm="${REALM}"`, message: (c) => c.json(UNAUTHORIZED, 401) },
   })
   return async (c, next) => {
-    const expected = expectedToken(c)
-    if (!expected) return c.json({ error: 'server_misconfigured', message: 'no API token is configured on the server' }, 500)
-    if (!TOKEN68.test(expected)) {
-      const message = 'the API token configured on the server cannot be sent as a bearer token: use only A-Z a-z 0-9 - . _ ~ + / (and = at the end)'
-      return c.json({ error: 'server_misconfigured', message }, 500)
-    }
+    const problem = tokenProblem(expectedToken(c))
+    if (problem) return c.json({ error: 'server_misconfigured', message: problem }, 500)
     return check(c, next)
   }
+}
+
+/** Why the server's token cannot be used (none, or one no bearer header can carry), or null. */
+export function tokenProblem(expected: string | undefined): string | null {
+  if (!expected) return 'no API token is configured on the server'
+  if (!TOKEN68.test(expected)) return 'the API token configured on the server cannot be sent as a bearer token: use only A-Z a-z 0-9 - . _ ~ + / (and = at the end)'
+  return null
+}
+
+/** Constant-time comparison of a token someone sent with the server's (bearerAuth's own comparison). */
+export function tokenMatches(given: string, expected: string): Promise<boolean> {
+  return timingSafeEqual(given, expected)
 }

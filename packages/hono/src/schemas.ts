@@ -8,6 +8,8 @@ export const MAX_JOBS_PER_REQUEST = 1000
 /** pgq's limits (MAX_ENTRYPOINT_LENGTH, MAX_DEDUPE_KEY_LENGTH); a smallint's range for priority. */
 const MAX_ENTRYPOINT_LENGTH = 128
 const MAX_DEDUPE_KEY_LENGTH = 512
+const MAX_DEPENDENCIES = 1000
+const MAX_FLOW_KEY_LENGTH = 256
 
 const entrypoint = text(MAX_ENTRYPOINT_LENGTH)
 const entrypoints = v.pipe(v.array(entrypoint), v.maxLength(MAX_JOBS_PER_REQUEST, `must list at most ${MAX_JOBS_PER_REQUEST} entrypoints`))
@@ -25,27 +27,35 @@ function object<const Entries extends v.ObjectEntries>(entries: Entries) {
   )
 }
 
-export const newJob = v.pipe(
-  object({
-    entrypoint,
-    payload: v.optional(jsonValue, null),
-    priority: v.optional(
-      v.pipe(v.number(), v.integer('must be an integer'), v.minValue(-32768, 'must be at least -32768'), v.maxValue(32767, 'must be at most 32767')),
-    ),
-    /** Not before this instant: an ISO timestamp with an offset (a Date for pgq). */
-    runAt: v.optional(timestamp),
-    /** Not before this long from now: milliseconds, or text such as '30s' (milliseconds for pgq). */
-    delay: v.optional(delay),
-    dedupeKey: v.optional(text(MAX_DEDUPE_KEY_LENGTH)),
-    headers: v.optional(jsonObject),
-  }),
-  v.rawCheck(({ dataset, addIssue }) => {
-    // As pgq refuses them (at runAt): one of the two, not both.
+/** The fields of one job, as POST /jobs and POST /flows take them. */
+const jobEntries = {
+  entrypoint,
+  payload: v.optional(jsonValue, null),
+  priority: v.optional(
+    v.pipe(v.number(), v.integer('must be an integer'), v.minValue(-32768, 'must be at least -32768'), v.maxValue(32767, 'must be at most 32767')),
+  ),
+  /** Not before this instant: an ISO timestamp with an offset (a Date for pgq). */
+  runAt: v.optional(timestamp),
+  /** Not before this long from now: milliseconds, or text such as '30s' (milliseconds for pgq). */
+  delay: v.optional(delay),
+  dedupeKey: v.optional(text(MAX_DEDUPE_KEY_LENGTH)),
+  headers: v.optional(jsonObject),
+  /** Ids of existing jobs this one waits for (it runs once they all succeeded). */
+  dependsOn: v.optional(v.pipe(v.array(jobId), v.maxLength(MAX_DEPENDENCIES, `must list at most ${MAX_DEPENDENCIES} job ids`))),
+  onParentFailure: v.optional(v.picklist(['fail', 'cancel'], "must be 'fail' or 'cancel'")),
+}
+
+/** As pgq refuses them (at runAt): one of the two, not both. */
+function runAtOrDelay<T extends { runAt?: unknown; delay?: unknown }>() {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
     if (!dataset.typed || dataset.value.runAt === undefined || dataset.value.delay === undefined) return
     const path: [v.UnknownPathItem] = [{ type: 'unknown', origin: 'value', input: dataset.value, key: 'runAt', value: dataset.value.runAt }]
     addIssue({ message: 'give runAt or delay, not both', path })
-  }),
-)
+  })
+}
+
+const jobObject = object(jobEntries)
+export const newJob = v.pipe(jobObject, runAtOrDelay<v.InferOutput<typeof jobObject>>())
 
 const jobs = v.pipe(
   v.array(newJob),
@@ -86,3 +96,11 @@ export const drainBody = object({
   timeBudget: v.optional(v.pipe(delay, v.minValue(1, 'must be at least 1 millisecond'))),
   entrypoints: v.optional(v.pipe(entrypoints, v.minLength(1, 'must list at least one entrypoint'))),
 })
+
+/** POST /flows: steps { key, after?, ...a job } enqueued in one transaction. */
+const flowStep = object({ ...jobEntries, key: text(MAX_FLOW_KEY_LENGTH), after: v.optional(v.array(text(MAX_FLOW_KEY_LENGTH))) })
+export const flowBody = v.pipe(
+  v.array(v.pipe(flowStep, runAtOrDelay<v.InferOutput<typeof flowStep>>())),
+  v.minLength(1, 'must hold at least one step'),
+  v.maxLength(MAX_JOBS_PER_REQUEST, `must hold at most ${MAX_JOBS_PER_REQUEST} steps`),
+)

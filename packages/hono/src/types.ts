@@ -1,7 +1,7 @@
 import type { DrainOptions, DrainSummary, Producer, ScheduleFiring, StartOptions, WorkerHandle } from '@pgq/core'
 
-/** The producer methods the routes call: enqueue, requeue, cancel and look. */
-type JobMethods = Pick<Producer, 'enqueueMany' | 'requeue' | 'cancel' | 'status' | 'history' | 'job' | 'queueSize'>
+/** The producer methods the routes call: enqueue, requeue, cancel and look (GET /metrics: overview, policies, health). */
+type JobMethods = Pick<Producer, 'enqueueMany' | 'flow' | 'requeue' | 'cancel' | 'status' | 'history' | 'job' | 'queueSize' | 'overview' | 'entrypointPolicies' | 'health'>
 
 /** What the HTTP app needs from a pgq Queue (any `createQueue(...)` result fits). */
 export interface AppQueue extends JobMethods {

@@ -2,6 +2,7 @@
 // so `pgq --help` stays fast.
 import { lazyPeer } from '../driver/peer.js'
 import type { CliIo } from './context.js'
+import { operationsCommands } from './operations-commands.js'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -14,11 +15,15 @@ export interface OptionSpec {
 
 export interface CommandSpec {
   name: string
+  /** Other names the command answers to. */
+  aliases?: string[]
+  /** Its positional arguments as the help shows them ('<entrypoint> [payload]'); without it, none are taken. */
+  args?: string
   summary: string
   /** Keyed by the flag's camelCase name (`databaseUrl` is `--database-url`). */
   options: Record<string, OptionSpec>
   // biome-ignore lint/suspicious/noExplicitAny: each command types its own flags
-  run(flags: any, io: CliIo): Promise<number>
+  run(flags: any, io: CliIo, args: string[]): Promise<number>
 }
 
 const connection: Record<string, OptionSpec> = {
@@ -53,6 +58,7 @@ export const COMMANDS: CommandSpec[] = [
     options: { ...connection, yes: { type: 'boolean', description: 'really drop it' } },
     run: async (flags, io) => (await import('./uninstall.js')).uninstall(flags, io),
   },
+  ...operationsCommands(connection),
   {
     name: 'prune',
     summary: 'apply retention once: delete expired log rows, held jobs and statistics in batches',
@@ -77,9 +83,22 @@ export const COMMANDS: CommandSpec[] = [
       ...connection,
       lease: { type: 'string', placeholder: 'duration', default: '60s', description: 'a picked job without a heartbeat this long counts as stuck' },
       xminAge: { type: 'string', placeholder: 'duration', default: '5m', description: 'a transaction open this long counts as holding the xmin horizon' },
+      vacuumGrace: { type: 'string', placeholder: 'duration', default: '10m', description: 'dead tuples past the limits fail only when the jobs table was not vacuumed this long' },
       json: { type: 'boolean', description: 'print the report as JSON' },
     },
     run: async (flags, io) => (await import('./doctor.js')).doctor(flags, io),
+  },
+  {
+    name: 'dashboard',
+    summary: 'a live view in the terminal: jobs by state per entrypoint, throughput, failure rate, recent failures (q quits)',
+    options: {
+      ...connection,
+      interval: { type: 'string', placeholder: 'duration', default: '2s', description: 'redraw this often' },
+      window: { type: 'string', placeholder: 'duration', default: '5m', description: 'throughput and failure rate over this long (whole minutes)' },
+      failures: { type: 'string', placeholder: 'n', default: '5', description: 'list this many recent failures (0: none)' },
+      once: { type: 'boolean', description: 'print one frame and exit (exit 1 if the database could not be read)' },
+    },
+    run: async (flags, io) => (await import('./dashboard/dashboard.js')).dashboard(flags, io),
   },
   {
     name: 'durability',

@@ -8,12 +8,20 @@ export interface CliIo {
   stdout: (text: string) => void
   stderr: (text: string) => void
   env: Record<string, string | undefined>
+  /** All of standard input as text (for `-` arguments); absent: there is none to read. */
+  stdin?: () => Promise<string>
 }
 
 export const processIo = (): CliIo => ({
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  stdin: async () => {
+    let text = ''
+    process.stdin.setEncoding('utf8')
+    for await (const chunk of process.stdin) text += chunk
+    return text
+  },
 })
 
 /** The invocation itself is wrong (missing setting, bad flag): exit code 2, nothing was touched. */

@@ -15,10 +15,10 @@ function mainHelp(): string {
   return [
     'Usage: pgq <command> [options]',
     '',
-    'Install, upgrade, check and remove the pgq job queue schema; proxy Postgres for edge runtimes.',
+    'Install, upgrade, check and remove the pgq job queue schema; enqueue, inspect and control jobs; run workers; proxy Postgres for edge runtimes.',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.aliases?.length ? ` (alias: ${c.aliases.join(', ')})` : ''}`),
     '',
     'Options:',
     '  -V, --version  print the version',
@@ -32,9 +32,10 @@ function commandHelp(command: CommandSpec): string {
   const rows = [...Object.entries(command.options), ['help', { type: 'boolean', description: 'print this help' }] as [string, OptionSpec]]
   const width = Math.max(...rows.map((r) => flag(r).length))
   return [
-    `Usage: pgq ${command.name} [options]`,
+    `Usage: pgq ${command.name}${command.args ? ` ${command.args}` : ''} [options]`,
     '',
     command.summary,
+    ...(command.aliases?.length ? ['', `Alias: ${command.aliases.map((a) => `pgq ${a}`).join(', ')}`] : []),
     '',
     'Options:',
     ...rows.map((r) => `  ${flag(r).padEnd(width)}  ${r[1].description}${r[1].default ? ` (default: ${r[1].default})` : ''}`),
@@ -42,21 +43,30 @@ function commandHelp(command: CommandSpec): string {
   ].join('\n')
 }
 
-/** Flags as the command's camelCase keys, defaults filled in; unknown flags are a usage error. */
-function parseFlags(command: CommandSpec, args: string[]): Record<string, unknown> | 'help' {
+/**
+ * Flags as the command's camelCase keys, defaults filled in, and the positional arguments
+ * (only for a command that declares some); unknown flags are a usage error.
+ */
+function parseFlags(command: CommandSpec, args: string[]): { flags: Record<string, unknown>; positionals: string[] } | 'help' {
   const options = Object.fromEntries([
     ...Object.entries(command.options).map(([name, o]) => [kebab(name), { type: o.type, multiple: o.multiple ?? false }]),
     ['help', { type: 'boolean', short: 'h' }],
   ])
-  let values: Record<string, unknown>
+  let parsed: { values: Record<string, unknown>; positionals: string[] }
   try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: command.args !== undefined })
   } catch (error) {
-    throw new UsageError(`${describeError(error).replace(/\. To specify.*$/, '')} (see pgq ${command.name} --help)`)
+    // A value starting with a dash (--priority -5) is only read as --flag=value.
+    const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec((error as Error).message)
+    const reason = ambiguous ? `${ambiguous[1]} needs a value; one starting with a dash is written ${ambiguous[1]}=<value>` : describeError(error).replace(/\. To specify.*$/, '')
+    throw new UsageError(`${reason} (see pgq ${command.name} --help)`)
   }
+  const { values, positionals } = parsed
   if (values.help) return 'help'
-  return Object.fromEntries(Object.entries(command.options).map(([name, o]) => [name, values[kebab(name)] ?? o.default]))
+  return { flags: Object.fromEntries(Object.entries(command.options).map(([name, o]) => [name, values[kebab(name)] ?? o.default])), positionals }
 }
+
+const findCommand = (name: string | undefined) => COMMANDS.find((c) => c.name === name || c.aliases?.includes(name ?? ''))
 
 /**
  * Runs the pgq CLI and resolves to its exit code (0 ok, 1 failed, 2 bad invocation);
@@ -70,18 +80,18 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       return 0
     }
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-      const topic = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined
+      const topic = first === 'help' ? findCommand(rest[0]) : undefined
       io[first === undefined ? 'stderr' : 'stdout'](topic ? commandHelp(topic) : mainHelp())
       return first === undefined ? 2 : 0
     }
-    const command = COMMANDS.find((c) => c.name === first)
+    const command = findCommand(first)
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see pgq --help)`)
-    const flags = parseFlags(command, rest)
-    if (flags === 'help') {
+    const parsed = parseFlags(command, rest)
+    if (parsed === 'help') {
       io.stdout(commandHelp(command))
       return 0
     }
-    return await command.run(flags, io)
+    return await command.run(parsed.flags, io, parsed.positionals)
   } catch (error) {
     line(io.stderr, `pgq: ${describeError(error)}`)
     return error instanceof UsageError ? 2 : 1

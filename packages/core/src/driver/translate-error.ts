@@ -1,4 +1,4 @@
-import { DuplicateJobError, SchemaOutdatedError } from '../errors.js'
+import { DuplicateJobError, InvalidJobError, SchemaOutdatedError } from '../errors.js'
 
 interface PgErrorFields {
   code?: string
@@ -26,6 +26,10 @@ export function translateError(error: unknown): unknown {
   if (!pg) return error
   if (pg.code === 'PQ001') {
     return new DuplicateJobError(JSON.parse(pg.detail ?? '[]') as string[], { cause: error })
+  }
+  if (pg.code === 'PQ002') {
+    const ids = JSON.parse(pg.detail ?? '[]') as number[]
+    return new InvalidJobError(`dependsOn names job(s) that do not exist: ${ids.join(', ')}; a job can depend only on jobs already enqueued`, undefined, 'dependsOn')
   }
   if (pg.code === '23505' && pg.constraint === 'jobs_dedupe_key_idx') {
     const key = /\(dedupe_key\)=\((.*)\) already exists/.exec(pg.detail ?? '')?.[1]

@@ -48,10 +48,10 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
   // filter on `id = any(<array>)`, which a custom plan hashes (the array is a constant) but
   // a cached generic plan scans linearly per row: 1,000 × 1,000 comparisons for a batch of 1,000.
   const prepare = true
-  const finish = async (done: readonly JobId[], failed: readonly Failure[], runMs?: ReadonlyMap<JobId, number>) => {
+  const finish = async (done: readonly JobId[], failed: readonly Failure[], runMs?: ReadonlyMap<JobId, number>, results?: ReadonlyMap<JobId, string>) => {
     if (done.length === 0 && failed.length === 0) return []
     await ready()
-    const rows = await execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs }, async))
+    const rows = await execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs, results }, async))
     return rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
   }
 
@@ -73,7 +73,8 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
 
     /**
      * Writes successes and failures in one statement (with how long each ran, for the
-     * statistics); returns the jobs this worker still held and where each went.
+     * statistics, and the JSON text of what succeeded ones returned, for their log rows);
+     * returns the jobs this worker still held and where each went.
      */
     finish,
 
@@ -86,11 +87,14 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
       return finish([], failures)
     },
 
-    /** Refreshes the heartbeat of running jobs; returns the ids still held by this worker. */
-    async heartbeat(ids: readonly JobId[]): Promise<JobId[]> {
+    /**
+     * Refreshes the heartbeat of running jobs, and writes the progress given (JSON text per
+     * job, announced to waiters); returns the ids still held by this worker.
+     */
+    async heartbeat(ids: readonly JobId[], progress?: ReadonlyMap<JobId, string>): Promise<JobId[]> {
       if (ids.length === 0) return []
       await ready()
-      return (await execute(db, heartbeatJobs(t, workerId, [...ids], async))).map(toId)
+      return (await execute(db, heartbeatJobs(t, workerId, [...ids], async, progress))).map(toId)
     },
 
     /** Queued jobs of these entrypoints that could be claimed now. */

@@ -2,16 +2,17 @@ import { execute, transactionExecutor } from '../driver/executor.js'
 import { DuplicateJobError } from '../errors.js'
 import { cancelJobs } from '../sql/cancel-jobs.js'
 import type { InsertJobsColumns } from '../types.js'
-import { insertJobs, insertOneJob } from '../sql/insert-jobs.js'
+import { insertJobs, insertOneJob, linkDependencies } from '../sql/insert-jobs.js'
 import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
 import { requeueFailedJobs } from '../sql/requeue-jobs.js'
 import { toId, toJob, toLogEntry } from './rows.js'
 import { tablesFor } from '../sql/tables.js'
-import type { Job, JobId, JobStatus, LogEntry } from '../types.js'
+import type { Job, JobId, JobStatus, Json, LogEntry } from '../types.js'
 import { type CheckedBatchOptions, checkBatchOptions, checkEnqueueArguments, type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
 import type { InTransaction } from './options.js'
-import type { Executor } from '../driver/driver.js'
+import type { Executor, PgqDriver } from '../driver/driver.js'
 import { checkJobIds, checkRequeueTarget } from '../validation/job-ids.js'
+import type { Tracing } from '../observability/tracing.js'
 
 export type OnConflict = 'error' | 'skip'
 export interface BatchOptions extends InTransaction {
@@ -32,6 +33,10 @@ export interface JobState {
   status: JobStatus | null
   attempts: number
   inQueue: boolean
+  /** A finished job's stored result (its handler's return value); null while in the queue, or when none was stored. */
+  result: Json | null
+  /** A job in the queue: the last progress a heartbeat wrote (ctx.progress()); null once it has left, or when none. */
+  progress: Json | null
 }
 
 /** What to requeue: these held jobs, or every held job of these entrypoints. */
@@ -39,9 +44,10 @@ export type RequeueTarget = readonly JobId[] | { ids?: readonly JobId[]; entrypo
 
 /**
  * Enqueue, cancel, requeue and look: one statement each. `ready` is the owner's gate
- * (schema check, registration), passed before the first statement.
+ * (schema check, registration), passed before the first statement; `tracing` (opted into)
+ * wraps enqueues in a span whose traceparent goes into the jobs' headers.
  */
-export function jobOperations(db: Executor, schema: string, ready: () => Promise<unknown>) {
+export function jobOperations(db: PgqDriver, schema: string, ready: () => Promise<unknown>, tracing?: Tracing) {
   const t = tablesFor(schema)
 
   async function enqueueMany(jobs: readonly NewJob[], opts: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
@@ -49,11 +55,23 @@ export function jobOperations(db: Executor, schema: string, ready: () => Promise
   async function enqueueMany(jobs: readonly NewJob[], opts?: BatchOptions): Promise<(JobId | null)[]> {
     // Checked before anything else: bad input never reaches SQL.
     const batch = checkBatchOptions(opts)
+    if (tracing) return tracing.enqueue(jobs, (traced) => insert(toInsertColumns(traced), batch))
     return insert(toInsertColumns(jobs), batch)
   }
 
   async function insert(columns: InsertJobsColumns, { tx, onConflict }: CheckedBatchOptions): Promise<(JobId | null)[]> {
     await ready()
+    if (columns.dependsOn.some((ids) => ids !== null)) {
+      // Insert and link in one transaction: the caller's, or one of our own.
+      const linked = async (executor: Executor) => {
+        const rows = await execute(executor, insertJobs(t, columns, onConflict))
+        const ids = rows.map((r) => (r.id == null ? null : toId(r)))
+        const children = ids.filter((id, i): id is number => id !== null && columns.dependsOn[i] !== null)
+        if (children.length > 0) await execute(executor, linkDependencies(t, children))
+        return ids
+      }
+      return tx ? linked(transactionExecutor(tx)) : db.transaction(linked)
+    }
     if (columns.entrypoints.length === 1) {
       // Prepared only on our own pool: the caller's transaction may sit behind another pooler.
       const [row] = tx ? await execute(transactionExecutor(tx), insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), { prepare: true })
@@ -69,7 +87,7 @@ export function jobOperations(db: Executor, schema: string, ready: () => Promise
   async function enqueue(entrypoint: string, payload?: unknown, opts?: EnqueueOptions & BatchOptions): Promise<JobId>
   async function enqueue(entrypoint: string, payload?: unknown, opts?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
     const { job, batch } = checkEnqueueArguments(entrypoint, payload, opts)
-    const [id] = await insert(toInsertColumns([job], true), batch)
+    const [id] = tracing ? await tracing.enqueue([job], (traced) => insert(toInsertColumns(traced, true), batch)) : await insert(toInsertColumns([job], true), batch)
     return id ?? null
   }
 
@@ -112,6 +130,8 @@ export function jobOperations(db: Executor, schema: string, ready: () => Promise
         status: (r.status ?? null) as JobStatus | null,
         attempts: Number(r.attempts ?? 0),
         inQueue: Boolean(r.in_queue),
+        result: (r.result ?? null) as Json | null,
+        progress: (r.progress ?? null) as Json | null,
       }))
     },
 

@@ -10,6 +10,8 @@ export type QueueNotification =
   | { type: 'cancel'; ids: number[] }
   /** These jobs finished; with status, all of them ended so (successes say so: they may have no log row). */
   | { type: 'done'; ids: number[]; status?: 'successful' }
+  /** A heartbeat wrote new progress of these running jobs; read it with status(). */
+  | { type: 'progress'; ids: number[] }
   /** A listener's delivery probe (see listener.ts). */
   | { type: 'ping'; id: string }
 
@@ -35,10 +37,11 @@ export function parseNotification(payload: string): QueueNotification | null {
       return { type: 'insert', entrypoints: counts }
     }
     case 'cancel':
+    case 'progress':
     case 'done': {
       const ids = value.ids
       if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && id > 0)) return null
-      if (value.type === 'cancel' || value.status === undefined) return { type: value.type, ids: ids as number[] }
+      if (value.type !== 'done' || value.status === undefined) return { type: value.type, ids: ids as number[] }
       return value.status === 'successful' ? { type: 'done', ids: ids as number[], status: 'successful' } : null
     }
     case 'ping':

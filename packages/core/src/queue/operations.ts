@@ -23,6 +23,8 @@ export interface EntrypointOverview {
   picked: number
   /** Attempts ran out and the job was kept ('failed'): requeue() puts it back. */
   held: number
+  /** Waiting for the jobs it depends on (dependsOn). */
+  blocked: number
   /** How long the oldest due job has waited since its runAt; null with none due. */
   oldestQueuedAgeMs: number | null
   paused: boolean
@@ -110,6 +112,7 @@ export function operationsView(db: Executor, schema: string, ready: () => Promis
         scheduled: Number(r.scheduled),
         picked: Number(r.picked),
         held: Number(r.held),
+        blocked: Number(r.blocked),
         oldestQueuedAgeMs: r.oldest_ms === null || r.oldest_ms === undefined ? null : Math.max(0, Number(r.oldest_ms)),
         paused: Boolean(r.paused),
         concurrencyLimit: r.concurrency_limit === null || r.concurrency_limit === undefined ? null : Number(r.concurrency_limit),

@@ -1,5 +1,5 @@
 import type { Row } from '../driver/driver.js'
-import type { Job, JobStatus, LogEntry, Traceback } from '../types.js'
+import type { Job, JobStatus, Json, LogEntry, Traceback } from '../types.js'
 
 // int8 arrives as a string from both drivers; ids stay far below 2^53.
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
@@ -38,6 +38,8 @@ export function toJob<P>(r: Row, claimedBy?: string): Job<P> {
     updated,
     heartbeat: claimedBy ? new Date(updated.getTime()) : date(r.heartbeat),
     runAt: date(r.execute_after),
+    progress: (r.progress ?? null) as Json | null,
+    dependsOn: Array.isArray(r.depends_on) ? r.depends_on.map(num) : null,
   }
 }
 
@@ -50,6 +52,7 @@ export function toLogEntry(r: Row): LogEntry {
     attempts: num(r.attempts),
     created: date(r.created),
     traceback: (r.traceback ?? null) as Traceback | null,
+    result: (r.result ?? null) as Json | null,
   }
 }
 

@@ -1,7 +1,7 @@
 import type { PgqDriver } from '../driver/driver.js'
 import { PgqError } from '../errors.js'
 import type { JobState } from '../queue/jobs.js'
-import type { JobId, JobStatus } from '../types.js'
+import type { JobId, JobStatus, Json } from '../types.js'
 import { type Listener, startListener } from '../queue/listener.js'
 
 /** A status a job does not leave on its own. 'failed' is final only while held. */
@@ -14,15 +14,22 @@ export class WaitTimeoutError extends PgqError {
   }
 }
 
+/** Called with a running job's progress, each time it is seen to change. */
+export type ProgressCallback = (progress: Json, id: JobId) => void
+
 interface Waiter {
   ids: Set<JobId>
   results: Map<JobId, FinalStatus>
   resolve(results: Map<JobId, FinalStatus>): void
+  onProgress: ProgressCallback | undefined
+  /** The JSON text of the progress last delivered, per job. */
+  seen: Map<JobId, string>
 }
 
 /**
  * waitFor: woken by 'done'/'cancel' notifications on a listener it opens while anyone
  * waits, with a poll as fallback (and as the only way behind a transaction pooler).
+ * Progress comes the same ways: a 'progress' event names the jobs, status() reads the values.
  */
 export class CompletionWaiter {
   readonly #waiters = new Set<Waiter>()
@@ -34,8 +41,11 @@ export class CompletionWaiter {
 
   constructor(private readonly deps: { status(ids: JobId[]): Promise<JobState[]>; driver: PgqDriver; channel: string; pollIntervalMs: number }) {}
 
-  async waitFor(ids: JobId[], options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<Map<JobId, FinalStatus>> {
-    const waiter = { ids: new Set(ids), results: new Map() } as Waiter
+  async waitFor(
+    ids: JobId[],
+    options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined; onProgress?: ProgressCallback | undefined } = {},
+  ): Promise<Map<JobId, FinalStatus>> {
+    const waiter = { ids: new Set(ids), results: new Map(), onProgress: options.onProgress, seen: new Map() } as Waiter
     const finished = new Promise<Map<JobId, FinalStatus>>((resolve) => (waiter.resolve = resolve))
     this.#waiters.add(waiter)
     this.#listen()
@@ -83,6 +93,12 @@ export class CompletionWaiter {
       driver: this.deps.driver,
       channel: this.deps.channel,
       onNotification: (n) => {
+        if (n.type === 'progress') {
+          const watched = new Set([...this.#waiters].flatMap((w) => (w.onProgress ? [...w.ids] : [])))
+          const ids = n.ids.filter((id) => watched.has(id))
+          if (ids.length) void this.#check(ids)
+          return
+        }
         if (n.type !== 'done' && n.type !== 'cancel') return
         const pending = new Set(this.#pendingIds())
         const ids = n.ids.filter((id) => pending.has(id))
@@ -114,8 +130,25 @@ export class CompletionWaiter {
     } catch {
       return // the next poll tries again
     }
-    for (const { id, status, inQueue } of states) {
+    for (const { id, status, inQueue, progress } of states) {
       if (status && (inQueue ? status === 'failed' : ENDED.has(status))) this.#settle(id, status as FinalStatus)
+      else if (inQueue && progress !== null) this.#progress(id, progress)
+    }
+  }
+
+  /** Hands new progress to the waiters that asked for it; a callback's throw is its own business. */
+  #progress(id: JobId, progress: Json): void {
+    let text: string | undefined
+    for (const w of this.#waiters) {
+      if (!w.onProgress || !w.ids.has(id)) continue
+      text ??= JSON.stringify(progress)
+      if (w.seen.get(id) === text) continue
+      w.seen.set(id, text)
+      try {
+        w.onProgress(progress, id)
+      } catch {
+        // ignored: the wait goes on
+      }
     }
   }
 

@@ -63,6 +63,8 @@ async function claimUntilDone(w: WorkerCore, budget: DrainBudget): Promise<void>
       return spec ? jobs.filter((j) => j.entrypoint === def.name).length < spec.cap : !budget.fits(def)
     })
     if (!exhausted) continue
+    // Results still buffered may release jobs that depend on them: write them before looking.
+    await w.buffer.flush() // (and one under way)
     const fitting = s.served.filter((def) => budget.fits(def)).map((def) => def.name)
     // Jobs still eligible but not given to us are held back by limits other workers hold: wait.
     const waiting = fitting.length ? await w.consumer.eligible(fitting).catch(() => 0) : 0

@@ -2,7 +2,8 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { ConfigurationError, PgqError } from '../errors.js'
 import { checkRetention, type RetentionPolicy } from '../queue/retention.js'
 import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
-import type { DeclaredPolicy, Job } from '../types.js'
+import type { DeclaredPolicy, Job, Json } from '../types.js'
+import { checkMaxResultBytes } from './job-output.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { textProblem } from '../validation/text.js'
 import { type Duration, toMs } from '../validation/duration.js'
@@ -11,8 +12,19 @@ export interface JobContext {
   /** Aborts when the job is canceled, lost to another worker, or the worker is forced to stop. */
   signal: AbortSignal
   workerId: string
+  /**
+   * Reports how far the job has got: a number or small JSON (at most 4 KiB, MAX_PROGRESS_BYTES).
+   * Cheap to call often: the latest value is written with the next heartbeat (not once per
+   * call) and announced to waitFor's onProgress; status(), job() and GET /jobs/:id show it.
+   * Anything else throws InvalidProgressError naming the field; nothing is recorded then.
+   */
+  progress(value: Json): void
 }
 
+/**
+ * Runs one job. What it returns (JSON, at most the entrypoint's maxResultBytes) is the job's
+ * result: stored with its 'successful' log row, read by waitForResult(), status() and history().
+ */
 export type Handler<P> = (job: Job<P>, ctx: JobContext) => unknown
 
 export interface EntrypointOptions<P = unknown> extends RetryPolicy {
@@ -44,8 +56,15 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
    * the completion event: it needs a LISTEN connection, and a job that finished before the
    * waiter's LISTEN took effect (a wait begun late, or while the queue's first wait is still
    * setting up its listener) times out. Failures, retries and cancels are always logged.
+   * No log row also means no stored result.
    */
   logSuccess?: boolean
+  /**
+   * Largest handler result stored, in bytes of JSON (default 64 KiB, at most 1 MiB). A larger
+   * result, or one that is not JSON, is not stored (null): the job still succeeds, and the
+   * queue emits 'job:result-dropped' (or warns, without a listener).
+   */
+  maxResultBytes?: number
   /** How long this entrypoint's finished work is kept, where it differs from the queue's `retention`. */
   retention?: RetentionPolicy
 }
@@ -62,6 +81,8 @@ export interface EntrypointDefinition {
   timeoutMs: number
   estimatedDurationMs: number | undefined
   logSuccess: boolean
+  /** Largest result stored, in bytes of JSON. */
+  maxResultBytes: number
   /** This entrypoint's retention, where it differs from the queue's (checked; ms, null: forever). */
   retention: ReturnType<typeof checkRetention>
   policy: RetryPolicy
@@ -105,6 +126,7 @@ export const ENTRYPOINT_OPTIONS: readonly (keyof EntrypointOptions)[] = [
   'schema',
   'estimatedDuration',
   'logSuccess',
+  'maxResultBytes',
   'retention',
   'maxAttempts',
   'onFailure',
@@ -154,6 +176,7 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
     timeoutMs: options.timeout === undefined ? 0 : positiveMs(options.timeout, 'timeout'),
     estimatedDurationMs: options.estimatedDuration === undefined ? undefined : toMs(options.estimatedDuration, 'estimatedDuration'),
     logSuccess,
+    maxResultBytes: checkMaxResultBytes(options.maxResultBytes, name),
     retention,
     policy: { maxAttempts: options.maxAttempts, onFailure: options.onFailure, backoff: options.backoff },
     schema: options.schema,

@@ -4,6 +4,9 @@ import type { Emitter } from './emitter.js'
 import { type EntrypointDefinition, type JobContext, JobTimeoutError, PayloadValidationError, validatePayload } from './entrypoints.js'
 import type { QueueEvents } from './queue-events.js'
 import type { ResultBuffer } from './result-buffer.js'
+import { progressText, resultText } from './job-output.js'
+import { ProgressBuffer } from './progress-buffer.js'
+import type { RunSpan, Tracing } from '../observability/tracing.js'
 
 interface RunningJob {
   job: Job
@@ -17,6 +20,10 @@ interface RunningJob {
   dropped: boolean
   /** Its outcome is known (the handler settled, or its timeout passed): a later one is ignored. */
   settled: boolean
+  /** The JSON text of its last ctx.progress(): the same value again is not written again. */
+  progress: string | undefined
+  /** Its run span, with tracing on. */
+  span: RunSpan | undefined
 }
 
 export interface RunCounts {
@@ -33,6 +40,8 @@ export class JobRunner {
   readonly #running = new Map<JobId, RunningJob>()
   readonly #perEntrypoint = new Map<string, number>()
   readonly #idle: (() => void)[] = []
+  /** Progress reported by running jobs, for the heartbeat to write. */
+  readonly progress = new ProgressBuffer()
 
   constructor(
     private readonly deps: {
@@ -40,6 +49,7 @@ export class JobRunner {
       buffer: ResultBuffer
       events: Emitter<QueueEvents>
       definitions: ReadonlyMap<string, EntrypointDefinition>
+      tracing?: Tracing | undefined
       onFinished(entrypoint: string, durationMs: number): void
     },
   ) {}
@@ -61,7 +71,8 @@ export class JobRunner {
     if (this.#running.has(job.id)) return
     const def = this.deps.definitions.get(job.entrypoint)
     if (!def) throw new Error(`claimed a job of unknown entrypoint ${job.entrypoint}`) // the claim names only ours
-    const entry: RunningJob = { job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(), dropped: false, settled: false }
+    const span = this.deps.tracing?.startRun(job, this.deps.workerId)
+    const entry: RunningJob = { job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(), dropped: false, settled: false, span, progress: undefined }
     this.#running.set(job.id, entry)
     this.#perEntrypoint.set(def.name, this.runningOf(def.name) + 1)
     this.counts.claimed++
@@ -76,7 +87,9 @@ export class JobRunner {
       if (!entry || entry.dropped) continue
       entry.dropped = true
       this.counts.lost++
+      this.progress.delete(id)
       abort(entry, new Error(reason === 'canceled' ? `job ${id} was canceled` : `job ${id} is no longer held by this worker`))
+      entry.span?.end(reason === 'canceled' ? 'canceled' : 'lost')
       this.deps.events.emit('job:lost', { job: entry.job, reason })
     }
   }
@@ -86,6 +99,7 @@ export class JobRunner {
     for (const entry of this.#running.values()) {
       entry.dropped = true
       abort(entry, new Error('the worker was forced to stop'))
+      entry.span?.end('abandoned')
     }
   }
 
@@ -110,6 +124,12 @@ export class JobRunner {
         return entry.controller.signal
       },
       workerId: this.deps.workerId,
+      progress: (value) => {
+        const text = progressText(value) // throws to the handler, naming the field
+        if (entry.settled || entry.dropped || text === entry.progress) return
+        entry.progress = text
+        this.progress.set(job.id, text)
+      },
     }
     // Past its timeout the attempt fails and its slot is freed, whether or not the handler
     // heeds the signal; whatever it does later is ignored.
@@ -123,8 +143,9 @@ export class JobRunner {
         : undefined
     try {
       // A copy only when the schema may have transformed the payload.
-      await def.handler(def.schema ? { ...job, payload: await validatePayload(def, job.payload) } : job, ctx)
-      this.#settle(entry, true, undefined)
+      const input = def.schema ? { ...job, payload: await validatePayload(def, job.payload) } : job
+      const value = await (entry.span ? entry.span.within(() => def.handler(input, ctx)) : def.handler(input, ctx))
+      this.#settle(entry, true, undefined, value)
     } catch (error) {
       this.#settle(entry, false, error)
     } finally {
@@ -132,29 +153,35 @@ export class JobRunner {
     }
   }
 
-  #settle(entry: RunningJob, ok: boolean, error: unknown): void {
+  /** `value`: what the handler returned, when it succeeded. */
+  #settle(entry: RunningJob, ok: boolean, error: unknown, value?: unknown): void {
     if (entry.settled) return
     entry.settled = true
     const { job, def } = entry
     const durationMs = performance.now() - entry.startedAt
     this.#running.delete(job.id)
     this.#perEntrypoint.set(def.name, this.runningOf(def.name) - 1)
-    if (!entry.dropped) this.#record(entry, ok, error, durationMs)
+    if (!entry.dropped) this.#record(entry, ok, error, durationMs, value)
     this.deps.onFinished(def.name, durationMs)
     if (this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
   }
 
-  #record({ job, def }: RunningJob, ok: boolean, error: unknown, durationMs: number): void {
+  #record({ job, def, span, progress }: RunningJob, ok: boolean, error: unknown, durationMs: number, value: unknown): void {
     const { buffer, events, workerId } = this.deps
     if (ok) {
-      buffer.complete(job.id, durationMs)
+      if (progress !== undefined) this.progress.delete(job.id) // the row leaves the queue: its progress would be written for nothing
+      // Without a log row (logSuccess: false) there is nowhere to keep a result.
+      buffer.complete(job.id, durationMs, value === undefined || !def.logSuccess ? undefined : this.#resultOf(job, value, def.maxResultBytes))
       this.counts.succeeded++
+      span?.end('succeeded')
       if (events.listens('job:succeeded')) events.emit('job:succeeded', { job, durationMs })
       return
     }
     // A payload the schema rejects fails for good at once: retrying cannot fix it.
     const failure: Failure = failureOf(job, error, workerId, def.policy.backoff, error instanceof PayloadValidationError)
     buffer.fail(failure, durationMs)
+    const { action, traceback } = failure
+    span?.end(action.kind === 'retry' ? 'retried' : action.kind === 'hold' ? 'held' : 'failed', { error, traceback, retryDelayMs: action.kind === 'retry' ? action.delayMs : undefined })
     if (failure.action.kind === 'retry') {
       this.counts.retried++
       events.emit('job:retried', { job, error, traceback: failure.traceback, delayMs: failure.action.delayMs, durationMs })
@@ -163,6 +190,20 @@ export class JobRunner {
       events.emit('job:failed', { job, error, traceback: failure.traceback, action: failure.action.kind, durationMs })
     }
   }
+
+  /** The JSON text to store, or undefined (after saying why) when the value cannot be stored. */
+  #resultOf(job: Job, value: unknown, maxBytes: number): string | undefined {
+    const text = resultText(value, maxBytes)
+    if (typeof text === 'string') return text
+    resultDropped(this.deps.events, job, text.field, text.message)
+    return undefined
+  }
+}
+
+/** A result is dropped, not fatal: the job did its work. The event names the job and why, never the value. */
+function resultDropped(events: Emitter<QueueEvents>, job: Job, field: string, reason: string): void {
+  if (events.listens('job:result-dropped')) events.emit('job:result-dropped', { job, field, reason })
+  else console.warn(`pgq: job ${job.id} (${job.entrypoint}) succeeded, but its result was not stored: ${reason}`)
 }
 
 function abort(entry: RunningJob, reason: Error): void {

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js'
+import { enqueueFlow, type FlowOptions, type FlowStep } from '../queue/flows.js'
 import { createFleet, type EntrypointPolicy, type Fleet } from '../queue/fleet.js'
 import { checkHealth, type HealthOptions, type HealthReport, healthSettings } from '../queue/health.js'
 import { type BatchOptions, type JobOperations, type JobState, jobOperations, type QueueSizeRow, type RequeueTarget } from '../queue/jobs.js'
@@ -7,10 +8,11 @@ import type { InTransaction, QueueConnectionOptions } from '../queue/options.js'
 import { schemaGate } from '../queue/schema-check.js'
 import { readStatisticsBuckets, type StatisticsBucket, type StatisticsQuery } from '../queue/statistics.js'
 import { eventsChannel, schemaName } from '../schema/schema-name.js'
-import type { Job, JobId, JobStatus, LogEntry, PolicyChange } from '../types.js'
+import type { Job, JobId, JobStatus, Json, LogEntry, PolicyChange } from '../types.js'
 import { type Duration, toMs } from '../validation/duration.js'
 import type { EnqueueOptions, NewJob } from '../validation/job-input.js'
-import { CompletionWaiter, type FinalStatus } from './completion-waiter.js'
+import { CompletionWaiter, type FinalStatus, type ProgressCallback } from './completion-waiter.js'
+import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js'
 
 /** Entrypoint name → payload type, grown by each queue.entrypoint() call. */
 export type Registry = Record<string, unknown>
@@ -34,12 +36,29 @@ export interface ProducerOptions extends QueueConnectionOptions {
    * (runAt, delay, backoff, leases) are the database's own now().
    */
   clock?: () => Date
+  /** OpenTelemetry spans for enqueues and runs: { api } with `import * as otel from '@opentelemetry/api'`. Default off. */
+  tracing?: TracingOptions
 }
 
 export interface WaitOptions {
   /** Reject with WaitTimeoutError after this long. Default: wait as long as it takes. */
   timeout?: Duration
   signal?: AbortSignal
+  /**
+   * Called with a running job's progress (its handler's ctx.progress()) whenever a new value
+   * is seen: announced by the heartbeat that writes it, or found by the poll (behind a
+   * transaction pooler, the only way). The value already there when the wait begins comes
+   * first; values reported between two heartbeats are not all seen, the latest is. Errors it
+   * throws are ignored.
+   */
+  onProgress?: ProgressCallback
+}
+
+/** How a job ended, and what its handler returned. */
+export interface JobOutcome {
+  status: FinalStatus
+  /** The stored result of a successful job; null for any other status, or when none was stored (see maxResultBytes, logSuccess). */
+  result: Json | null
 }
 
 /**
@@ -52,6 +71,7 @@ export class Producer<R extends Registry = {}> {
   readonly schema: string
   protected readonly driver: QueueConnectionOptions['driver']
   protected readonly checkSchema: boolean
+  protected readonly tracing: Tracing | undefined
   readonly #jobs: JobOperations
   readonly #fleet: Fleet
   readonly #view: OperationsView
@@ -67,7 +87,8 @@ export class Producer<R extends Registry = {}> {
     this.checkSchema = options.checkSchema ?? true
     this.#schemaGate = schemaGate(this.driver, this.schema, this.checkSchema)
     const ready = () => this.ready()
-    this.#jobs = jobOperations(this.driver, this.schema, ready)
+    this.tracing = createTracing(options.tracing)
+    this.#jobs = jobOperations(this.driver, this.schema, ready, this.tracing)
     this.#fleet = createFleet({ driver: this.driver, schema: this.schema, ready })
     this.#view = operationsView(this.driver, this.schema, ready)
     this.#waiter = new CompletionWaiter({
@@ -93,6 +114,15 @@ export class Producer<R extends Registry = {}> {
   enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<JobId[]>
   enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<(JobId | null)[]> {
     return this.#jobs.enqueueMany(jobs, options)
+  }
+
+  /**
+   * A DAG of jobs in one call and one transaction: each step waits (status 'blocked') for
+   * the steps named in its `after`, and runs once they have all succeeded. Returns each
+   * step's job id by key.
+   */
+  flow(steps: readonly FlowStep[], options?: FlowOptions): Promise<Record<string, JobId>> {
+    return enqueueFlow(this.#jobs, this.driver, steps, options)
   }
 
   /** Removes the jobs from the queue, logs them as canceled and aborts them where they run. */
@@ -180,9 +210,26 @@ export class Producer<R extends Registry = {}> {
   async waitFor(idOrIds: JobId | readonly JobId[], options: WaitOptions = {}): Promise<FinalStatus | FinalStatus[]> {
     const ids = typeof idOrIds === 'number' ? [idOrIds] : [...idOrIds]
     const timeoutMs = options.timeout === undefined ? undefined : toMs(options.timeout, 'timeout')
-    const results = await this.#waiter.waitFor(ids, { timeoutMs, signal: options.signal })
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ConfigurationError('onProgress must be a function')
+    const results = await this.#waiter.waitFor(ids, { timeoutMs, signal: options.signal, onProgress: options.onProgress })
     const statuses = ids.map((id) => results.get(id)!)
     return typeof idOrIds === 'number' ? statuses[0]! : statuses
+  }
+
+  /**
+   * As waitFor, and with what each job's handler returned: resolves with `{ status, result }`
+   * (or one per job, in order) once the job has ended; result is null unless it succeeded
+   * with a stored result. One more statement after the wait reads the results.
+   */
+  waitForResult(id: JobId, options?: WaitOptions): Promise<JobOutcome>
+  waitForResult(ids: readonly JobId[], options?: WaitOptions): Promise<JobOutcome[]>
+  async waitForResult(idOrIds: JobId | readonly JobId[], options: WaitOptions = {}): Promise<JobOutcome | JobOutcome[]> {
+    const ids = typeof idOrIds === 'number' ? [idOrIds] : [...idOrIds]
+    const statuses = await this.waitFor(ids, options)
+    const succeeded = ids.filter((_, i) => statuses[i] === 'successful')
+    const results = new Map((await this.#jobs.status(succeeded)).map((s) => [s.id, s.result]))
+    const outcomes = ids.map((id, i) => ({ status: statuses[i]!, result: results.get(id) ?? null }))
+    return typeof idOrIds === 'number' ? outcomes[0]! : outcomes
   }
 
   /** No worker anywhere claims this entrypoint's jobs until resume(); running jobs finish and enqueue still works. */

@@ -9,6 +9,12 @@ export interface QueueEvents {
   'job:succeeded': { job: Job; durationMs: number }
   'job:retried': { job: Job; error: unknown; traceback: Traceback; delayMs: number; durationMs: number }
   'job:failed': { job: Job; error: unknown; traceback: Traceback; action: 'hold' | 'delete'; durationMs: number }
+  /**
+   * A job succeeded, but what its handler returned was not stored (its result reads null):
+   * not JSON that survives the round trip, or more than maxResultBytes. `field` and `reason`
+   * say where and why, never the value. Without a listener pgq prints a warning.
+   */
+  'job:result-dropped': { job: Job; field: string; reason: string }
   /** The worker stopped holding a running job (canceled, or rescued by another worker); its signal was aborted. */
   'job:lost': { job: Job; reason: 'canceled' | 'not-held' }
   'listener:lost': { error: Error }

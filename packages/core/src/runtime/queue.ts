@@ -158,6 +158,7 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
       schedules: this.#schedules,
       ready: () => this.ready(),
       pruner: (workerId) => this.#pruner(workerId),
+      tracing: this.tracing,
     }
   }
 

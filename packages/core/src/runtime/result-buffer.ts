@@ -24,6 +24,8 @@ export class ResultBuffer {
   #failed: Failure[] = []
   /** How long each buffered job ran, for the statistics. */
   #runMs = new Map<JobId, number>()
+  /** The JSON text of what succeeded jobs returned, for their log rows (most return nothing). */
+  #results = new Map<JobId, string>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #flushing: Promise<void> | undefined
   #retryDelayMs = 0
@@ -42,9 +44,10 @@ export class ResultBuffer {
     return [...this.#done, ...this.#failed.map((f) => f.id)]
   }
 
-  complete(id: JobId, runMs?: number): void {
+  complete(id: JobId, runMs?: number, result?: string): void {
     this.#done.push(id)
     if (runMs !== undefined) this.#runMs.set(id, runMs)
+    if (result !== undefined) this.#results.set(id, result)
     this.#schedule()
   }
 
@@ -63,8 +66,10 @@ export class ResultBuffer {
     const done = this.#done.splice(0)
     const failed = this.#failed.splice(0)
     const runMs = this.#runMs
+    const results = this.#results
     this.#runMs = new Map()
-    this.#flushing = this.#write(done, failed, runMs)
+    this.#results = new Map()
+    this.#flushing = this.#write(done, failed, runMs, results)
     try {
       await this.#flushing
     } finally {
@@ -86,15 +91,16 @@ export class ResultBuffer {
     return this.size === 0 && !this.#flushing
   }
 
-  async #write(done: JobId[], failed: Failure[], runMs: Map<JobId, number>): Promise<void> {
+  async #write(done: JobId[], failed: Failure[], runMs: Map<JobId, number>, results: Map<JobId, string>): Promise<void> {
     try {
-      await this.#o.consumer.finish(done, failed, runMs)
+      await this.#o.consumer.finish(done, failed, runMs, results)
       this.#retryDelayMs = 0
     } catch (error) {
       this.#requeue(error, () => {
         this.#done.unshift(...done)
         this.#failed.unshift(...failed)
         for (const [id, ms] of runMs) this.#runMs.set(id, ms)
+        for (const [id, text] of results) this.#results.set(id, text)
       })
     }
     this.#o.onWritten?.()

@@ -9,6 +9,7 @@ import type { RunCounts } from './job-runner.js'
 import type { QueueEvents } from './queue-events.js'
 import type { PrunerService } from '../services/pruner.js'
 import type { ScheduleSource } from '../services/scheduler.js'
+import type { Tracing } from '../observability/tracing.js'
 
 /** What both run verbs take. */
 export interface WorkerOptions {
@@ -84,6 +85,8 @@ export interface WorkerDeps {
   ready: () => Promise<ReadonlyMap<string, EntrypointPolicy>>
   /** The pruner service of a worker with this id (maintenance on). */
   pruner(workerId: string): PrunerService
+  /** Run spans, when the queue has tracing on. */
+  tracing?: Tracing
 }
 
 const WORKER_OPTIONS = ['batchSize', 'maxConcurrentTasks', 'signal', 'pollInterval', 'heartbeatInterval', 'flushDelay', 'asyncCommit', 'entrypoints', 'workerId', 'maintenance']

@@ -70,6 +70,7 @@ export class WorkerCore {
       buffer: this.buffer,
       events: deps.events,
       definitions: deps.definitions,
+      tracing: deps.tracing,
       onFinished: (entrypoint, durationMs) => {
         budget?.observe(entrypoint, durationMs)
         // A free slot matters when the last claim was cut short by capacity, or in a drain
@@ -81,6 +82,7 @@ export class WorkerCore {
       consumer: this.consumer,
       intervalMs: s.heartbeatIntervalMs,
       heldIds: () => [...this.runner.ids(), ...this.buffer.pendingIds()],
+      progress: this.runner.progress,
       onLost: (ids) => this.runner.drop(ids, 'not-held'),
       onError: this.reportError('heartbeat'),
     })

@@ -1,11 +1,13 @@
 import type { Consumer } from '../queue/consumer.js'
+import type { ProgressBuffer } from '../runtime/progress-buffer.js'
 import type { JobId } from '../types.js'
 import type { Service } from './service.js'
 
 /**
  * Every interval, one statement refreshes the heartbeat of all jobs this worker holds
- * (running, or finished with the result still buffered). Ids the database no longer
- * gives back belong to nobody here any more: canceled, or rescued by another worker.
+ * (running, or finished with the result still buffered), and writes the progress they
+ * reported since the last beat. Ids the database no longer gives back belong to nobody here
+ * any more: canceled, or rescued by another worker.
  */
 export class HeartbeatService implements Service {
   readonly name = 'heartbeat'
@@ -17,6 +19,8 @@ export class HeartbeatService implements Service {
       consumer: Consumer
       intervalMs: number
       heldIds(): JobId[]
+      /** Progress waiting for the next beat. */
+      progress?: ProgressBuffer
       onLost(ids: JobId[]): void
       onError(error: unknown): void
     },
@@ -32,19 +36,26 @@ export class HeartbeatService implements Service {
   async runOnce(): Promise<void> {
     const ids = this.deps.heldIds()
     if (ids.length === 0) return
+    const progress = this.deps.progress?.take(ids)
     try {
-      const held = new Set(await this.deps.consumer.heartbeat(ids))
+      const held = new Set(await this.deps.consumer.heartbeat(ids, progress))
       const lost = ids.filter((id) => !held.has(id))
       if (lost.length) this.deps.onLost(lost)
     } catch (error) {
+      if (progress) this.deps.progress?.putBack(progress)
       this.deps.onError(error)
     }
   }
 
+  /**
+   * Stops beating. Progress still pending (jobs left running at the end of a drain, or at a
+   * forced stop) is written by one last beat, so their last value is not lost.
+   */
   async stop(): Promise<void> {
     clearInterval(this.#timer)
     this.#timer = undefined
     await this.#inFlight
+    if (this.deps.progress?.size) await this.runOnce()
   }
 }
 

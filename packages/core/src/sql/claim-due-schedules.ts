@@ -1,5 +1,5 @@
-import { type SQL, sql } from './template.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 import type { ScheduleKey } from './upsert-schedules.js'
 
 export interface ScheduleClaim extends ScheduleKey {

@@ -1,7 +1,7 @@
-import { type SQL, sql } from './template.js'
+import type { ClaimEntrypoint } from '../types.js'
 import { asyncCommit } from './async-commit.js'
 import type { Tables } from './tables.js'
-import type { ClaimEntrypoint } from '../types.js'
+import { type SQL, sql } from './template.js'
 
 export interface ClaimRequest {
   workerId: string

@@ -1,5 +1,5 @@
-import { type SQL, sql } from './template.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 import type { ScheduleKey } from './upsert-schedules.js'
 
 /** cleanOld: drop the stored schedules of these entrypoints whose expression is no longer registered. */

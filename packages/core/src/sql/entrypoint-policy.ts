@@ -1,7 +1,7 @@
-import { type SQL, sql } from './template.js'
 import type { PolicyChange } from '../types.js'
 import { notifyInserted } from './notify-done.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 const columns = sql.raw('name, concurrency_limit, requests_per_second, paused, max_attempts, on_exhausted::text, retention, updated')
 

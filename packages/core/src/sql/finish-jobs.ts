@@ -1,9 +1,9 @@
-import { type SQL, sql } from './template.js'
 import type { Failure } from '../types.js'
 import { asyncCommit } from './async-commit.js'
 import { countFinished } from './count-finished.js'
 import { notifyIds } from './notify-done.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 export interface Results {
   /** Jobs whose handler succeeded. */
@@ -13,6 +13,8 @@ export interface Results {
   unlogged: readonly string[]
   /** How long each job's handler ran, for the statistics (missing: not counted as a duration). */
   runMs?: ReadonlyMap<number, number>
+  /** The JSON text of what a succeeded job's handler returned, stored in its log row (missing: null). */
+  results?: ReadonlyMap<number, string>
 }
 
 const WAIT_MS = 'extract(epoch from (j.updated - j.execute_after))::float8 * 1000'
@@ -22,7 +24,7 @@ const WAIT_MS = 'extract(epoch from (j.updated - j.execute_after))::float8 * 100
  * canceled or re-picked meanwhile is left alone): successes leave the queue, failures are
  * retried (queued), held (failed) or dropped (exception). Each gets the log row of the
  * status it moved to, waiters hear of the finished ones, and this minute's statistics count
- * them (successes too, logged or not).
+ * them (successes too, logged or not). A success's log row carries its handler's result, if any.
  *
  * One template, three variants: successes only (the usual flush), failures only, or both;
  * a part with nothing to write is left out rather than planned and run empty.
@@ -35,15 +37,23 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
     parts.ctes.push(
       sql`succeeded as (
         delete from ${t.jobs} j where j.id = any(${r.done}::bigint[]) and ${held}
-        returning j.id, j.priority, j.entrypoint, j.attempts, 'successful' as status, ${sql.raw(WAIT_MS)} as wait_ms
+        returning j.id, j.priority, j.entrypoint, j.attempts, 'successful' as status, ${sql.raw(WAIT_MS)} as wait_ms, j.has_dependents
       )`,
       sql`succeeded_event as (${notifyIds(t, 'done', sql`succeeded`, sql`true`, 'successful')})`,
     )
     parts.results.push('succeeded')
     parts.counted.push(sql`select s.id, s.status, s.priority, s.entrypoint, d.run_ms, s.wait_ms from succeeded s
       left join unnest(${r.done}::bigint[], ${r.done.map(runMs)}::float8[]) as d(id, run_ms) on d.id = s.id`)
-    parts.logs.push(sql`select id, 'successful' as status, priority, entrypoint, attempts, null::jsonb as traceback from succeeded
-      where entrypoint <> all(${r.unlogged}::text[])`)
+    // The results ride as two parallel arrays, only when some handler returned something.
+    const results = r.results && r.results.size > 0 ? r.results : undefined
+    parts.logs.push(
+      results
+        ? sql`select s.id, 'successful' as status, s.priority, s.entrypoint, s.attempts, null::jsonb as traceback, x.result from succeeded s
+            left join unnest(${[...results.keys()]}::bigint[], ${[...results.values()]}::jsonb[]) as x(id, result) on x.id = s.id
+            where s.entrypoint <> all(${r.unlogged}::text[])`
+        : sql`select id, 'successful' as status, priority, entrypoint, attempts, null::jsonb as traceback, null::jsonb as result from succeeded
+            where entrypoint <> all(${r.unlogged}::text[])`,
+    )
   }
   if (r.failed.length > 0) {
     const failures = JSON.stringify(
@@ -61,33 +71,47 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
         update ${t.jobs} j
         set status = 'queued', worker_id = null, updated = now(), execute_after = now() + input.delay_ms * interval '1 millisecond'
         from input where ${mine} and input.action = 'retry'
-        returning j.id, j.priority, j.entrypoint, j.attempts, 'queued' as status, input.traceback, input.run_ms
+        returning j.id, j.priority, j.entrypoint, j.attempts, 'queued' as status, input.traceback, input.run_ms, j.has_dependents
       )`,
       sql`kept as (
         update ${t.jobs} j set status = 'failed', worker_id = null, updated = now()
         from input where ${mine} and input.action = 'hold'
-        returning j.id, j.priority, j.entrypoint, j.attempts, 'failed' as status, input.traceback, input.run_ms
+        returning j.id, j.priority, j.entrypoint, j.attempts, 'failed' as status, input.traceback, input.run_ms, j.has_dependents
       )`,
       sql`dropped as (
         delete from ${t.jobs} j using input where ${mine} and input.action = 'delete'
-        returning j.id, j.priority, j.entrypoint, j.attempts, 'exception' as status, input.traceback, input.run_ms
+        returning j.id, j.priority, j.entrypoint, j.attempts, 'exception' as status, input.traceback, input.run_ms, j.has_dependents
       )`,
       sql`failed as (select * from retried union all select * from kept union all select * from dropped)`,
       sql`failed_event as (${notifyIds(t, 'done', sql`failed`, sql`status <> 'queued'`)})`,
     )
     parts.results.push('failed')
-    parts.logs.push(sql`select id, status, priority, entrypoint, attempts, traceback from failed`)
+    parts.logs.push(sql`select id, status, priority, entrypoint, attempts, traceback, null::jsonb as result from failed`)
     parts.counted.push(sql`select f.id, f.status, f.priority, f.entrypoint, f.run_ms, c.wait_ms from failed f left join claimed c on c.id = f.id`)
   }
-  const events = parts.results.map((name) => `(select count(*) from ${name}_event)`).join(' + ')
+  parts.ctes.push(releaseDependents(t, r.done.length > 0, r.failed.length > 0))
+  const events = [...parts.results.map((name) => `(select count(*) from ${name}_event)`), '(select count(*) from released)'].join(' + ')
   return sql`
     with ${sql.join(parts.ctes, sql`, `)},
     logged as (
-      insert into ${t.log} (job_id, status, priority, entrypoint, attempts, traceback)
-      select id, status::${sql.raw(`"${t.schema}".job_status`)}, priority, entrypoint, attempts, traceback
+      insert into ${t.log} (job_id, status, priority, entrypoint, attempts, traceback, result)
+      select id, status::${sql.raw(`"${t.schema}".job_status`)}, priority, entrypoint, attempts, traceback, result
       from (${sql.join(parts.logs, sql` union all `)}) l
     ),
     counted as (${countFinished(t, sql`(${sql.join(parts.counted, sql` union all `)})`)})
     select r.id, r.status from (${sql.raw(parts.results.map((name) => `select id, status from ${name}`).join(' union all '))}) r
     where ${sql.raw(events)} >= 0 and ${asyncCommit(async)}`
+}
+
+/**
+ * Jobs waiting for the finished ones (dependsOn): one parent fewer for the children of
+ * successes (queued when none is left), and the end for those of jobs failed for good.
+ * Only a job flagged has_dependents calls the function: other batches pay nothing.
+ */
+function releaseDependents(t: Tables, succeeded: boolean, failed: boolean): SQL {
+  const none = sql`'{}'::bigint[]`
+  const ok = succeeded ? sql`array(select id from succeeded where has_dependents)` : none
+  const bad = failed ? sql`array(select id from failed where has_dependents and status <> 'queued')` : none
+  const any = [succeeded ? 'exists (select 1 from succeeded where has_dependents)' : null, failed ? 'exists (select 1 from failed where has_dependents)' : null]
+  return sql`released as (select ${t.releaseDependents}(${ok}, ${bad}) where ${sql.raw(any.filter(Boolean).join(' or '))})`
 }

@@ -1,7 +1,8 @@
 // The health check's reads (queue/health.ts): small catalog and statistics reads, one per
 // export. None selects a payload, a query text or a value a user stored.
-import { type SQL, sql } from './template.js'
+
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 /** Which of pgq's tables exist: the other reads need them, and a schema behind may lack some. */
 export function healthTablesPresent(t: Tables): SQL {

@@ -1,6 +1,6 @@
-import { type SQL, sql } from './template.js'
 import type { InsertJobsColumns } from '../types.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 
 /** Attempts and what to do when they run out: the entrypoint's fleet policy (ep), stored on the job. */
@@ -22,14 +22,18 @@ export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' 
       select nextval(${t.jobsIdSequence}::regclass) as id, i.*
       from unnest(${c.entrypoints}::text[], ${c.payloads}::text[], ${c.priorities}::smallint[],
                   ${c.runAt}::timestamptz[], ${c.delayMs}::float8[], ${c.dedupeKeys}::text[],
-                  ${c.headers}::text[])
-        with ordinality as i(entrypoint, payload, priority, run_at, delay_ms, dedupe_key, headers, ord)
+                  ${c.headers}::text[], ${c.dependsOn}::text[], ${c.onParentFailure}::text[])
+        with ordinality as i(entrypoint, payload, priority, run_at, delay_ms, dedupe_key, headers, depends_on, on_parent_failure, ord)
     ),
     inserted as (
-      insert into ${t.jobs} (id, entrypoint, payload, priority, execute_after, dedupe_key, headers, max_attempts, on_exhausted)
+      insert into ${t.jobs} (id, entrypoint, payload, priority, execute_after, dedupe_key, headers, max_attempts, on_exhausted,
+                             status, depends_on, waiting_for, on_parent_failure)
       select input.id, input.entrypoint, input.payload::jsonb, input.priority,
              coalesce(input.run_at, now() + coalesce(input.delay_ms, 0) * interval '1 millisecond'),
-             input.dedupe_key, input.headers::jsonb, ${storedPolicy}
+             input.dedupe_key, input.headers::jsonb, ${storedPolicy},
+             -- Blocked until link_dependencies (same transaction) counts the parents still pending.
+             case when input.depends_on is null then 'queued' else 'blocked' end::${sql.raw(`"${t.schema}".job_status`)},
+             input.depends_on::bigint[], coalesce(cardinality(input.depends_on::bigint[]), 0), coalesce(input.on_parent_failure, 'fail')
       from input left join ${t.entrypoints} ep on ep.name = input.entrypoint order by input.ord
       on conflict (dedupe_key) where status in ('queued', 'picked', 'blocked') and dedupe_key is not null do nothing
       returning id
@@ -52,4 +56,9 @@ export function insertOneJob(t: Tables, c: InsertJobsColumns): SQL {
     from (select 1) one left join ${t.entrypoints} ep on ep.name = ${c.entrypoints[0]}
     on conflict (dedupe_key) where status in ('queued', 'picked', 'blocked') and dedupe_key is not null do nothing
     returning id`
+}
+
+/** After inserting jobs with dependsOn, in the same transaction: links them to their parents. */
+export function linkDependencies(t: Tables, ids: number[]): SQL {
+  return sql`select ${t.linkDependencies}(${ids}::bigint[])`
 }

@@ -1,5 +1,5 @@
-import { type SQL, sql } from './template.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 /** Jobs in the queue table per entrypoint, status and priority. */
 export function queueSize(t: Tables): SQL {
@@ -8,15 +8,15 @@ export function queueSize(t: Tables): SQL {
     from ${t.jobs} group by entrypoint, status, priority order by entrypoint, status, priority`
 }
 
-/** A job's row while it is in the queue, else its last log entry. */
+/** A job's row while it is in the queue (with its progress), else its last log entry (with its result). */
 export function jobStatus(t: Tables, ids: number[]): SQL {
   return sql`
     select i.id, coalesce(j.status, l.status) as status, coalesce(j.attempts, l.attempts) as attempts,
-           j.id is not null as in_queue
+           j.id is not null as in_queue, j.progress, case when j.id is null then l.result end as result
     from unnest(${ids}::bigint[]) with ordinality as i(id, ord)
     left join ${t.jobs} j on j.id = i.id
     left join lateral (
-      select status, attempts from ${t.log} where job_id = i.id order by id desc limit 1
+      select status, attempts, result from ${t.log} where job_id = i.id order by id desc limit 1
     ) l on true
     order by i.ord`
 }
@@ -24,7 +24,7 @@ export function jobStatus(t: Tables, ids: number[]): SQL {
 /** Every log entry of one job, oldest first. */
 export function jobHistory(t: Tables, id: number): SQL {
   return sql`
-    select job_id, status, priority, entrypoint, attempts, created, traceback
+    select job_id, status, priority, entrypoint, attempts, created, traceback, result
     from ${t.log} where job_id = ${id}::bigint order by id`
 }
 

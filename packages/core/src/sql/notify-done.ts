@@ -1,5 +1,5 @@
-import { type SQL, sql } from './template.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 // The events themselves are written by SQL functions of drizzle/0004 (notify_ids,
 // notify_insert), the one place their format and size bound live; queue/notify-events.ts reads them.

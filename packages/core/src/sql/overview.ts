@@ -13,6 +13,7 @@ export function entrypointOverview(t: Tables): SQL {
         count(*) filter (where status = 'queued' and execute_after > now())::integer as scheduled,
         count(*) filter (where status = 'picked')::integer as picked,
         count(*) filter (where status = 'failed')::integer as held,
+        count(*) filter (where status = 'blocked')::integer as blocked,
         (extract(epoch from now() - min(execute_after) filter (where status = 'queued' and execute_after <= now())) * 1000)::float8 as oldest_ms
       from ${t.jobs} group by entrypoint
     ),
@@ -22,7 +23,7 @@ export function entrypointOverview(t: Tables): SQL {
       union select entrypoint from ${t.schedules}
     )
     select n.name as entrypoint, coalesce(c.queued, 0) as queued, coalesce(c.scheduled, 0) as scheduled,
-           coalesce(c.picked, 0) as picked, coalesce(c.held, 0) as held, c.oldest_ms,
+           coalesce(c.picked, 0) as picked, coalesce(c.held, 0) as held, coalesce(c.blocked, 0) as blocked, c.oldest_ms,
            coalesce(p.paused, false) as paused, nullif(p.concurrency_limit, 0) as concurrency_limit
     from names n
     left join counts c on c.entrypoint = n.name

@@ -1,5 +1,5 @@
-import type { Tables } from './tables.js'
 import { countFinished } from './count-finished.js'
+import type { Tables } from './tables.js'
 import { type SQL, sql } from './template.js'
 
 /**

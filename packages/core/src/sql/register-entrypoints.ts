@@ -1,6 +1,6 @@
-import { type SQL, sql } from './template.js'
 import type { DeclaredPolicy } from '../types.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 const orNull = <T>(values: (T | undefined)[]) => values.map((v) => v ?? null)
 

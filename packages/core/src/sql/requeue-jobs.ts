@@ -1,6 +1,6 @@
-import { type SQL, sql } from './template.js'
 import { notifyInserted } from './notify-done.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 /**
  * Requeue held (failed) jobs: all of them, of some entrypoints, or by id. Attempts start

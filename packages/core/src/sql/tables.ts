@@ -1,5 +1,5 @@
-import { type SQL, sql } from './template.js'
 import { eventsChannel, schemaName } from '../schema/schema-name.js'
+import { type SQL, sql } from './template.js'
 
 /** Qualified names of one installed pgq schema, built once (the name is validated). */
 export interface Tables {
@@ -14,6 +14,8 @@ export interface Tables {
   entrypoints: SQL
   claimJobs: SQL
   notifyIds: SQL
+  linkDependencies: SQL
+  releaseDependents: SQL
   notifyInsert: SQL
   rejectDuplicateJobs: SQL
   migrations: SQL
@@ -34,6 +36,8 @@ export function tablesFor(schema?: string): Tables {
     entrypoints: q('entrypoints'),
     claimJobs: q('claim_jobs'),
     notifyIds: q('notify_ids'),
+    linkDependencies: q('link_dependencies'),
+    releaseDependents: q('release_dependents'),
     notifyInsert: q('notify_insert'),
     rejectDuplicateJobs: q('reject_duplicate_jobs'),
     migrations: q('pgq_migrations'),

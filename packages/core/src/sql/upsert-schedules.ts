@@ -1,5 +1,5 @@
-import { type SQL, sql } from './template.js'
 import type { Tables } from './tables.js'
+import { type SQL, sql } from './template.js'
 
 export interface ScheduleKey {
   entrypoint: string

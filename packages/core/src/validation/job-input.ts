@@ -1,5 +1,5 @@
 import { ConfigurationError, InvalidJobError } from '../errors.js'
-import type { CallerTransaction, InsertJobsColumns } from '../types.js'
+import type { CallerTransaction, InsertJobsColumns, JobId } from '../types.js'
 import type { Json } from '../types.js'
 import { type JsonIssue, jsonText, MAX_JSON_DEPTH, MAX_JSON_LENGTH } from './json-value.js'
 import { type Duration, parseDuration } from './duration.js'
@@ -40,6 +40,8 @@ import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
  * | one dedupeKey twice in a batch               | ON CONFLICT skips the second as if it were held: DuplicateJobError, or null with 'skip' |
  * | onConflict other than 'error' / 'skip'       | one job: treated as 'skip'; a batch: as 'error'       |
  * | tx without execute() or query(); options not an object | TypeError, or options silently ignored       |
+ * | dependsOn not an array of positive safe integers, or > MAX_DEPENDENCIES | Postgres: invalid input syntax for type bigint |
+ * | onParentFailure other than 'fail' / 'cancel' | the check constraint's raw error                       |
  * | jobs not an array; a hole or non-object job  | TypeError, or the hole skipped and ids shifted        |
  *
  * Accepted as JSON leaves them: -0 is stored as 0 (jsonb numeric has no -0); object key
@@ -49,6 +51,8 @@ import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
 
 export const MAX_ENTRYPOINT_LENGTH = 128
 export const MAX_DEDUPE_KEY_LENGTH = 512
+/** Most jobs one job may depend on. */
+export const MAX_DEPENDENCIES = 1000
 /** priority is a smallint column. */
 export const MIN_PRIORITY = -32768
 export const MAX_PRIORITY = 32767
@@ -66,6 +70,13 @@ export interface EnqueueOptions {
   /** While a job with this key is queued or running, another with it is refused. */
   dedupeKey?: string
   headers?: Record<string, Json>
+  /**
+   * Existing jobs this one waits for: it stays 'blocked' until every one of them has
+   * succeeded. At most MAX_DEPENDENCIES ids.
+   */
+  dependsOn?: readonly JobId[]
+  /** When a job it depends on fails for good: 'fail' (default: as if its own attempts ran out) or 'cancel'. */
+  onParentFailure?: 'fail' | 'cancel'
 }
 
 export interface NewJob<P = unknown> extends EnqueueOptions {
@@ -79,9 +90,9 @@ export interface CheckedBatchOptions {
   onConflict: 'error' | 'skip'
 }
 
-const JOB_FIELDS = ['entrypoint', 'payload', 'priority', 'runAt', 'delay', 'dedupeKey', 'headers']
+const JOB_FIELDS = ['entrypoint', 'payload', 'priority', 'runAt', 'delay', 'dedupeKey', 'headers', 'dependsOn', 'onParentFailure']
 const BATCH_OPTIONS = ['tx', 'onConflict']
-const ENQUEUE_OPTIONS = ['priority', 'runAt', 'delay', 'dedupeKey', 'headers', 'tx', 'onConflict']
+const ENQUEUE_OPTIONS = ['priority', 'runAt', 'delay', 'dedupeKey', 'headers', 'dependsOn', 'onParentFailure', 'tx', 'onConflict']
 
 function isJobField(key: string): boolean {
   switch (key) {
@@ -92,6 +103,8 @@ function isJobField(key: string): boolean {
     case 'delay':
     case 'dedupeKey':
     case 'headers':
+    case 'dependsOn':
+    case 'onParentFailure':
       return true
     default:
       return false
@@ -116,7 +129,17 @@ export function checkEnqueueArguments(entrypoint: unknown, payload: unknown, opt
   }
   const o = options as EnqueueOptions & { tx?: unknown; onConflict?: unknown }
   return {
-    job: { entrypoint: entrypoint as string, payload, priority: o.priority, runAt: o.runAt, delay: o.delay, dedupeKey: o.dedupeKey, headers: o.headers },
+    job: {
+      entrypoint: entrypoint as string,
+      payload,
+      priority: o.priority,
+      runAt: o.runAt,
+      delay: o.delay,
+      dedupeKey: o.dedupeKey,
+      headers: o.headers,
+      dependsOn: o.dependsOn,
+      onParentFailure: o.onParentFailure,
+    },
     batch: batchChoices(o.tx, o.onConflict),
   }
 }
@@ -148,7 +171,7 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
   if (!Array.isArray(jobs)) throw new InvalidJobError(`enqueueMany takes an array of jobs, got ${kindOf(jobs)}`, undefined, 'jobs')
   const n = jobs.length
   if (n === 0) throw new InvalidJobError('the batch is empty: pass at least one job', undefined, 'jobs')
-  const c: InsertJobsColumns = { entrypoints: [], payloads: [], priorities: [], runAt: [], delayMs: [], dedupeKeys: [], headers: [] }
+  const c: InsertJobsColumns = { entrypoints: [], payloads: [], priorities: [], runAt: [], delayMs: [], dedupeKeys: [], headers: [], dependsOn: [], onParentFailure: [] }
   let dedupeKeys: Map<string, number> | undefined
   let entrypoints: Set<string> | undefined // the distinct ones, once there are two: each is checked once
   let previous: string | symbol = NOT_YET
@@ -162,7 +185,7 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
       throw new InvalidJobError(`the job ${what}`, index, 'job')
     }
     for (const key in job) if (!isJobField(key)) throw unknownOption(key, 'job field', JOB_FIELDS, index)
-    const { entrypoint, payload, priority, runAt, delay, dedupeKey, headers } = job
+    const { entrypoint, payload, priority, runAt, delay, dedupeKey, headers, dependsOn, onParentFailure } = job
 
     if (entrypoint !== previous) {
       if (previous === NOT_YET || !entrypoints?.has(entrypoint)) {
@@ -245,8 +268,24 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
     c.delayMs.push(delayMs)
     c.dedupeKeys.push(dedupeKey ?? null)
     c.headers.push(headersText)
+    c.dependsOn.push(dependsOn === undefined ? null : dependencyIds(dependsOn, index))
+    if (onParentFailure !== undefined && onParentFailure !== 'fail' && onParentFailure !== 'cancel') {
+      throw new InvalidJobError(`onParentFailure must be 'fail' or 'cancel'`, index, 'onParentFailure')
+    }
+    c.onParentFailure.push(onParentFailure ?? null)
   }
   return c
+}
+
+/** dependsOn as a Postgres array literal of distinct ids (an empty list: no dependency). */
+function dependencyIds(ids: unknown, index: number | undefined): string | null {
+  if (!Array.isArray(ids)) throw new InvalidJobError(`dependsOn must be an array of job ids, got ${kindOf(ids)}`, index, 'dependsOn')
+  if (ids.length > MAX_DEPENDENCIES) throw new InvalidJobError(`dependsOn holds ${ids.length} ids; at most ${MAX_DEPENDENCIES}`, index, 'dependsOn')
+  for (let k = 0; k < ids.length; k++) {
+    const id = ids[k]
+    if (!Number.isSafeInteger(id) || id < 1) throw new InvalidJobError(`dependsOn[${k}] must be a job id (a positive integer), got ${kindOf(id)}`, index, 'dependsOn')
+  }
+  return ids.length === 0 ? null : `{${[...new Set(ids as number[])].join(',')}}`
 }
 
 const invalid = (issue: JsonIssue, index: number | undefined) => new InvalidJobError(issue.message, index, issue.field)

@@ -43,6 +43,9 @@ export function jobRoutes() {
         attempts: state.attempts,
         inQueue: state.inQueue,
         traceback,
+        // A finished job's stored result; a queued or running job's last progress.
+        result: state.result,
+        progress: state.progress,
       })
     })
     .post('/jobs/:id/cancel', validate('param', idParam), async (c) => {

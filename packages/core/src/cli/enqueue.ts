@@ -1,0 +1,116 @@
+import { DuplicateJobError, InvalidJobError } from '../errors.js'
+import type { Json } from '../types.js'
+import type { EnqueueOptions } from '../validation/job-input.js'
+import { choice, integerFlag } from './arguments.js'
+import { type CliIo, type ConnectionFlags, line, UsageError } from './context.js'
+import { printJson } from './format.js'
+import { withProducer } from './session.js'
+
+export type EnqueueFlags = ConnectionFlags & {
+  priority?: string
+  delay?: string
+  runAt?: string
+  dedupeKey?: string
+  onConflict?: string
+  header?: string[]
+  json?: boolean
+}
+
+/** The library's field names as this command's flags, for its refusals. */
+const FLAG_OF: Record<string, string> = { priority: '--priority', runAt: '--run-at', delay: '--delay', dedupeKey: '--dedupe-key', entrypoint: 'the entrypoint' }
+
+/**
+ * Enqueues one job and prints its id. With --on-conflict skip a held dedupe key prints that
+ * the job was skipped (exit 0); by default it is a failure (exit 1).
+ */
+export async function enqueue(flags: EnqueueFlags, io: CliIo, args: string[]): Promise<number> {
+  const [entrypoint, payloadText, ...extra] = args
+  if (entrypoint === undefined) throw new UsageError('pass the entrypoint to enqueue to (pgq enqueue <entrypoint> [payload])')
+  if (extra.length > 0) throw new UsageError(`pass the payload as one argument (quote the JSON), got ${args.length - 1} arguments after the entrypoint`)
+  const options = enqueueOptions(flags)
+  const onConflict = choice(flags.onConflict ?? 'raise', '--on-conflict', ['raise', 'skip'])
+  const payload = await readPayload(payloadText, io)
+  return withProducer(flags, io, async ({ producer }) => {
+    let id: number | null
+    try {
+      id = await producer.enqueue(entrypoint, payload, { ...options, onConflict: onConflict === 'skip' ? 'skip' : 'error' })
+    } catch (error) {
+      if (error instanceof InvalidJobError) throw new UsageError(flagMessage(error))
+      if (!(error instanceof DuplicateJobError)) throw error
+      const holder = await producer.jobByDedupeKey(options.dedupeKey!)
+      throw new Error(`dedupe key ${JSON.stringify(options.dedupeKey)} is held by ${holderText(holder)}: nothing enqueued (pass --on-conflict skip to skip instead)`)
+    }
+    if (id !== null) {
+      if (flags.json) printJson(io, { id, skipped: false })
+      else line(io.stdout, String(id))
+      return 0
+    }
+    const holder = await producer.jobByDedupeKey(options.dedupeKey!)
+    if (flags.json) printJson(io, { id: null, skipped: true, heldBy: holder?.id ?? null })
+    else line(io.stdout, `skipped: dedupe key ${JSON.stringify(options.dedupeKey)} is held by ${holderText(holder)}`)
+    return 0
+  })
+}
+
+function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
+  if (flags.delay !== undefined && flags.runAt !== undefined) throw new UsageError('give --delay or --run-at, not both')
+  const options: EnqueueOptions = {}
+  if (flags.priority !== undefined) options.priority = integerFlag(flags.priority, '--priority', -32768, 32767)
+  if (flags.delay !== undefined) options.delay = /^[0-9]+$/.test(flags.delay) ? Number(flags.delay) : flags.delay
+  if (flags.runAt !== undefined) options.runAt = isoTime(flags.runAt)
+  if (flags.dedupeKey !== undefined) options.dedupeKey = flags.dedupeKey
+  if (flags.header?.length) options.headers = headers(flags.header)
+  return options
+}
+
+/** An ISO 8601 time with a date; without an offset it is read as local time, as Date does. */
+function isoTime(text: string): Date {
+  const ms = /^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(text) ? Date.parse(text) : Number.NaN
+  if (Number.isNaN(ms)) throw new UsageError(`--run-at must be an ISO 8601 time such as 2030-01-31T09:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`)
+  return new Date(ms)
+}
+
+/** key=value pairs; a value is JSON when it parses as JSON, else the text itself. */
+function headers(pairs: readonly string[]): Record<string, Json> {
+  const result: Record<string, Json> = {}
+  for (const pair of pairs) {
+    const at = pair.indexOf('=')
+    const key = at < 0 ? '' : pair.slice(0, at)
+    if (at <= 0) throw new UsageError(`--header must be key=value, got one without ${at < 0 ? '=' : 'a key'}`)
+    if (Object.hasOwn(result, key)) throw new UsageError(`--header ${JSON.stringify(key)} is given twice`)
+    const text = pair.slice(at + 1)
+    try {
+      result[key] = JSON.parse(text) as Json
+    } catch {
+      result[key] = text
+    }
+  }
+  return result
+}
+
+/** JSON text, `-` for standard input, or nothing (a null payload). Never quoted back: it is data. */
+async function readPayload(text: string | undefined, io: CliIo): Promise<unknown> {
+  if (text === undefined) return null
+  let source = text
+  if (text === '-') {
+    if (!io.stdin) throw new UsageError('payload "-" reads standard input, and there is none here')
+    source = await io.stdin()
+  }
+  try {
+    return JSON.parse(source)
+  } catch {
+    const where = text === '-' ? 'the payload read from standard input' : 'the payload'
+    throw new UsageError(`${where} is not valid JSON (quote it for the shell, e.g. '{"to":"a@b.c"}'; a string is '"text"')`)
+  }
+}
+
+/** The library's message with its field named as this command's flag. */
+function flagMessage(error: InvalidJobError): string {
+  const field = error.field ?? ''
+  if (field.startsWith('headers')) return `--header: ${error.message}`
+  const flag = FLAG_OF[field]
+  if (!flag) return error.message
+  return error.message.startsWith(field) ? `${flag}${error.message.slice(field.length)}` : `${flag}: ${error.message}`
+}
+
+const holderText = (job: { id: number; status: string } | null) => (job ? `job ${job.id} (${job.status})` : 'another job')

@@ -1,0 +1,47 @@
+import { groupFailures } from '../queue/failure-groups.js'
+import type { FailureQuery } from '../queue/operations.js'
+import { durationFlag, integerFlag } from './arguments.js'
+import { type CliIo, type ConnectionFlags, line } from './context.js'
+import { count, firstLine, printJson, table, tracebackLines, when } from './format.js'
+import { withProducer } from './session.js'
+
+type FailedFlags = ConnectionFlags & {
+  entrypoint?: string[]
+  olderThan?: string
+  newerThan?: string
+  heldOnly?: boolean
+  limit?: string
+  group?: boolean
+  json?: boolean
+}
+
+/** Jobs that failed for good, newest first, with their last error; or one row per fingerprint with --group. */
+export async function failed(flags: FailedFlags, io: CliIo): Promise<number> {
+  const query: FailureQuery = {}
+  if (flags.entrypoint?.length) query.entrypoints = flags.entrypoint
+  if (flags.olderThan !== undefined) query.olderThan = durationFlag(flags.olderThan, '--older-than')
+  if (flags.newerThan !== undefined) query.newerThan = durationFlag(flags.newerThan, '--newer-than')
+  if (flags.heldOnly) query.held = true
+  if (flags.limit !== undefined) query.limit = integerFlag(flags.limit, '--limit', 1, 1000)
+  const records = await withProducer(flags, io, ({ producer }) => producer.failures(query))
+
+  if (flags.group) {
+    const groups = groupFailures(records)
+    if (flags.json) printJson(io, groups)
+    else if (groups.length === 0) line(io.stdout, 'no failed jobs')
+    else {
+      const rows = groups.map((g) => [g.count, g.fingerprint, firstLine(g.message), g.entrypoints.join(', '), g.heldJobIds.join(', ') || '-', when(g.lastAt)])
+      line(io.stdout, table(['count', 'fingerprint', 'last message', 'entrypoints', 'held (requeue-able)', 'last failed'], rows))
+    }
+    return 0
+  }
+  if (flags.json) printJson(io, records)
+  else if (records.length === 0) line(io.stdout, 'no failed jobs')
+  else {
+    const rows = records.map((r) => [r.jobId, r.entrypoint, r.held ? 'held' : 'dropped', r.attempts, when(r.at), tracebackLines(r.traceback, 1).join('\n') || '-'])
+    line(io.stdout, table(['job', 'entrypoint', 'state', 'attempts', 'failed', 'last error'], rows))
+    const held = records.filter((r) => r.held).length
+    line(io.stdout, `${count(records.length, 'job')}, ${held} held (pgq requeue <ids> puts them back)`)
+  }
+  return 0
+}

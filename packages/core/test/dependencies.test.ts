@@ -1,0 +1,222 @@
+// dependsOn: a job waits ('blocked') until every job it depends on has succeeded; finishing
+// the last parent releases it in the same statement (link_dependencies, release_dependents
+// and fail_dependents in drizzle/0009). Flows enqueue a DAG of such jobs in one transaction.
+import { beforeEach, describe, expect, it } from 'vitest'
+import { InvalidJobError } from '../src/errors.js'
+import type { Traceback } from '../src/types.js'
+import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
+import { queueOn } from './support/runtime.js'
+
+describe.each(DRIVERS)('dependencies, over %s', (driverName) => {
+  const q = useQueueDatabase('dependencies', driverName)
+  beforeEach(() => q.reset())
+  const statusOf = async (id: number) => (await q.producer().status([id]))[0]!.status
+
+  it('blocks a job until every parent succeeded, and releases it in the statement that finishes the last one', async () => {
+    const done: string[] = []
+    const queue = queueOn(q.driver)
+      .entrypoint('parent', (job) => void done.push(`parent ${job.payload}`))
+      .entrypoint('child', () => void done.push('child'))
+    const [a, b] = await queue.enqueueMany([
+      { entrypoint: 'parent', payload: 'a' },
+      { entrypoint: 'parent', payload: 'b', delay: '1h' },
+    ])
+    const child = await queue.enqueue('child', null, { dependsOn: [a!, b!, a!] })
+    expect(await statusOf(child)).toBe('blocked')
+    expect(await q.sql(`select waiting_for, depends_on::int[] as depends_on from pgq.jobs where id = $1`, [child])).toEqual([
+      { waiting_for: 2, depends_on: [a, b] },
+    ])
+    // a runs; b is not due: the child still waits for one.
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ succeeded: 1 })
+    expect(await q.sql(`select status::text, waiting_for from pgq.jobs where id = $1`, [child])).toEqual([{ status: 'blocked', waiting_for: 1 }])
+    await q.sql(`update pgq.jobs set execute_after = now() where id = $1`, [b])
+    // One drain: b succeeds, the child is queued by that same statement and claimed next.
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ succeeded: 2 })
+    expect(done).toEqual(['parent a', 'parent b', 'child'])
+    expect(await q.sql('select count(*)::int as n from pgq.job_dependencies')).toEqual([{ n: 0 }])
+  })
+
+  it('wakes a listening worker when a job is released', async () => {
+    const workerDriver = makeDriver(driverName, q.url, 4)
+    const producer = q.producer()
+    try {
+      const started: number[] = []
+      const worker = queueOn(workerDriver)
+        .entrypoint('parent', () => undefined)
+        .entrypoint('child', () => undefined)
+      const childRan = new Promise<void>((resolve) => worker.on('job:started', ({ job }) => job.entrypoint === 'child' && resolve()))
+      worker.on('job:started', ({ job }) => void started.push(job.id))
+      const handle = worker.start({ pollInterval: '60s' }) // the poll cannot be what wakes it
+      const parent = await producer.enqueue('parent', null, { delay: '1h' })
+      const child = await producer.enqueue('child', null, { dependsOn: [parent] })
+      await q.sql(`update pgq.jobs set execute_after = now() where id = $1`, [parent])
+      await producer.enqueue('parent', null) // an insert event: the worker looks, and finds the parent due
+      await childRan
+      expect(started).toContain(child)
+      await handle.stop()
+    } finally {
+      await workerDriver.end()
+    }
+  })
+
+  it('fails or cancels the jobs downstream of a parent that failed for good, naming it', async () => {
+    const queue = queueOn(q.driver)
+      .entrypoint('parent', { maxAttempts: 1 }, () => {
+        throw new Error('parent broke')
+      })
+      .entrypoint('child', () => undefined)
+      .entrypoint('dropped', { onFailure: 'delete' }, () => undefined)
+    const parent = await queue.enqueue('parent', null)
+    const held = await queue.enqueue('child', null, { dependsOn: [parent] })
+    const canceled = await queue.enqueue('child', null, { dependsOn: [parent], onParentFailure: 'cancel' })
+    const grandchild = await queue.enqueue('child', null, { dependsOn: [held] })
+    const dropped = await queue.enqueue('dropped', null, { dependsOn: [held] })
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ failed: 1, succeeded: 0 })
+    const states = await queue.status([parent, held, canceled, grandchild, dropped])
+    expect(states.map((s) => s.status)).toEqual(['failed', 'failed', 'canceled', 'failed', 'exception'])
+    const [last] = (await queue.history(grandchild)).slice(-1)
+    expect(last!.traceback).toMatchObject({ name: 'DependencyFailed', parentId: parent, message: `job ${parent}, which it depends on, failed for good` } satisfies Partial<Traceback>)
+    expect((await queue.history(canceled)).at(-1)).toMatchObject({ status: 'canceled', traceback: { name: 'DependencyFailed', parentId: parent } })
+    // None of them ran, and waiters heard of the ends.
+    expect(await q.sql(`select count(*)::int as n from pgq.log where status = 'successful'`)).toEqual([{ n: 0 }])
+    expect(await queue.waitFor([canceled, dropped], { timeout: 5000 })).toEqual(['canceled', 'exception'])
+    expect(await q.sql('select count(*)::int as n from pgq.job_dependencies')).toEqual([{ n: 0 }])
+  })
+
+  it('ends the children of a parent whose worker was lost with no attempts left', async () => {
+    const producer = q.producer()
+    const parent = await producer.enqueue('lost', null)
+    const child = await producer.enqueue('child', null, { dependsOn: [parent] })
+    const specs = [{ name: 'lost', cap: 10, retryAfterMs: 1000 }]
+    expect(await q.consumer().claim(10, specs)).toHaveLength(1)
+    await q.sql(`update pgq.jobs set heartbeat = now() - interval '5 seconds' where status = 'picked'`)
+    expect(await q.consumer().claim(10, specs)).toEqual([]) // ends it: WorkerLost, held
+    expect((await producer.status([parent, child])).map((s) => s.status)).toEqual(['failed', 'failed'])
+    expect((await producer.history(child)).at(-1)!.traceback).toMatchObject({ name: 'DependencyFailed', parentId: parent })
+  })
+
+  it('judges parents that already left the queue by their log, and refuses ids never issued', async () => {
+    const queue = queueOn(q.driver)
+      .entrypoint('ok', () => undefined)
+      .entrypoint('quiet', { logSuccess: false }, () => undefined)
+      .entrypoint('bad', { maxAttempts: 1, onFailure: 'delete' }, () => {
+        throw new Error('no')
+      })
+      .entrypoint('child', () => undefined)
+    const [ok, quiet, bad] = await queue.enqueueMany([
+      { entrypoint: 'ok', payload: 1 },
+      { entrypoint: 'quiet', payload: 2 },
+      { entrypoint: 'bad', payload: 3 },
+    ])
+    await queue.drain({ timeBudget: 10_000 })
+    // Succeeded (logged, or unlogged: no log row, an id issued): the child is due at once.
+    const free = await queue.enqueue('child', null, { dependsOn: [ok!, quiet!] })
+    expect(await statusOf(free)).toBe('queued')
+    const doomed = await queue.enqueue('child', null, { dependsOn: [ok!, bad!] })
+    expect(await statusOf(doomed)).toBe('failed')
+
+    const before = await q.sql('select count(*)::int as n from pgq.jobs')
+    const error = await queue.enqueue('child', null, { dependsOn: [ok!, 10_000_000] }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InvalidJobError)
+    expect(error).toMatchObject({ field: 'dependsOn', message: expect.stringContaining('10000000') })
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual(before)
+    await expect(queue.enqueue('child', null, { dependsOn: [0] })).rejects.toMatchObject({ field: 'dependsOn' })
+    await expect(queue.enqueue('child', null, { dependsOn: 'x' as never })).rejects.toMatchObject({ field: 'dependsOn' })
+    await expect(queue.enqueue('child', null, { onParentFailure: 'ignore' as never })).rejects.toMatchObject({ field: 'onParentFailure' })
+  })
+
+  it('ends the children of a canceled parent, and a canceled child frees nothing else', async () => {
+    const queue = queueOn(q.driver).entrypoint('p', () => undefined).entrypoint('c', () => undefined)
+    const [p1, p2] = await queue.enqueueMany([
+      { entrypoint: 'p', payload: 1 },
+      { entrypoint: 'p', payload: 2 },
+    ])
+    const c1 = await queue.enqueue('c', null, { dependsOn: [p1!], onParentFailure: 'cancel' })
+    const c2 = await queue.enqueue('c', null, { dependsOn: [p2!] })
+    await queue.cancel([p1!])
+    await queue.cancel([c2])
+    expect((await queue.status([c1, c2])).map((s) => s.status)).toEqual(['canceled', 'canceled'])
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ succeeded: 1 }) // p2 alone
+  })
+
+  it('holds a blocked job to its dedupe key, its entrypoint pause and concurrency limit', async () => {
+    const queue = queueOn(q.driver).entrypoint('p', () => undefined).entrypoint('c', () => undefined)
+    const p = await queue.enqueue('p', null, { delay: '1h' })
+    await queue.enqueue('c', 1, { dependsOn: [p], dedupeKey: 'once' })
+    await expect(queue.enqueue('c', 2, { dedupeKey: 'once' })).rejects.toThrow(/dedupe/)
+    await queue.pause('c')
+    await q.sql(`update pgq.jobs set execute_after = now() where id = $1`, [p])
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ succeeded: 1 }) // the parent; c is paused
+    expect(await q.sql(`select status::text from pgq.jobs where entrypoint = 'c'`)).toEqual([{ status: 'queued' }])
+    await queue.resume('c')
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ succeeded: 1 })
+  })
+
+  it('loses no child when parents finish while children are being linked to them', async () => {
+    const workerDriver = makeDriver(driverName, q.url, 4)
+    try {
+      const worker = queueOn(workerDriver).entrypoint('p', () => undefined).entrypoint('c', () => undefined)
+      const producer = q.producer()
+      const parents = await producer.enqueueMany(Array.from({ length: 150 }, (_, i) => ({ entrypoint: 'p', payload: i })))
+      // Children arrive one by one while a worker finishes their parents.
+      const draining = worker.drain({ timeBudget: 20_000, batchSize: 5 })
+      const children: number[] = []
+      for (const parent of parents) children.push(await producer.enqueue('c', null, { dependsOn: [parent!] }))
+      await draining
+      await worker.drain({ timeBudget: 20_000 })
+      expect(await q.sql(`select count(*)::int as n from pgq.jobs`)).toEqual([{ n: 0 }])
+      const ran = await q.sql(`select count(*)::int as n from pgq.log where status = 'successful' and entrypoint = 'c'`)
+      expect(ran).toEqual([{ n: children.length }])
+    } finally {
+      await workerDriver.end()
+    }
+  })
+})
+
+describe.each(DRIVERS)('flows, over %s', (driverName) => {
+  const q = useQueueDatabase('flows', driverName)
+  beforeEach(() => q.reset())
+
+  it('enqueues a DAG in one transaction and runs each step after the steps it waits for', async () => {
+    const order: string[] = []
+    const queue = queueOn(q.driver).entrypoint('step', (job) => void order.push(job.payload as string))
+    const ids = await queue.flow([
+      { key: 'report', entrypoint: 'step', payload: 'report', after: ['left', 'right'] },
+      { key: 'fetch', entrypoint: 'step', payload: 'fetch' },
+      { key: 'left', entrypoint: 'step', payload: 'left', after: ['fetch'] },
+      { key: 'right', entrypoint: 'step', payload: 'right', after: ['fetch'] },
+    ])
+    expect(Object.keys(ids).sort()).toEqual(['fetch', 'left', 'report', 'right'])
+    const states = await queue.status([ids.fetch!, ids.left!, ids.right!, ids.report!])
+    expect(states.map((s) => s.status)).toEqual(['queued', 'blocked', 'blocked', 'blocked'])
+    await queue.drain({ timeBudget: 10_000 })
+    expect(order[0]).toBe('fetch')
+    expect(order.slice(1, 3).sort()).toEqual(['left', 'right'])
+    expect(order[3]).toBe('report')
+  })
+
+  it('refuses a cycle, an unknown key or a repeated key, writing nothing', async () => {
+    const queue = queueOn(q.driver)
+    await expect(
+      queue.flow([
+        { key: 'a', entrypoint: 's', payload: 1, after: ['b'] },
+        { key: 'b', entrypoint: 's', payload: 2, after: ['a'] },
+      ]),
+    ).rejects.toMatchObject({ field: 'after', message: expect.stringContaining('cycle') })
+    await expect(queue.flow([{ key: 'a', entrypoint: 's', payload: 1, after: ['nope'] }])).rejects.toMatchObject({ field: 'after' })
+    await expect(
+      queue.flow([
+        { key: 'a', entrypoint: 's', payload: 1 },
+        { key: 'a', entrypoint: 's', payload: 2 },
+      ]),
+    ).rejects.toMatchObject({ field: 'key', index: 1 })
+    // A bad step in a later level undoes the earlier ones.
+    await expect(
+      queue.flow([
+        { key: 'a', entrypoint: 's', payload: 1 },
+        { key: 'b', entrypoint: 's', payload: 2, priority: 1e9, after: ['a'] },
+      ]),
+    ).rejects.toMatchObject({ field: 'priority' })
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
+  })
+})

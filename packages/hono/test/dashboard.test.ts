@@ -1,0 +1,283 @@
+// The dashboard through app.request(): auth (bearer, login cookie, never open), what the pages
+// show for seeded jobs, CSRF on every action, and 400s for parameters out of bounds.
+import { createQueue, type Job } from '@pgq/core'
+import { Hono } from 'hono'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createDashboard, createQueueApi } from '../src/index.js'
+import { bearer, useAppDatabase } from './support.js'
+
+const TOKEN = 'dash-Token_1'
+const ORIGIN = 'http://localhost'
+const form = (fields: Record<string, string | string[]>) =>
+  new URLSearchParams(Object.entries(fields).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => [k, x]))).toString()
+
+/** The text of one cell of the overview's row for `entrypoint`. */
+function cell(html: string, entrypoint: string, field: string): string | undefined {
+  const row = new RegExp(`<tr data-entrypoint="${entrypoint}">(.*?)</tr>`, 's').exec(html)?.[1] ?? ''
+  return new RegExp(`data-field="${field}">(.*?)</td>`, 's').exec(row)?.[1]?.replace(/<[^>]+>/g, '').trim()
+}
+
+/** The session cookie from a login answer, as a Cookie header value. */
+function sessionCookie(res: Response): string {
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('pgq_dashboard='))
+  if (!cookie) throw new Error('no session cookie was set')
+  return cookie.split(';')[0]!
+}
+
+describe('dashboard', () => {
+  const fixture = useAppDatabase('hono_dashboard')
+  let queue: ReturnType<typeof seededQueue>
+  const ids = {} as { held: number[]; dropped: number; queued: number; later: number; payload: number }
+
+  function seededQueue() {
+    return createQueue({ driver: fixture.driver })
+      .entrypoint('ok', async (_job: Job<unknown>) => undefined)
+      .entrypoint('fail', { maxAttempts: 1 }, async (_job: Job<unknown>) => {
+        throw new Error('always fails')
+      })
+      .entrypoint('drop', { maxAttempts: 1, onFailure: 'delete' }, async (_job: Job<unknown>) => {
+        throw new TypeError('bad input')
+      })
+      .schedule('ok', '0 3 1 1 *', { timezone: 'Europe/Paris' })
+  }
+
+  beforeAll(async () => {
+    queue = seededQueue()
+    ids.held = await queue.enqueueMany([
+      { entrypoint: 'fail', payload: 1 },
+      { entrypoint: 'fail', payload: 2 },
+    ])
+    ids.dropped = await queue.enqueue('drop', null)
+    await queue.enqueueMany([{ entrypoint: 'ok', payload: 'a' }, { entrypoint: 'ok', payload: 'b' }])
+    await queue.drain({ timeBudget: '10s' })
+    ids.queued = await queue.enqueue('ok', null, { dedupeKey: 'nightly-2030' })
+    ids.later = await queue.enqueue('ok', null, { delay: '1h' })
+    ids.payload = await queue.enqueue('ok', { html: '<script>alert(1)</script>' }, { headers: { trace: 'x"y' }, delay: '2h' })
+  })
+
+  const app = () => createQueueApi({ queue, token: TOKEN, dashboard: true })
+  const get = (path: string, headers: Record<string, string> = bearer(TOKEN)) => app().request(path, { headers })
+  const post = (path: string, fields: Record<string, string | string[]>, headers: Record<string, string>) =>
+    app().request(path, { method: 'POST', body: form(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN, ...headers } })
+
+  async function login(): Promise<{ cookie: string; csrf: string }> {
+    const res = await post('/dashboard/login', { token: TOKEN }, {})
+    const cookie = sessionCookie(res)
+    const html = await (await get('/dashboard', { cookie })).text()
+    return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(html)![1]! }
+  }
+
+  describe('auth', () => {
+    it('refuses without a token or session (401, the login form), and with a wrong token', async () => {
+      const none = await get('/dashboard', {})
+      expect(none.status).toBe(401)
+      const html = await none.text()
+      expect(html).toContain('<form method="post" action="/dashboard/login"')
+      expect(html).not.toContain('data-entrypoint')
+      for (const authorization of ['Bearer wrong', 'Bearer', `Basic ${TOKEN}`]) {
+        const res = await get('/dashboard/failures', { authorization })
+        expect(res.status, authorization).toBe(401)
+        expect(await res.text()).toContain('Wrong token.')
+      }
+      expect((await get('/dashboard/jobs/1', { cookie: 'pgq_dashboard=forged.value' })).status).toBe(401)
+      expect((await get('/dashboard')).status).toBe(200)
+    })
+
+    it('logs in with the token: an HttpOnly, SameSite=Strict session cookie on the mount path, Secure over https', async () => {
+      const wrong = await post('/dashboard/login', { token: 'nope' }, {})
+      expect(wrong.status).toBe(401)
+      expect(wrong.headers.getSetCookie()).toEqual([])
+      const res = await post('/dashboard/login', { token: TOKEN }, {})
+      expect(res.status).toBe(303)
+      expect(res.headers.get('location')).toBe('/dashboard')
+      const [set] = res.headers.getSetCookie()
+      expect(set).toMatch(/^pgq_dashboard=[^;]+; Max-Age=43200; Path=\/dashboard; HttpOnly; SameSite=Strict$/)
+      expect(set).not.toContain(TOKEN)
+      const page = await get('/dashboard', { cookie: sessionCookie(res) })
+      expect(page.status).toBe(200)
+      expect(await page.text()).not.toContain(TOKEN)
+
+      const https = await app().request('https://ops.example/dashboard/login', {
+        method: 'POST',
+        body: form({ token: TOKEN }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://ops.example' },
+      })
+      expect(https.headers.getSetCookie()[0]).toContain('; Secure')
+    })
+
+    it('logs out (clearing the cookie) and ends expired sessions', async () => {
+      const { cookie, csrf } = await login()
+      const out = await post('/dashboard/logout', { _csrf: csrf }, { cookie })
+      expect(out.status).toBe(303)
+      expect(out.headers.get('location')).toBe('/dashboard/login')
+      expect(out.headers.getSetCookie()[0]).toMatch(/^pgq_dashboard=; Max-Age=0; Path=\/dashboard/)
+
+      const short = createQueueApi({ queue, token: TOKEN, dashboard: { sessionTtl: 1 } })
+      const res = await short.request('/dashboard/login', { method: 'POST', body: form({ token: TOKEN }), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN } })
+      const expired = await short.request('/dashboard', { headers: { cookie: sessionCookie(res) } })
+      expect(expired.status).toBe(401)
+      expect(await expired.text()).toContain('expired')
+    })
+
+    it('is never open: no token configured answers 500 on every page, the login too', async () => {
+      const app = createQueueApi<{ TOKEN?: string }>({ queue, tokenFrom: (env) => env.TOKEN, dashboard: true })
+      for (const path of ['/dashboard', '/dashboard/login', '/dashboard/failures']) {
+        const res = await app.request(path, { headers: bearer('anything') }, {})
+        expect(res.status, path).toBe(500)
+        expect(await res.text()).toContain('no API token is configured on the server')
+      }
+    })
+
+    it('leaves the API as it was: bearer only, and no dashboard unless asked for', async () => {
+      const { cookie } = await login()
+      expect((await app().request('/stats', { headers: { cookie } })).status).toBe(401)
+      expect((await app().request('/stats', { headers: bearer(TOKEN) })).status).toBe(200)
+      const plain = createQueueApi({ queue, token: TOKEN })
+      const res = await plain.request('/dashboard', { headers: bearer(TOKEN) })
+      expect(res.status).toBe(404)
+      expect(res.headers.get('content-type')).not.toContain('text/html')
+    })
+  })
+
+  describe('pages', () => {
+    it('overview: counts per entrypoint and status, the window, and an SVG chart', async () => {
+      const res = await get('/dashboard?window=6h')
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'")
+      const html = await res.text()
+      expect(html.startsWith('<!doctype html>')).toBe(true)
+      expect([cell(html, 'ok', 'queued'), cell(html, 'ok', 'scheduled'), cell(html, 'ok', 'held'), cell(html, 'ok', 'succeeded')]).toEqual(['1', '2', '0', '2'])
+      expect([cell(html, 'fail', 'queued'), cell(html, 'fail', 'held'), cell(html, 'fail', 'failed')]).toEqual(['0', '2', '2'])
+      expect(cell(html, 'drop', 'failed')).toBe('1')
+      expect(html).toContain('<option value="6h" selected="">last 6h</option>')
+      expect(html).toMatch(/<svg class="chart"[^>]*aria-label="Jobs finished per interval"/)
+      expect(html).toContain('<polyline points=')
+    })
+
+    it('failures: one row per fingerprint with its count, held ones requeue-able, jobs behind a disclosure', async () => {
+      const html = await (await get('/dashboard/failures')).text()
+      const rows = [...html.matchAll(/<tr data-fingerprint="([^"]+)">.*?data-field="count">(\d+)<.*?data-field="held">(\d+)</gs)].map((m) => m.slice(1))
+      expect(rows).toHaveLength(2)
+      expect(rows[0]).toEqual([expect.stringMatching(/^Error at /), '2', '2'])
+      expect(rows[1]).toEqual([expect.stringMatching(/^TypeError at /), '1', '0'])
+      expect(html).toContain('Requeue 2 held')
+      for (const id of [...ids.held, ids.dropped]) expect(html).toContain(`href="/dashboard/jobs/${id}"`)
+      expect(html).toContain('always fails')
+
+      const dropped = await (await get('/dashboard/failures?held=dropped&entrypoint=drop&within=1h&limit=5')).text()
+      expect(dropped.match(/<tr data-fingerprint=/g)).toHaveLength(1)
+      expect(dropped).toContain('bad input')
+    })
+
+    it('jobs: by id or dedupe key; payload and headers escaped, history with tracebacks', async () => {
+      const page = await (await get(`/dashboard/jobs/${ids.payload}`)).text()
+      expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+      expect(page).not.toContain('<script>')
+      expect(page).toContain('&quot;trace&quot;: &quot;x\\&quot;y&quot;')
+
+      const held = await (await get(`/dashboard/jobs/${ids.held[0]}`)).text()
+      expect(held).toContain('<dd data-field="status">failed</dd>')
+      expect(held).toContain('<strong>Error</strong>: always fails')
+      expect(held).toContain(`action="/dashboard/jobs/${ids.held[0]}/requeue"`)
+      expect(held).not.toContain('/cancel"')
+
+      const byKey = await get('/dashboard/jobs?key=nightly-2030')
+      expect(byKey.status).toBe(302)
+      expect(byKey.headers.get('location')).toBe(`/dashboard/jobs/${ids.queued}`)
+      expect((await get(`/dashboard/jobs?id=${ids.queued}`)).headers.get('location')).toBe(`/dashboard/jobs/${ids.queued}`)
+      expect((await get('/dashboard/jobs?key=no-such-key')).status).toBe(404)
+      expect((await get('/dashboard/jobs/987654')).status).toBe(404)
+    })
+
+    it('schedules: expression, timezone, next run, not overdue', async () => {
+      const html = await (await get('/dashboard/schedules')).text()
+      const row = /<tr data-entrypoint="ok">(.*?)<\/tr>/s.exec(html)?.[1] ?? ''
+      expect(row).toContain('<code>0 3 1 1 *</code>')
+      expect(row).toContain('Europe/Paris')
+      expect(row).toMatch(/<time datetime="\d{4}-01-01T02:00:00.000Z"/)
+      expect(row).not.toContain('overdue</span>')
+    })
+
+    it('follows the mount path when mounted on your own app', async () => {
+      const own = new Hono().route('/ops/queue', createDashboard({ queue, token: TOKEN }))
+      const html = await (await own.request('/ops/queue/failures', { headers: bearer(TOKEN) })).text()
+      expect(html).toContain('href="/ops/queue/schedules"')
+      expect(html).toContain(`href="/ops/queue/jobs/${ids.dropped}"`)
+      expect((await own.request('/ops/queue/', { headers: bearer(TOKEN) })).headers.get('location')).toBe('/ops/queue')
+    })
+  })
+
+  describe('actions', () => {
+    it('refuses a POST without the form token or from another origin (403), and changes nothing', async () => {
+      const { cookie, csrf } = await login()
+      const target = { ids: ids.held.map(String) }
+      const attempts = [
+        post('/dashboard/failures/requeue', target, { cookie }),
+        post('/dashboard/failures/requeue', { ...target, _csrf: 'x'.repeat(csrf.length) }, { cookie }),
+        post('/dashboard/failures/requeue', { ...target, _csrf: csrf }, { cookie, origin: 'https://evil.example' }),
+        post('/dashboard/entrypoints/pause', { entrypoint: 'ok', _csrf: csrf }, { cookie, origin: 'null' }),
+        // The bearer-rendered pages' token belongs to no cookie session.
+        post('/dashboard/entrypoints/pause', { entrypoint: 'ok', _csrf: await bearerCsrf() }, { cookie }),
+        app().request('/dashboard/entrypoints/pause', { method: 'POST', body: JSON.stringify({ entrypoint: 'ok', _csrf: csrf }), headers: { cookie, 'content-type': 'application/json' } }),
+      ]
+      for (const [i, res] of (await Promise.all(attempts)).entries()) expect(res.status, `attempt ${i}`).toBe(403)
+      expect((await queue.status(ids.held)).map((s) => s.status)).toEqual(['failed', 'failed'])
+      expect((await queue.overview()).find((e) => e.entrypoint === 'ok')?.paused).toBe(false)
+    })
+
+    it('pauses and resumes an entrypoint, redirecting back with a flash shown once', async () => {
+      const { cookie, csrf } = await login()
+      const paused = await post('/dashboard/entrypoints/pause', { entrypoint: 'ok', _csrf: csrf }, { cookie })
+      expect(paused.status).toBe(303)
+      expect(paused.headers.get('location')).toBe('/dashboard')
+      const flash = paused.headers.getSetCookie().find((c) => c.startsWith('pgq_flash='))!.split(';')[0]!
+      const html = await (await get('/dashboard', { cookie: `${cookie}; ${flash}` })).text()
+      expect(html).toContain('Paused ok: no worker claims its jobs')
+      expect(cell(html, 'ok', 'state')).toContain('paused')
+      expect((await post('/dashboard/entrypoints/resume', { entrypoint: 'ok', _csrf: csrf }, { cookie })).status).toBe(303)
+      expect((await queue.overview()).find((e) => e.entrypoint === 'ok')?.paused).toBe(false)
+      expect((await post('/dashboard/entrypoints/pause', { entrypoint: 'typo', _csrf: csrf }, { cookie })).status).toBe(400)
+    })
+
+    it('cancels a queued job and requeues a fingerprint group of held jobs', async () => {
+      const { cookie, csrf } = await login()
+      const cancel = await post(`/dashboard/jobs/${ids.later}/cancel`, { _csrf: csrf }, { cookie })
+      expect(cancel.headers.get('location')).toBe(`/dashboard/jobs/${ids.later}`)
+      expect((await queue.status([ids.later]))[0]?.status).toBe('canceled')
+
+      const requeue = await post('/dashboard/failures/requeue', { ids: ids.held.map(String), _csrf: csrf }, { cookie })
+      expect(requeue.status).toBe(303)
+      expect(requeue.headers.get('location')).toBe('/dashboard/failures')
+      expect((await queue.status(ids.held)).map((s) => s.status)).toEqual(['queued', 'queued'])
+    })
+  })
+
+  it('answers 400 naming the parameter for values out of bounds', async () => {
+    const cases: [string, string][] = [
+      ['/dashboard?window=soon', 'window must be a duration'],
+      ['/dashboard?window=1m', 'window must be from 5m to 7d'],
+      ['/dashboard?window=30d', 'window must be from 5m to 7d'],
+      ['/dashboard/failures?limit=0', 'limit must be an integer from 1 to 1000'],
+      ['/dashboard/failures?limit=5000', 'limit must be an integer from 1 to 1000'],
+      ['/dashboard/failures?held=maybe', 'held must be one of all, held, dropped'],
+      [`/dashboard/failures?entrypoint=${'e'.repeat(200)}`, 'entrypoint must be at most 128 characters'],
+      ['/dashboard/jobs/abc', 'id must be a job id'],
+      ['/dashboard/jobs?id=1&key=k', 'id and key cannot both be given'],
+      [`/dashboard/jobs?key=${'k'.repeat(600)}`, 'key must be at most 512 characters'],
+    ]
+    for (const [path, message] of cases) {
+      const res = await get(path)
+      expect(res.status, path).toBe(400)
+      expect(await res.text(), path).toContain(message)
+    }
+    const { cookie, csrf } = await login()
+    const tooMany = await post('/dashboard/failures/requeue', { ids: Array.from({ length: 1001 }, (_, i) => String(i + 1)), _csrf: csrf }, { cookie })
+    expect(tooMany.status).toBe(400)
+    expect(await tooMany.text()).toContain('ids must list at most 1000 job ids')
+  })
+
+  async function bearerCsrf(): Promise<string> {
+    const html = await (await get('/dashboard')).text()
+    return /name="_csrf" value="([^"]+)"/.exec(html)![1]!
+  }
+})
