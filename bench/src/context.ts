@@ -38,6 +38,8 @@ export interface Ctx {
   server: BenchServer
   /** The bench's own redis-servers, for the BullMQ Redis rows that run. */
   redis: Partial<Record<RedisPersistence, RedisServer>>
+  /** Anchors that failed during a scenario: queue → scenario number → reason (see guard.ts). */
+  failed: Partial<Record<QueueName, Record<number, string>>>
   opts: BenchOptions
   log(message: string): void
 }

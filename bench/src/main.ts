@@ -46,7 +46,7 @@ async function main() {
   })
   const stopServer = () => Promise.all([server.stop().catch(() => undefined), stopRedisServers(anchors)])
   process.once('SIGINT', () => void stopServer().then(() => process.exit(130)))
-  const ctx: Ctx = { server, redis: anchors.redis, opts: { ...opts, queues: anchors.queues }, log }
+  const ctx: Ctx = { server, redis: anchors.redis, failed: {}, opts: { ...opts, queues: anchors.queues }, log }
   const results: Results = {
     startedAt: new Date(started).toISOString(),
     options: { ...opts, databaseUrl: opts.databaseUrl ? '(external)' : undefined },
@@ -74,11 +74,16 @@ async function main() {
       if (scenario === 9) results.durability = await durabilityScenario(ctx)
     }
   } finally {
+    results.failed = ctx.failed
     results.load.after = loadavg()
     results.durationS = Math.round((Date.now() - started) / 1000)
     await stopServer()
   }
   await writeReport(results, opts.outDir, log)
+  if (Object.keys(ctx.failed).length) {
+    log(`anchors failed during the run: ${Object.keys(ctx.failed).join(', ')} (see above); exiting with 1`)
+    process.exitCode = 1
+  }
 }
 
 /** Runs this script again (same loader flags and arguments) on `node`, with `extra` arguments. */

@@ -32,7 +32,8 @@ export interface RedisServer {
 
 /** PGQ_BENCH_REDIS_SERVER, else redis-server on PATH or in /usr/bin. */
 export function redisServerBinary(): string | { reason: string } {
-  const candidates = [process.env.PGQ_BENCH_REDIS_SERVER, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => d && path.join(d, 'redis-server')), '/usr/bin/redis-server']
+  const explicit = process.env.PGQ_BENCH_REDIS_SERVER
+  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(path.delimiter).map((d) => d && path.join(d, 'redis-server')), '/usr/bin/redis-server']
   for (const file of candidates) {
     if (!file) continue
     try {
@@ -42,7 +43,7 @@ export function redisServerBinary(): string | { reason: string } {
       // next
     }
   }
-  return { reason: 'redis-server not found (install redis-server, or set PGQ_BENCH_REDIS_SERVER)' }
+  return { reason: explicit ? `PGQ_BENCH_REDIS_SERVER=${explicit} is not an executable` : 'redis-server not found (install redis-server, or set PGQ_BENCH_REDIS_SERVER)' }
 }
 
 /** The settings of each kind; everything else is redis-server's default (RDB snapshots included for 'aof'). */

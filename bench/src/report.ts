@@ -30,6 +30,8 @@ export interface Results {
   runtimes?: Record<string, string>
   /** Requested queues that could not run here, and why. */
   unavailable?: Record<string, string>
+  /** Anchors that failed during a scenario: queue → scenario → reason. */
+  failed?: Record<string, Record<number, string>>
   load: { before: number[]; after: number[] }
   startup: StartupResult
   drain?: DrainResult
@@ -90,6 +92,7 @@ function context(r: Results): string[] {
     `versions: ${Object.entries(r.versions).map(([q, v]) => `${q} ${v}`).join(', ')}`,
     ...(runtimes.length ? [`worker and client processes run on: ${runtimes.join(', ')}`] : []),
     ...Object.entries(r.unavailable ?? {}).map(([q, why]) => `NOT RUN: ${q}: ${why}`),
+    ...Object.entries(r.failed ?? {}).flatMap(([q, by]) => Object.entries(by).map(([n, why]) => `FAILED: ${q} in scenario ${n}: ${why}`)),
     startupLine(r.startup),
     'Same run, same server; n/a: the metric does not apply to that queue (Redis runs no SQL).',
   ]

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { ADAPTERS, prefillWith, type QueueName, withInstalled } from '../adapters.ts'
 import { type Ctx, loadavg } from '../context.ts'
+import { guarded } from '../guard.ts'
 import { exited, spawnWorker, withTimeout } from '../procs.ts'
 import { resetStatements, type StatementStat, topStatements } from '../server.ts'
 import { max, median, min, now, sum } from '../stats.ts'
@@ -98,6 +99,31 @@ export async function drainOnce(
 /** Scenario 1's extra pgq drain with its default success log, when the bench's pgq has it off. */
 export const PGQ_LOGGED = 'pgq+log'
 
+/** One drain of one variant on a fresh store; `last`: the last repetition (statements, CPU profile). */
+async function drainRound(ctx: Ctx, variant: string, queue: QueueName, last: boolean, statements: Record<string, StatementStat[]>): Promise<DrainRun> {
+  const { jobs, workers } = ctx.opts
+  const settings = variant === PGQ_LOGGED ? { ...ctx.opts.settings.pgq, logSuccess: true } : undefined
+  const adapter = ADAPTERS[queue]
+  const dbName = `pgq_bench_${adapter.slug}`
+  const url = await freshTarget(ctx, adapter, dbName)
+  try {
+    let prefillJobsPerSec = 0
+    const cpuProf = ctx.opts.cpuProf && last && variant === queue
+    const run = await withInstalled(adapter, url, (client) => {
+      const prepare = async () => {
+        prefillJobsPerSec = await prefillWith(client, url, jobs)
+        await settleTarget(ctx, adapter, url)
+        await resetStatements(ctx.server)
+      }
+      return drainOnce(ctx, queue, url, jobs, workers, { cpuProf, prepare, settings })
+    })
+    if (last && adapter.store === 'postgres') statements[variant] = await topStatements(ctx.server, dbName)
+    return { ...run, prefillJobsPerSec }
+  } finally {
+    await dropTarget(ctx, adapter, dbName)
+  }
+}
+
 export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
   const { jobs, workers, repeat, queues } = ctx.opts
   const runs: Record<string, DrainRun[]> = {}
@@ -106,27 +132,13 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
   for (let rep = 1; rep <= repeat; rep++) {
     for (const variant of variants) {
       const queue: QueueName = variant === PGQ_LOGGED ? 'pgq' : (variant as QueueName)
-      const settings = variant === PGQ_LOGGED ? { ...ctx.opts.settings.pgq, logSuccess: true } : undefined
-      const adapter = ADAPTERS[queue]
-      const dbName = `pgq_bench_${adapter.slug}`
-      const url = await freshTarget(ctx, adapter, dbName)
-      let prefillJobsPerSec = 0
-      const cpuProf = ctx.opts.cpuProf && rep === repeat && variant === queue
-      const run = await withInstalled(adapter, url, (client) => {
-        const prepare = async () => {
-          prefillJobsPerSec = await prefillWith(client, url, jobs)
-          await settleTarget(ctx, adapter, url)
-          await resetStatements(ctx.server)
-        }
-        return drainOnce(ctx, queue, url, jobs, workers, { cpuProf, prepare, settings })
-      })
-      if (rep === repeat && adapter.store === 'postgres') statements[variant] = await topStatements(ctx.server, dbName)
-      runs[variant] = [...(runs[variant] ?? []), { ...run, prefillJobsPerSec }]
+      const run = await guarded(ctx, 1, queue, () => drainRound(ctx, variant, queue, rep === repeat, statements))
+      if (!run) continue
+      runs[variant] = [...(runs[variant] ?? []), run]
       ctx.log(
         `  drain ${rep}/${repeat} ${variant.padEnd(16)} ${Math.round(run.jobsPerSec).toLocaleString('en-US').padStart(8)} jobs/s ` +
           `(${Math.round(run.ms)} ms; per worker ${run.perWorker.join('/')}; CPU per job: workers ${run.workerCpuUsPerJob.toFixed(0)} µs, server ${run.serverCpuUsPerJob.toFixed(0)} µs; load ${run.load.join(' ')})`,
       )
-      await dropTarget(ctx, adapter, dbName)
     }
   }
   const pick = (f: (v: number[]) => number) =>

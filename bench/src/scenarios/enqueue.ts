@@ -5,6 +5,7 @@
 import { ADAPTERS, type QueueName, withInstalled } from '../adapters.ts'
 import type { Producer } from '../clients.ts'
 import type { Ctx } from '../context.ts'
+import { guarded } from '../guard.ts'
 import { resetStatements, statementCalls } from '../server.ts'
 import { median } from '../stats.ts'
 import { dropTarget, freshTarget } from '../stores.ts'
@@ -34,7 +35,8 @@ export async function enqueueScenario(ctx: Ctx): Promise<EnqueueResult> {
   const r: EnqueueResult = { singles, batchJobs, batchSize, runs: {}, singleJobsPerSec: {}, batchJobsPerSec: {}, statementsPerSingle: {}, statementsPerBatch: {} }
   for (let round = 1; round <= ctx.opts.repeat; round++) {
     for (const queue of ctx.opts.queues) {
-      const run = await enqueueOnce(ctx, queue, r, round === 1)
+      const run = await guarded(ctx, 2, queue, () => enqueueOnce(ctx, queue, r, round === 1))
+      if (!run) continue
       r.runs[queue] = [...(r.runs[queue] ?? []), run]
       const statements = r.statementsPerSingle[queue] === undefined ? '' : ` (${r.statementsPerSingle[queue]!.toFixed(2)} statements each)`
       ctx.log(

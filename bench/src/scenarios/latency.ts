@@ -4,6 +4,7 @@
 import { ADAPTERS, installSettings, type QueueName } from '../adapters.ts'
 import { type Client, openClient, type Producer } from '../clients.ts'
 import type { Ctx } from '../context.ts'
+import { guarded } from '../guard.ts'
 import { exited, spawnWorker, type WorkerMessage, withTimeout } from '../procs.ts'
 import { resetStatements, type StatementStat, topStatements } from '../server.ts'
 import { max, mean, median, quantile } from '../stats.ts'
@@ -49,7 +50,8 @@ export async function latencyScenario(ctx: Ctx): Promise<LatencyResult> {
   const samples = ctx.opts.latencyJobs
   for (let round = 1; round <= ctx.opts.repeat; round++) {
     for (const queue of ctx.opts.queues) {
-      const r = await measure(ctx, queue, samples, round === 1)
+      const r = await guarded(ctx, 3, queue, () => measure(ctx, queue, samples, round === 1))
+      if (!r) continue
       raw[queue] = [...(raw[queue] ?? []), r]
       const s = summarize([r])
       ctx.log(

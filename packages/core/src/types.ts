@@ -54,6 +54,14 @@ export interface Job<P = unknown> {
   dependsOn: JobId[] | null
 }
 
+/** A job this one depends on, with what it returned (null: nothing stored, or not logged). */
+export interface DependencyResult {
+  id: JobId
+  /** null when its success was not logged (logSuccess: false) or its log was pruned. */
+  entrypoint: string | null
+  result: Json | null
+}
+
 /** What pgq records about a failure: the error and where it happened. */
 export interface Traceback {
   name: string

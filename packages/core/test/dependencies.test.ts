@@ -195,6 +195,30 @@ describe.each(DRIVERS)('flows, over %s', (driverName) => {
     expect(order[3]).toBe('report')
   })
 
+  it('lets a step read the results of the steps it waited for, in order', async () => {
+    const seen: unknown[] = []
+    const queue = queueOn(q.driver)
+      .entrypoint('count', (job) => ({ words: (job.payload as string).split(' ').length }))
+      .entrypoint('sum', async (_job, ctx) => {
+        const parents = await ctx.dependencies()
+        seen.push(parents)
+        return parents.reduce((total, p) => total + (p.result as { words: number }).words, 0)
+      })
+    const ids = await queue.flow([
+      { key: 'a', entrypoint: 'count', payload: 'one two three' },
+      { key: 'b', entrypoint: 'count', payload: 'four five' },
+      { key: 'total', entrypoint: 'sum', payload: null, after: ['b', 'a'] },
+    ])
+    await queue.drain({ timeBudget: 10_000 })
+    expect(seen).toEqual([
+      [
+        { id: ids.b, entrypoint: 'count', result: { words: 2 } },
+        { id: ids.a, entrypoint: 'count', result: { words: 3 } },
+      ],
+    ])
+    expect(await queue.waitForResult(ids.total!, { timeout: 5000 })).toEqual({ status: 'successful', result: 5 })
+  })
+
   it('refuses a cycle, an unknown key or a repeated key, writing nothing', async () => {
     const queue = queueOn(q.driver)
     await expect(

@@ -117,7 +117,7 @@ describe('a flow across worker processes, a SIGKILL and a PostgreSQL restart', (
     await driver.end()
 
     // SIGKILL a worker in the middle of a step, then start a replacement.
-    const [killed] = await waitUntil('a step in flight after 3 successes', inFlight, (rows) => (rows?.[0]?.successful ?? 0) >= 3, 30_000)
+    const [killed] = (await waitUntil('a step in flight after 3 successes', inFlight, (rows) => (rows?.[0]?.successful ?? 0) >= 3, 30_000))!
     const victim = byWorkerId.get(killed!.worker_id)!
     victim.child.kill('SIGKILL')
     const tKill = performance.now()
@@ -125,7 +125,7 @@ describe('a flow across worker processes, a SIGKILL and a PostgreSQL restart', (
     await startWorker()
 
     // Restart the server in the middle of a step, with 5 steps or more still to succeed.
-    const [interrupted] = await waitUntil('a step in flight, 5 steps or more to go', inFlight, (rows) => rows !== undefined && rows.length > 0 && rows[0]!.successful <= dag.length - 5, 30_000)
+    const [interrupted] = (await waitUntil('a step in flight, 5 steps or more to go', inFlight, (rows) => rows?.[0] !== undefined && rows[0].successful <= dag.length - 5, 30_000))!
     const tStop = performance.now()
     await server.stop()
     const tStart = performance.now()

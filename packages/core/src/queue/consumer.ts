@@ -1,12 +1,13 @@
 import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'
 import { claimJobs } from '../sql/claim-jobs.js'
+import { dependencyResults } from '../sql/dependency-results.js'
 import { finishJobs } from '../sql/finish-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
 import { eligibleCount } from '../sql/inspect-jobs.js'
 import { toId, toJob } from './rows.js'
 import { tablesFor } from '../sql/tables.js'
-import type { ClaimEntrypoint, Failure, Job, JobId, JobStatus } from '../types.js'
+import type { ClaimEntrypoint, DependencyResult, Failure, Job, JobId, JobStatus, Json } from '../types.js'
 import type { QueueConnectionOptions } from './options.js'
 import { schemaGate } from './schema-check.js'
 
@@ -57,6 +58,12 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
 
   return {
     workerId,
+
+    /** The results of the jobs a job depends on (dependsOn, then a flow's after), in that order. */
+    async dependencyResults(id: JobId): Promise<DependencyResult[]> {
+      const rows = await execute(db, dependencyResults(t, id))
+      return rows.map((r) => ({ id: toId(r), entrypoint: (r.entrypoint ?? null) as string | null, result: (r.result ?? null) as Json | null }))
+    },
 
     /**
      * Takes up to batchSize jobs: stale ones first, then by priority and age, within the

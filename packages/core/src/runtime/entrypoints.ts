@@ -2,7 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { ConfigurationError, PgqError } from '../errors.js'
 import { checkRetention, type RetentionPolicy } from '../queue/retention.js'
 import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
-import type { DeclaredPolicy, Job, Json } from '../types.js'
+import type { DeclaredPolicy, DependencyResult, Job, Json } from '../types.js'
 import { checkMaxResultBytes } from './job-output.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { textProblem } from '../validation/text.js'
@@ -19,6 +19,12 @@ export interface JobContext {
    * Anything else throws InvalidProgressError naming the field; nothing is recorded then.
    */
   progress(value: Json): void
+  /**
+   * The jobs this one depends on (dependsOn, then a flow step's `after`), in that order, each
+   * with its stored result: how a flow step reads what the steps before it returned. One
+   * statement per call; empty for a job without dependencies.
+   */
+  dependencies(): Promise<DependencyResult[]>
 }
 
 /**

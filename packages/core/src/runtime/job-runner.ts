@@ -1,5 +1,5 @@
 import { failureOf } from '../queue/retry-policy.js'
-import type { Failure, Job, JobId } from '../types.js'
+import type { DependencyResult, Failure, Job, JobId } from '../types.js'
 import type { Emitter } from './emitter.js'
 import { type EntrypointDefinition, type JobContext, JobTimeoutError, PayloadValidationError, validatePayload } from './entrypoints.js'
 import type { QueueEvents } from './queue-events.js'
@@ -50,6 +50,7 @@ export class JobRunner {
       events: Emitter<QueueEvents>
       definitions: ReadonlyMap<string, EntrypointDefinition>
       tracing?: Tracing | undefined
+      dependencyResults(id: JobId): Promise<DependencyResult[]>
       onFinished(entrypoint: string, durationMs: number): void
     },
   ) {}
@@ -130,6 +131,7 @@ export class JobRunner {
         entry.progress = text
         this.progress.set(job.id, text)
       },
+      dependencies: () => this.deps.dependencyResults(job.id),
     }
     // Past its timeout the attempt fails and its slot is freed, whether or not the handler
     // heeds the signal; whatever it does later is ignored.

@@ -71,6 +71,7 @@ export class WorkerCore {
       events: deps.events,
       definitions: deps.definitions,
       tracing: deps.tracing,
+      dependencyResults: (id) => this.consumer.dependencyResults(id),
       onFinished: (entrypoint, durationMs) => {
         budget?.observe(entrypoint, durationMs)
         // A free slot matters when the last claim was cut short by capacity, or in a drain

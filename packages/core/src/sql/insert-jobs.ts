@@ -1,7 +1,8 @@
 import type { InsertJobsColumns } from '../types.js'
+import type { DedupeColumns } from '../validation/dedupe-input.js'
+import { dedupeModes } from './dedupe-modes.js'
 import type { Tables } from './tables.js'
 import { type SQL, sql } from './template.js'
-
 
 /** Attempts and what to do when they run out: the entrypoint's fleet policy (ep), stored on the job. */
 const storedPolicy = sql`coalesce(ep.max_attempts, 1), coalesce(ep.on_exhausted, 'hold')`
@@ -10,10 +11,15 @@ const storedPolicy = sql`coalesce(ep.max_attempts, 1), coalesce(ep.on_exhausted,
  * Enqueue: one statement for the whole batch. Ids are drawn up front so each result maps
  * back to its input position; a held dedupe key either makes the statement raise (the
  * batch is undone) or, with skip, leaves null in that position.
+ *
+ * With `modes` (some job has a dedupe mode of its own; see dedupeModes) the same statement
+ * also throttles and updates held jobs in place; without, its text is exactly the plain one.
  */
-export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' | 'skip'): SQL {
-  const rejectDuplicates =
-    onConflict === 'skip'
+export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' | 'skip', modes?: DedupeColumns): SQL {
+  const m = modes && dedupeModes(t, modes, onConflict)
+  const rejectDuplicates = m
+    ? m.rejectDuplicates
+    : onConflict === 'skip'
       ? sql`true`
       : sql`${t.rejectDuplicateJobs}((select array_agg(i.dedupe_key order by i.ord) from input i
           where i.dedupe_key is not null and i.id not in (select id from inserted)))`
@@ -22,9 +28,9 @@ export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' 
       select nextval(${t.jobsIdSequence}::regclass) as id, i.*
       from unnest(${c.entrypoints}::text[], ${c.payloads}::text[], ${c.priorities}::smallint[],
                   ${c.runAt}::timestamptz[], ${c.delayMs}::float8[], ${c.dedupeKeys}::text[],
-                  ${c.headers}::text[], ${c.dependsOn}::text[], ${c.onParentFailure}::text[])
-        with ordinality as i(entrypoint, payload, priority, run_at, delay_ms, dedupe_key, headers, depends_on, on_parent_failure, ord)
-    ),
+                  ${c.headers}::text[], ${c.dependsOn}::text[], ${c.onParentFailure}::text[]${m?.columns ?? sql``})
+        with ordinality as i(entrypoint, payload, priority, run_at, delay_ms, dedupe_key, headers, depends_on, on_parent_failure${m?.columnNames ?? sql``}, ord)
+    ),${m?.before ?? sql``}
     inserted as (
       insert into ${t.jobs} (id, entrypoint, payload, priority, execute_after, dedupe_key, headers, max_attempts, on_exhausted,
                              status, depends_on, waiting_for, on_parent_failure)
@@ -34,11 +40,11 @@ export function insertJobs(t: Tables, c: InsertJobsColumns, onConflict: 'error' 
              -- Blocked until link_dependencies (same transaction) counts the parents still pending.
              case when input.depends_on is null then 'queued' else 'blocked' end::${sql.raw(`"${t.schema}".job_status`)},
              input.depends_on::bigint[], coalesce(cardinality(input.depends_on::bigint[]), 0), coalesce(input.on_parent_failure, 'fail')
-      from input left join ${t.entrypoints} ep on ep.name = input.entrypoint order by input.ord
-      on conflict (dedupe_key) where status in ('queued', 'picked', 'blocked') and dedupe_key is not null do nothing
-      returning id
-    )
-    select inserted.id from input left join inserted on inserted.id = input.id
+      from input left join ${t.entrypoints} ep on ep.name = input.entrypoint ${m?.rowsAndOrder ?? sql`order by input.ord`}
+      on conflict (dedupe_key) where status in ('queued', 'picked', 'blocked') and dedupe_key is not null ${m?.onConflict ?? sql`do nothing`}
+      returning id${m?.returning ?? sql``}
+    )${m?.after ?? sql``}
+    select ${m?.id ?? sql`inserted.id`} from input left join inserted on inserted.id = input.id${m?.join ?? sql``}
     where ${rejectDuplicates}
     order by input.ord`
 }

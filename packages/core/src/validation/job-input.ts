@@ -1,7 +1,9 @@
-import { ConfigurationError, InvalidJobError } from '../errors.js'
+import { InvalidJobError } from '../errors.js'
 import type { CallerTransaction, InsertJobsColumns, JobId } from '../types.js'
 import type { Json } from '../types.js'
 import { type JsonIssue, jsonText, MAX_JSON_DEPTH, MAX_JSON_LENGTH } from './json-value.js'
+import { addDedupeColumns, type CheckedDedupe, checkDedupe, checkDedupeKey, type Dedupe, type DedupeColumns, MAX_DEDUPE_KEY_LENGTH } from './dedupe-input.js'
+import { durationProblem, kindOf, unknownOption } from './describe-input.js'
 import { type Duration, parseDuration } from './duration.js'
 import { textProblem } from './text.js'
 import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
@@ -38,6 +40,17 @@ import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
  * | priority not an integer in -32768..32767     | Postgres: smallint out of range / invalid input syntax |
  * | entrypoint not 1..128, dedupeKey not 1..512  | pgq's bounds (512 x 3 bytes stays under the unique index's 2704-byte entry limit) |
  * | one dedupeKey twice in a batch               | ON CONFLICT skips the second as if it were held: DuplicateJobError, or null with 'skip' |
+ * | dedupe not an object; dedupe.key missing     | TypeError, or the job enqueued with no key: never deduplicated |
+ * | dedupe.key as dedupeKey above (twice in a batch, U+0000, length) | as for dedupeKey |
+ * | dedupe and dedupeKey both given              | one of the two keys silently wins                     |
+ * | dedupe.mode other than the five              | neither raised nor updated: null, as if skipped       |
+ * | dedupe.delay/maxDelay/window not a duration pgq can store from now (as delay) | Postgres: interval or timestamp out of range |
+ * | delay, maxDelay or window with a mode that does not take it | silently ignored: a window that never throttles |
+ * | debounce without delay, throttle without window | no run time to push back to, no window to count     |
+ * | throttle window < 1 ms                       | every enqueue opens a window: no throttle at all       |
+ * | debounce maxDelay < delay                    | the first run already later than its bound            |
+ * | debounce with runAt or delay                 | one of the two run times silently wins                |
+ * | replace/debounce with dependsOn              | a queued job updated in place, its new parents never linked |
  * | onConflict other than 'error' / 'skip'       | one job: treated as 'skip'; a batch: as 'error'       |
  * | tx without execute() or query(); options not an object | TypeError, or options silently ignored       |
  * | dependsOn not an array of positive safe integers, or > MAX_DEPENDENCIES | Postgres: invalid input syntax for type bigint |
@@ -50,7 +63,7 @@ import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
  */
 
 export const MAX_ENTRYPOINT_LENGTH = 128
-export const MAX_DEDUPE_KEY_LENGTH = 512
+export { MAX_DEDUPE_KEY_LENGTH }
 /** Most jobs one job may depend on. */
 export const MAX_DEPENDENCIES = 1000
 /** priority is a smallint column. */
@@ -67,8 +80,14 @@ export interface EnqueueOptions {
   runAt?: Date
   /** Not before this long from now: milliseconds, or text such as '30s', '5m'. */
   delay?: Duration
-  /** While a job with this key is queued or running, another with it is refused. */
+  /** While a job with this key is queued, running or blocked, another with it is refused (onConflict: raise or skip). */
   dedupeKey?: string
+  /**
+   * A dedupe key and what to do while it is held: { key, mode } with mode 'error' | 'skip'
+   * (as onConflict, for this job), 'replace', 'debounce' ({ delay, maxDelay? }) or 'throttle'
+   * ({ window }). Instead of dedupeKey.
+   */
+  dedupe?: Dedupe
   headers?: Record<string, Json>
   /**
    * Existing jobs this one waits for: it stays 'blocked' until every one of them has
@@ -90,9 +109,9 @@ export interface CheckedBatchOptions {
   onConflict: 'error' | 'skip'
 }
 
-const JOB_FIELDS = ['entrypoint', 'payload', 'priority', 'runAt', 'delay', 'dedupeKey', 'headers', 'dependsOn', 'onParentFailure']
+const JOB_FIELDS = ['entrypoint', 'payload', 'priority', 'runAt', 'delay', 'dedupeKey', 'dedupe', 'headers', 'dependsOn', 'onParentFailure']
 const BATCH_OPTIONS = ['tx', 'onConflict']
-const ENQUEUE_OPTIONS = ['priority', 'runAt', 'delay', 'dedupeKey', 'headers', 'dependsOn', 'onParentFailure', 'tx', 'onConflict']
+const ENQUEUE_OPTIONS = ['priority', 'runAt', 'delay', 'dedupeKey', 'dedupe', 'headers', 'dependsOn', 'onParentFailure', 'tx', 'onConflict']
 
 function isJobField(key: string): boolean {
   switch (key) {
@@ -102,6 +121,7 @@ function isJobField(key: string): boolean {
     case 'runAt':
     case 'delay':
     case 'dedupeKey':
+    case 'dedupe':
     case 'headers':
     case 'dependsOn':
     case 'onParentFailure':
@@ -136,6 +156,7 @@ export function checkEnqueueArguments(entrypoint: unknown, payload: unknown, opt
       runAt: o.runAt,
       delay: o.delay,
       dedupeKey: o.dedupeKey,
+      dedupe: o.dedupe,
       headers: o.headers,
       dependsOn: o.dependsOn,
       onParentFailure: o.onParentFailure,
@@ -163,15 +184,18 @@ function batchChoices(tx: unknown, onConflict: unknown): CheckedBatchOptions {
 
 const NOT_YET = Symbol('no entrypoint yet')
 
+/** The insert's column arrays; `dedupe` once some job has a dedupe mode of its own. */
+export type EnqueueColumns = InsertJobsColumns & { dedupe?: DedupeColumns }
+
 /**
  * Validates a batch and turns it into the column arrays of the insert; throws before any write.
  * `single`: the batch is one enqueue() call, so errors carry no index.
  */
-export function toInsertColumns(jobs: readonly NewJob[], single = false): InsertJobsColumns {
+export function toInsertColumns(jobs: readonly NewJob[], single = false): EnqueueColumns {
   if (!Array.isArray(jobs)) throw new InvalidJobError(`enqueueMany takes an array of jobs, got ${kindOf(jobs)}`, undefined, 'jobs')
   const n = jobs.length
   if (n === 0) throw new InvalidJobError('the batch is empty: pass at least one job', undefined, 'jobs')
-  const c: InsertJobsColumns = { entrypoints: [], payloads: [], priorities: [], runAt: [], delayMs: [], dedupeKeys: [], headers: [], dependsOn: [], onParentFailure: [] }
+  const c: EnqueueColumns = { entrypoints: [], payloads: [], priorities: [], runAt: [], delayMs: [], dedupeKeys: [], headers: [], dependsOn: [], onParentFailure: [] }
   let dedupeKeys: Map<string, number> | undefined
   let entrypoints: Set<string> | undefined // the distinct ones, once there are two: each is checked once
   let previous: string | symbol = NOT_YET
@@ -185,7 +209,7 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
       throw new InvalidJobError(`the job ${what}`, index, 'job')
     }
     for (const key in job) if (!isJobField(key)) throw unknownOption(key, 'job field', JOB_FIELDS, index)
-    const { entrypoint, payload, priority, runAt, delay, dedupeKey, headers, dependsOn, onParentFailure } = job
+    const { entrypoint, payload, priority, runAt, delay, dedupeKey, dedupe, headers, dependsOn, onParentFailure } = job
 
     if (entrypoint !== previous) {
       if (previous === NOT_YET || !entrypoints?.has(entrypoint)) {
@@ -225,26 +249,31 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
     } else if (delay !== undefined) {
       if (now === 0) now = Date.now()
       const ms = parseDuration(delay)
-      if (!(ms !== undefined && ms >= 0 && ms <= MAX_DATE_MS - now)) throw new InvalidJobError(delayProblem(delay, ms), index, 'delay')
+      if (!(ms !== undefined && ms >= 0 && ms <= MAX_DATE_MS - now)) throw new InvalidJobError(durationProblem('delay', delay, ms), index, 'delay')
       delayMs = ms
     }
 
-    if (dedupeKey !== undefined) {
-      if (typeof dedupeKey !== 'string' || dedupeKey.length === 0 || dedupeKey.length > MAX_DEDUPE_KEY_LENGTH) {
-        const got = typeof dedupeKey === 'string' ? `${dedupeKey.length} characters` : kindOf(dedupeKey)
-        throw new InvalidJobError(`dedupeKey must be a string of 1 to ${MAX_DEDUPE_KEY_LENGTH} characters, got ${got}`, index, 'dedupeKey')
-      }
-      const problem = textProblem(dedupeKey)
-      if (problem) throw new InvalidJobError(`dedupeKey ${problem}`, index, 'dedupeKey')
-      if (n > 1) {
-        dedupeKeys ??= new Map()
-        const first = dedupeKeys.get(dedupeKey)
-        if (first !== undefined) {
-          throw new InvalidJobError(`dedupeKey ${JSON.stringify(dedupeKey)} is also used by job #${first} of this batch`, index, 'dedupeKey')
-        }
-        dedupeKeys.set(dedupeKey, i)
-      }
+    let key: string | undefined
+    let modes: CheckedDedupe | undefined
+    if (dedupe !== undefined) {
+      modes = checkDedupe(dedupe, { dedupeKey, runAt, delay, dependsOn }, index)
+      key = modes.key
+      // A debounced job runs its delay after the enqueue (a duplicate moves it in SQL).
+      if (modes.delayMs !== null) delayMs = modes.delayMs
+    } else if (dedupeKey !== undefined) {
+      checkDedupeKey(dedupeKey, index, 'dedupeKey')
+      key = dedupeKey
     }
+    if (key !== undefined && n > 1) {
+      dedupeKeys ??= new Map()
+      const first = dedupeKeys.get(key)
+      if (first !== undefined) {
+        const field = dedupe === undefined ? 'dedupeKey' : 'dedupe.key'
+        throw new InvalidJobError(`${field} ${JSON.stringify(key)} is also used by job #${first} of this batch`, index, field)
+      }
+      dedupeKeys.set(key, i)
+    }
+    c.dedupe = addDedupeColumns(c.dedupe, i, modes, priority !== undefined)
 
     let headersText: string | null = null
     if (headers !== undefined) {
@@ -266,7 +295,7 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Insert
     c.priorities.push(priority ?? 0)
     c.runAt.push(at)
     c.delayMs.push(delayMs)
-    c.dedupeKeys.push(dedupeKey ?? null)
+    c.dedupeKeys.push(key ?? null)
     c.headers.push(headersText)
     c.dependsOn.push(dependsOn === undefined ? null : dependencyIds(dependsOn, index))
     if (onParentFailure !== undefined && onParentFailure !== 'fail' && onParentFailure !== 'cancel') {
@@ -303,61 +332,4 @@ function headersJson(headers: unknown): string | JsonIssue {
     return { field: 'headers', message: `headers must be a plain object of JSON values, got ${kindOf(headers)}` }
   }
   return jsonText(headers, 'headers')
-}
-
-function delayProblem(delay: unknown, ms: number | undefined): string {
-  if (ms === undefined) {
-    const got = typeof delay === 'number' ? String(delay) : typeof delay === 'string' ? 'unreadable text' : kindOf(delay)
-    return `delay must be a duration: finite milliseconds (a number) or text such as '30s' or '5m', got ${got}`
-  }
-  if (ms < 0) return 'delay must be >= 0'
-  return 'delay ends after +275760-09-13, the latest time pgq can store'
-}
-
-/** What a value is, without showing it. */
-function kindOf(value: unknown): string {
-  if (value === null) return 'null'
-  if (value === undefined) return 'undefined'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : Number.isFinite(value) ? 'a number' : String(value)
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name
-    return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object'
-  }
-  return `${/^[aeiou]/.test(typeof value) ? 'an' : 'a'} ${typeof value}`
-}
-
-function unknownOption(key: string, what: string, known: readonly string[], index?: number): ConfigurationError {
-  const name = JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}...` : key)
-  let hint = ''
-  if (what === 'job field' && (key === 'tx' || key === 'onConflict')) hint = ` (${key} is for the whole batch: pass it in enqueueMany's second argument)`
-  else if (what === 'enqueue option' && (key === 'entrypoint' || key === 'payload')) hint = ` (${key} is enqueue's own argument)`
-  else {
-    const near = closest(key, known)
-    if (near) hint = ` (did you mean "${near}"?)`
-  }
-  return new ConfigurationError(`${index === undefined ? '' : `job #${index}: `}unknown ${what} ${name}${hint}; known: ${known.join(', ')}`)
-}
-
-/** The known name within two edits of `key`, case aside. */
-function closest(key: string, known: readonly string[]): string | undefined {
-  const k = key.toLowerCase()
-  let best: string | undefined
-  let bestDistance = 3
-  for (const name of known) {
-    const d = editDistance(k, name.toLowerCase())
-    if (d < bestDistance) [best, bestDistance] = [name, d]
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2 || a.length > 64) return 3
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    row = next
-  }
-  return row[b.length]!
 }
