@@ -7,8 +7,8 @@ import { type Client, openClient, type Producer, withClient } from './clients.ts
 import type { RedisPersistence } from './redis-server.ts'
 import { packageInfo } from './runtime.ts'
 
-export type QueueName = 'pgq' | 'graphile-worker' | 'pg-boss' | 'bullmq-redis-aof' | 'bullmq-redis' | 'bullmq-pg'
-export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss', 'bullmq-redis-aof', 'bullmq-redis', 'bullmq-pg']
+export type QueueName = 'pgq' | 'graphile-worker' | 'pg-boss' | 'bullmq-redis-aof' | 'bullmq-redis-nopersist' | 'bullmq-pg'
+export const QUEUES: QueueName[] = ['pgq', 'graphile-worker', 'pg-boss', 'bullmq-redis-aof', 'bullmq-redis-nopersist', 'bullmq-pg']
 /** The anchors, in the order their columns and ratios are printed. */
 export const ANCHORS = QUEUES.filter((q) => q !== 'pgq')
 
@@ -125,7 +125,7 @@ export const ADAPTERS: Record<QueueName, Adapter> = {
     settings: (s) => s.pgboss,
   },
   'bullmq-redis-aof': bullmq('bullmq-redis-aof', 'redis', 'aof', 'Redis AOF'),
-  'bullmq-redis': bullmq('bullmq-redis', 'redis', 'none', 'Redis no-persist'),
+  'bullmq-redis-nopersist': bullmq('bullmq-redis-nopersist', 'redis', 'none', 'Redis no-persist'),
   'bullmq-pg': bullmq('bullmq-pg', 'postgres', undefined, 'PG'),
 }
 

@@ -14,7 +14,7 @@ const COLORS: Record<string, string> = {
   'graphile-worker': '#16a34a',
   'pg-boss': '#ea580c',
   'bullmq-redis-aof': '#b91c1c',
-  'bullmq-redis': '#f87171',
+  'bullmq-redis-nopersist': '#f87171',
   'bullmq-pg': '#7c3aed',
 }
 const WIDTH = 900

@@ -11,9 +11,10 @@ export const USAGE = `npm run bench -- [options]
   --scenarios 1,2,...  which scenarios (default all: 1 drain, 2 enqueue, 3 latency,
                        4 backlog, 5 edge round trips, 6 peak RSS per worker, 7 prune under
                        load, 8 drain with a held xmin horizon, 9 durability levels)
-  --queues a,b         subset of pgq,graphile-worker,pg-boss,bullmq-redis-aof,bullmq-redis,
-                       bullmq-pg (default all; an anchor that cannot run here is reported, not run)
-  --repeat R           drains and latency rounds per queue, interleaved; the report shows
+  --queues a,b         subset of pgq,graphile-worker,pg-boss,bullmq-redis-aof,
+                       bullmq-redis-nopersist,bullmq-pg (default all; an anchor that cannot run
+                       here is reported as not run, with the reason)
+  --repeat R           drains, enqueue and latency rounds per queue, interleaved; the report shows
                        medians (default 5; smoke 1)
   --latency-jobs N     enqueue→start samples per latency round (default 1000; smoke 30)
   --single-enqueues N  single enqueues timed in scenario 2 (default 10000; smoke 200)

@@ -6,7 +6,7 @@ import type { Results, Target } from './report.ts'
 import { PGQ_LOGGED } from './scenarios/drain.ts'
 import { median } from './stats.ts'
 
-const BULLMQ: QueueName[] = ['bullmq-redis-aof', 'bullmq-redis', 'bullmq-pg']
+const BULLMQ: QueueName[] = ['bullmq-redis-aof', 'bullmq-redis-nopersist', 'bullmq-pg']
 
 export function targets(r: Results): Target[] {
   const t: Target[] = []
@@ -25,8 +25,8 @@ export function targets(r: Results): Target[] {
     }
     vs('graphile-worker', 1.5)
     vs('bullmq-redis-aof', 2)
-    if (logged !== undefined && d.median['bullmq-redis'] !== undefined) {
-      t.push({ what: `drain, success log on, vs ${ADAPTERS['bullmq-redis'].label} (reported)`, goal: '-', measured: fmtX(logged / d.median['bullmq-redis']!), met: null })
+    if (logged !== undefined && d.median['bullmq-redis-nopersist'] !== undefined) {
+      t.push({ what: `drain, success log on, vs ${ADAPTERS['bullmq-redis-nopersist'].label} (reported)`, goal: '-', measured: fmtX(logged / d.median['bullmq-redis-nopersist']!), met: null })
     }
     const cpu = (key: string | undefined, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob') => (key && d.runs[key] ? median(d.runs[key]!.map((x) => x[k])) : undefined)
     const cpuTarget = (k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob', what: string, goal: number) => {

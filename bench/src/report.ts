@@ -75,7 +75,7 @@ function sections(r: Results): [string, string[], string[][]][] {
   const out: [string, string[], string[][]][] = []
   if (t.values.rows.length) out.push(['Each queue', t.values.header, t.values.rows])
   if (t.ratios.rows.length && t.ratios.header.length > 1) out.push(['pgq against each anchor (> 1× means pgq is better: throughput pgq/X; latency, CPU, memory X/pgq)', t.ratios.header, t.ratios.rows])
-  if (t.pgqOnly.rows.length) out.push(['Scenarios only pgq runs', t.pgqOnly.header, t.pgqOnly.rows])
+  if (t.pgqOnly.rows.length) out.push(["Scenarios only pgq runs (they measure pgq's own features: n/a for the anchors)", t.pgqOnly.header, t.pgqOnly.rows])
   return out
 }
 

@@ -107,7 +107,7 @@ async function startSystemCluster(binDir: string): Promise<{ port: number; stop:
   const preload = lib !== undefined && existsSync(path.join(lib, 'pg_stat_statements.so'))
   const port = await findFreePort()
   const opts = [
-    `-p ${port}`, `-k ${base}`, '-c listen_addresses=127.0.0.1', '-c max_connections=200',
+    `-p ${port}`, `-k ${base}`, '-c listen_addresses=127.0.0.1', '-c max_connections=500',
     ...(preload ? ['-c shared_preload_libraries=pg_stat_statements'] : []),
   ].join(' ')
   asPg(path.join(binDir, 'pg_ctl'), ['-D', data, '-w', '-l', path.join(base, 'server.log'), '-o', opts, 'start'])

@@ -12,8 +12,8 @@ import { queueOn } from './support/runtime.js'
 
 const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
 const SCHEMA = 'pgq_durability'
-const ALL_TABLES = ['entrypoints', 'jobs', 'leases', 'log', 'pgq_migrations', 'rate_limits', 'schedules', 'statistics']
-const UNLOGGED: Record<DurabilityLevel, string[]> = { durable: [], balanced: ['log', 'statistics'], volatile: ['jobs', 'log', 'statistics'] }
+const ALL_TABLES = ['dedupe_windows', 'entrypoints', 'job_dependencies', 'jobs', 'leases', 'log', 'pgq_migrations', 'rate_limits', 'schedules', 'statistics']
+const UNLOGGED: Record<DurabilityLevel, string[]> = { durable: [], balanced: ['log', 'statistics'], volatile: ['jobs', 'log', 'statistics', 'job_dependencies'] }
 
 /** Runs the built `pgq` binary with only the env we pass. */
 function pgq(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -113,9 +113,9 @@ describe('durability levels', () => {
     await queue.drain({ timeBudget: 10_000 })
     const kept = await queue.enqueue('work', 'later', { delay: 3_600_000 })
 
-    expect((await setDurability(client, 'volatile', { schema: SCHEMA })).changed).toHaveLength(3)
+    expect((await setDurability(client, 'volatile', { schema: SCHEMA })).changed).toHaveLength(4)
     expect(await setDurability(client, 'volatile', { schema: SCHEMA })).toEqual({ level: 'volatile', changed: [] })
-    expect(await setDurability(client, 'balanced', { schema: SCHEMA })).toEqual({ level: 'balanced', changed: [`${SCHEMA}.jobs`] })
+    expect(await setDurability(client, 'balanced', { schema: SCHEMA })).toEqual({ level: 'balanced', changed: [`${SCHEMA}.jobs`, `${SCHEMA}.job_dependencies`] })
     expect(await setDurability(client, 'durable', { schema: SCHEMA })).toEqual({
       level: 'durable',
       changed: [`${SCHEMA}.log`, `${SCHEMA}.statistics`],
@@ -166,7 +166,7 @@ describe('durability levels', () => {
     expect(drained).toBe(false)
     open()
     const summary = await draining
-    expect(switched.changed).toHaveLength(3)
+    expect(switched.changed).toHaveLength(4)
     expect(errors).toEqual([])
     expect(summary).toMatchObject({ succeeded: 5001, lost: 0, remaining: 0 })
     expect(await readDurability(client, { schema: SCHEMA })).toBe('volatile')

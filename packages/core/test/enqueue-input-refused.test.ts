@@ -417,7 +417,7 @@ describe('enqueue refuses what Postgres or JSON would refuse or change', () => {
       expect((error as Error).message).not.toContain(SECRET)
       expect(await count()).toBe(0)
     }
-    const known = 'known: priority, runAt, delay, dedupeKey, headers, dependsOn, onParentFailure, tx, onConflict'
+    const known = 'known: priority, runAt, delay, dedupeKey, dedupe, headers, dependsOn, onParentFailure, tx, onConflict'
 
     it('a misspelt enqueue option', async () => {
       await expectUnknown(() => q.producer().enqueue('fine', { secret: SECRET }, { dedupKey: 'k' } as never), new RegExp(`^unknown enqueue option "dedupKey" \\(did you mean "dedupeKey"\\?\\); ${known}$`))
@@ -438,7 +438,7 @@ describe('enqueue refuses what Postgres or JSON would refuse or change', () => {
     it('a misspelt field of job #2 in a batch', async () => {
       await expectUnknown(
         () => q.producer().enqueueMany([good, good, { ...good, priorty: 3 } as never]),
-        /^job #2: unknown job field "priorty" \(did you mean "priority"\?\); known: entrypoint, payload, priority, runAt, delay, dedupeKey, headers, dependsOn, onParentFailure$/,
+        /^job #2: unknown job field "priorty" \(did you mean "priority"\?\); known: entrypoint, payload, priority, runAt, delay, dedupeKey, dedupe, headers, dependsOn, onParentFailure$/,
       )
     })
 

@@ -10,6 +10,7 @@ const MAX_ENTRYPOINT_LENGTH = 128
 const MAX_DEDUPE_KEY_LENGTH = 512
 const MAX_DEPENDENCIES = 1000
 const MAX_FLOW_KEY_LENGTH = 256
+const DEDUPE_MODES = ['error', 'skip', 'replace', 'debounce', 'throttle'] as const
 
 const entrypoint = text(MAX_ENTRYPOINT_LENGTH)
 const entrypoints = v.pipe(v.array(entrypoint), v.maxLength(MAX_JOBS_PER_REQUEST, `must list at most ${MAX_JOBS_PER_REQUEST} entrypoints`))
@@ -39,6 +40,19 @@ const jobEntries = {
   /** Not before this long from now: milliseconds, or text such as '30s' (milliseconds for pgq). */
   delay: v.optional(delay),
   dedupeKey: v.optional(text(MAX_DEDUPE_KEY_LENGTH)),
+  /**
+   * A dedupe key and what to do while it is held; durations as delay (milliseconds for pgq).
+   * Which mode takes which duration pgq checks (a 400 naming the field).
+   */
+  dedupe: v.optional(
+    object({
+      key: text(MAX_DEDUPE_KEY_LENGTH),
+      mode: v.optional(v.picklist(DEDUPE_MODES, `must be one of ${DEDUPE_MODES.map((m) => `'${m}'`).join(', ')}`)),
+      delay: v.optional(delay),
+      maxDelay: v.optional(delay),
+      window: v.optional(delay),
+    }),
+  ),
   headers: v.optional(jsonObject),
   /** Ids of existing jobs this one waits for (it runs once they all succeeded). */
   dependsOn: v.optional(v.pipe(v.array(jobId), v.maxLength(MAX_DEPENDENCIES, `must list at most ${MAX_DEPENDENCIES} job ids`))),
@@ -65,15 +79,17 @@ const jobs = v.pipe(
     if (!dataset.typed) return
     const first = new Map<string, number>()
     dataset.value.forEach((job, i) => {
-      if (job.dedupeKey === undefined) return
-      const seen = first.get(job.dedupeKey)
-      if (seen === undefined) first.set(job.dedupeKey, i)
+      const key = job.dedupe?.key ?? job.dedupeKey
+      if (key === undefined) return
+      const seen = first.get(key)
+      if (seen === undefined) first.set(key, i)
       else {
-        const path: [v.UnknownPathItem, v.UnknownPathItem] = [
-          { type: 'unknown', origin: 'value', input: dataset.value, key: i, value: job },
-          { type: 'unknown', origin: 'value', input: job, key: 'dedupeKey', value: job.dedupeKey },
-        ]
-        addIssue({ message: `is also the dedupeKey of job ${seen} of this batch`, path })
+        const path: v.UnknownPathItem[] = [{ type: 'unknown', origin: 'value', input: dataset.value, key: i, value: job }]
+        if (job.dedupe) {
+          path.push({ type: 'unknown', origin: 'value', input: job, key: 'dedupe', value: job.dedupe })
+          path.push({ type: 'unknown', origin: 'value', input: job.dedupe, key: 'key', value: key })
+        } else path.push({ type: 'unknown', origin: 'value', input: job, key: 'dedupeKey', value: key })
+        addIssue({ message: `is also the ${job.dedupe ? 'dedupe.key' : 'dedupeKey'} of job ${seen} of this batch`, path: path as [v.UnknownPathItem, ...v.UnknownPathItem[]] })
       }
     })
   }),

@@ -20,11 +20,11 @@ import { schemaName } from '../schema/schema-name.js'
 export const DURABILITY_LEVELS = ['durable', 'balanced', 'volatile'] as const
 export type DurabilityLevel = (typeof DURABILITY_LEVELS)[number]
 
-/** The tables each level makes UNLOGGED, in the order workers lock them (jobs, then log, then statistics). */
+/** The tables each level makes UNLOGGED, in the order workers lock them (jobs, log, statistics, then who waits for whom). */
 export const UNLOGGED_TABLES: Readonly<Record<DurabilityLevel, readonly string[]>> = {
   durable: [],
   balanced: ['log', 'statistics'],
-  volatile: ['jobs', 'log', 'statistics'],
+  volatile: ['jobs', 'log', 'statistics', 'job_dependencies'],
 }
 
 /** Present since the first migration: without them pgq is not installed in the schema. */

@@ -1,14 +1,22 @@
 import { execute, transactionExecutor } from '../driver/executor.js'
 import { DuplicateJobError } from '../errors.js'
 import { cancelJobs } from '../sql/cancel-jobs.js'
-import type { InsertJobsColumns } from '../types.js'
 import { insertJobs, insertOneJob, linkDependencies } from '../sql/insert-jobs.js'
 import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
 import { requeueFailedJobs } from '../sql/requeue-jobs.js'
 import { toId, toJob, toLogEntry } from './rows.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, JobStatus, Json, LogEntry } from '../types.js'
-import { type CheckedBatchOptions, checkBatchOptions, checkEnqueueArguments, type EnqueueOptions, type NewJob, toInsertColumns } from '../validation/job-input.js'
+import { dedupeStatement } from '../validation/dedupe-input.js'
+import {
+  type CheckedBatchOptions,
+  checkBatchOptions,
+  checkEnqueueArguments,
+  type EnqueueColumns,
+  type EnqueueOptions,
+  type NewJob,
+  toInsertColumns,
+} from '../validation/job-input.js'
 import type { InTransaction } from './options.js'
 import type { Executor, PgqDriver } from '../driver/driver.js'
 import { checkJobIds, checkRequeueTarget } from '../validation/job-ids.js'
@@ -16,9 +24,17 @@ import type { Tracing } from '../observability/tracing.js'
 
 export type OnConflict = 'error' | 'skip'
 export interface BatchOptions extends InTransaction {
-  /** 'error' (default): a held dedupe key rejects the whole batch with DuplicateJobError. 'skip': null in its place. */
+  /**
+   * 'error' (default): a held dedupe key rejects the whole batch with DuplicateJobError. 'skip': null in its place.
+   * The default of jobs without a dedupe mode of their own, and what replace/debounce do when the holder cannot be updated.
+   */
   onConflict?: OnConflict
 }
+
+/** Dedupe modes whose enqueue may give null instead of an id. */
+export type NullingDedupe = { dedupe: { mode: 'skip' | 'throttle' } }
+/** The id enqueueMany gives for a job of type J: or null, when its dedupe mode skips or throttles. */
+export type EnqueuedId<J> = J extends NullingDedupe ? JobId | null : JobId
 
 export interface QueueSizeRow {
   entrypoint: string
@@ -51,7 +67,7 @@ export function jobOperations(db: PgqDriver, schema: string, ready: () => Promis
   const t = tablesFor(schema)
 
   async function enqueueMany(jobs: readonly NewJob[], opts: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
-  async function enqueueMany(jobs: readonly NewJob[], opts?: BatchOptions): Promise<JobId[]>
+  async function enqueueMany<J extends NewJob>(jobs: readonly J[], opts?: BatchOptions): Promise<EnqueuedId<J>[]>
   async function enqueueMany(jobs: readonly NewJob[], opts?: BatchOptions): Promise<(JobId | null)[]> {
     // Checked before anything else: bad input never reaches SQL.
     const batch = checkBatchOptions(opts)
@@ -59,12 +75,15 @@ export function jobOperations(db: PgqDriver, schema: string, ready: () => Promis
     return insert(toInsertColumns(jobs), batch)
   }
 
-  async function insert(columns: InsertJobsColumns, { tx, onConflict }: CheckedBatchOptions): Promise<(JobId | null)[]> {
+  async function insert(columns: EnqueueColumns, batch: CheckedBatchOptions): Promise<(JobId | null)[]> {
     await ready()
+    const { tx } = batch
+    // Jobs with dedupe modes of their own take the statement with modes; the others, the plain one.
+    const { onConflict, modes } = dedupeStatement(columns.dedupe, columns.dedupeKeys, batch.onConflict)
     if (columns.dependsOn.some((ids) => ids !== null)) {
       // Insert and link in one transaction: the caller's, or one of our own.
       const linked = async (executor: Executor) => {
-        const rows = await execute(executor, insertJobs(t, columns, onConflict))
+        const rows = await execute(executor, insertJobs(t, columns, onConflict, modes))
         const ids = rows.map((r) => (r.id == null ? null : toId(r)))
         const children = ids.filter((id, i): id is number => id !== null && columns.dependsOn[i] !== null)
         if (children.length > 0) await execute(executor, linkDependencies(t, children))
@@ -72,18 +91,18 @@ export function jobOperations(db: PgqDriver, schema: string, ready: () => Promis
       }
       return tx ? linked(transactionExecutor(tx)) : db.transaction(linked)
     }
-    if (columns.entrypoints.length === 1) {
+    if (columns.entrypoints.length === 1 && modes === undefined) {
       // Prepared only on our own pool: the caller's transaction may sit behind another pooler.
       const [row] = tx ? await execute(transactionExecutor(tx), insertOneJob(t, columns)) : await execute(db, insertOneJob(t, columns), { prepare: true })
       if (row) return [toId(row)]
       if (onConflict === 'error') throw new DuplicateJobError([columns.dedupeKeys[0]!])
       return [null]
     }
-    const rows = await execute(tx ? transactionExecutor(tx) : db, insertJobs(t, columns, onConflict))
+    const rows = await execute(tx ? transactionExecutor(tx) : db, insertJobs(t, columns, onConflict, modes))
     return rows.map((r) => (r.id == null ? null : toId(r)))
   }
 
-  async function enqueue(entrypoint: string, payload: unknown, opts: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
+  async function enqueue(entrypoint: string, payload: unknown, opts: EnqueueOptions & BatchOptions & ({ onConflict: 'skip' } | NullingDedupe)): Promise<JobId | null>
   async function enqueue(entrypoint: string, payload?: unknown, opts?: EnqueueOptions & BatchOptions): Promise<JobId>
   async function enqueue(entrypoint: string, payload?: unknown, opts?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
     const { job, batch } = checkEnqueueArguments(entrypoint, payload, opts)
