@@ -8,6 +8,7 @@ import { parseCli, USAGE } from './cli.ts'
 import { type Ctx, loadavg, machine } from './context.ts'
 import { type Results, writeReport } from './report.ts'
 import { backlogScenario } from './scenarios/backlog.ts'
+import { dependenciesScenario } from './scenarios/dependencies.ts'
 import { drainScenario } from './scenarios/drain.ts'
 import { durabilityScenario } from './scenarios/durability.ts'
 import { edgeScenario } from './scenarios/edge.ts'
@@ -72,6 +73,7 @@ async function main() {
       if (scenario === 7) results.prune = await pruneScenario(ctx)
       if (scenario === 8) results.xmin = await xminScenario(ctx)
       if (scenario === 9) results.durability = await durabilityScenario(ctx)
+      if (scenario === 10) results.dependencies = await dependenciesScenario(ctx)
     }
   } finally {
     results.failed = ctx.failed

@@ -1,6 +1,7 @@
-// Rows of the scenarios only pgq runs (4 backlog, 5 edge, 7 prune, 8 xmin, 9 durability).
+// Rows of the scenarios only pgq runs (4 backlog, 5 edge, 7 prune, 8 xmin, 9 durability, 10 dependencies).
 import { fmtInt, fmtMs, fmtPct, fmtX } from './report-format.ts'
 import type { Results } from './report.ts'
+import { dependencyRows } from './report-dependencies.ts'
 import { LEVELS } from './scenarios/durability.ts'
 import { median } from './stats.ts'
 
@@ -71,5 +72,6 @@ export function pgqOnlyRows(r: Results): string[][] {
       single(`9. ${level}: WAL bytes per job: single enqueue / batch enqueue / drain`, `${fmtInt(m.walPerSingle)} / ${fmtInt(m.walPerBatchJob)} / ${fmtInt(m.walPerDrainedJob)}`)
     }
   }
+  if (r.dependencies) out.push(...dependencyRows(r.dependencies))
   return out
 }

@@ -7,6 +7,7 @@ import { fmtInt } from './report-format.ts'
 import { tables } from './report-rows.ts'
 import { targets } from './report-targets.ts'
 import type { BacklogResult } from './scenarios/backlog.ts'
+import type { DependenciesResult } from './scenarios/dependencies.ts'
 import type { DrainResult } from './scenarios/drain.ts'
 import type { DurabilityResult } from './scenarios/durability.ts'
 import type { EdgeResult } from './scenarios/edge.ts'
@@ -43,6 +44,7 @@ export interface Results {
   prune?: PruneScenarioResult
   xmin?: XminResult
   durability?: DurabilityResult
+  dependencies?: DependenciesResult
   targets?: Target[]
 }
 

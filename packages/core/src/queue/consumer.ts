@@ -2,10 +2,12 @@ import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'
 import { claimJobs } from '../sql/claim-jobs.js'
 import { dependencyResults } from '../sql/dependency-results.js'
+import { drainTail as drainTailQuery } from '../sql/drain-tail.js'
 import { finishJobs } from '../sql/finish-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
 import { eligibleCount } from '../sql/inspect-jobs.js'
 import { toId, toJob } from './rows.js'
+import type { Row } from '../driver/driver.js'
 import { tablesFor } from '../sql/tables.js'
 import type { ClaimEntrypoint, DependencyResult, Failure, Job, JobId, JobStatus, Json } from '../types.js'
 import type { QueueConnectionOptions } from './options.js'
@@ -38,6 +40,12 @@ export interface ConsumerOptions extends QueueConnectionOptions {
   unloggedEntrypoints?: readonly string[]
 }
 
+/** What a drain asks before it ends: jobs of its entrypoints due now, and whether retention is due. */
+export interface DrainTail {
+  eligible: number
+  pruneDue: boolean
+}
+
 /** The hot path of one worker: claim, complete, fail, heartbeat. Every call is one statement. */
 export function createConsumer(options: ConsumerOptions & { ready?: () => Promise<unknown> }) {
   const { driver: db, workerId } = options
@@ -49,11 +57,29 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
   // filter on `id = any(<array>)`, which a custom plan hashes (the array is a constant) but
   // a cached generic plan scans linearly per row: 1,000 × 1,000 comparisons for a batch of 1,000.
   const prepare = true
+  const write = async (done: readonly JobId[], failed: readonly Failure[], runMs?: ReadonlyMap<JobId, number>, results?: ReadonlyMap<JobId, string>, tail?: readonly string[]) => {
+    await ready()
+    return execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs, results, tail }, async))
+  }
+  const finished = (rows: Row[]) => rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
   const finish = async (done: readonly JobId[], failed: readonly Failure[], runMs?: ReadonlyMap<JobId, number>, results?: ReadonlyMap<JobId, string>) => {
     if (done.length === 0 && failed.length === 0) return []
+    return finished(await write(done, failed, runMs, results))
+  }
+  const claimWith = async <P>(batchSize: number, entrypoints: readonly ClaimEntrypoint[], lookahead: boolean) => {
+    checkClaim(batchSize, entrypoints)
+    if (entrypoints.length === 0) return { jobs: [] as Job<P>[], due: undefined }
     await ready()
-    const rows = await execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs, results }, async))
-    return rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
+    const request = { workerId, batchSize, entrypoints: [...entrypoints], asyncCommit: async, lookahead }
+    const rows = await execute(db, claimJobs(t, request), { prepare })
+    return { jobs: rows.map((r) => toJob<P>(r, workerId)), due: rows[0] && lookahead ? Number(rows[0].lookahead) : undefined }
+  }
+  const tailOf = (row: Row): DrainTail => ({ eligible: Number(row.eligible) + Number(row.released ?? 0), pruneDue: Boolean(row.prune_due) })
+  /** What a drain asks before it ends, alone (nothing left to write). */
+  const drainTail = async (entrypoints: readonly string[]): Promise<DrainTail> => {
+    await ready()
+    const [row] = await execute(db, drainTailQuery(t, entrypoints))
+    return tailOf(row!)
   }
 
   return {
@@ -70,12 +96,15 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
      * fleet's limits, rates and pauses (stored per entrypoint) and this worker's caps.
      */
     async claim<P = unknown>(batchSize: number, entrypoints: readonly ClaimEntrypoint[]): Promise<Job<P>[]> {
-      checkClaim(batchSize, entrypoints)
-      if (entrypoints.length === 0) return []
-      await ready()
-      const request = { workerId, batchSize, entrypoints: [...entrypoints], asyncCommit: async }
-      const rows = await execute(db, claimJobs(t, request), { prepare })
-      return rows.map((r) => toJob<P>(r, workerId))
+      return (await claimWith<P>(batchSize, entrypoints, false)).jobs
+    },
+
+    /**
+     * A drain's claim: the jobs, and how many were due as it began (at most batchSize + 1,
+     * the claimed ones included; unknown when it claimed none).
+     */
+    claimAndLook<P = unknown>(batchSize: number, entrypoints: readonly ClaimEntrypoint[]): Promise<{ jobs: Job<P>[]; due: number | undefined }> {
+      return claimWith<P>(batchSize, entrypoints, true)
     },
 
     /**
@@ -84,6 +113,25 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
      * returns the jobs this worker still held and where each went.
      */
     finish,
+
+    /**
+     * A drain's last write: the results, and in the same statement whether jobs of these
+     * entrypoints are due and whether retention is due (drainTail), one round trip in all.
+     */
+    async finishLast(
+      done: readonly JobId[],
+      failed: readonly Failure[],
+      entrypoints: readonly string[],
+      runMs?: ReadonlyMap<JobId, number>,
+      results?: ReadonlyMap<JobId, string>,
+    ): Promise<{ finished: { id: JobId; status: JobStatus }[]; tail: DrainTail }> {
+      if (done.length === 0 && failed.length === 0) return { finished: [], tail: await drainTail(entrypoints) }
+      const rows = await write(done, failed, runMs, results, entrypoints)
+      // No row: none was still held here; ask on its own.
+      return { finished: finished(rows), tail: rows[0] ? tailOf(rows[0]) : await drainTail(entrypoints) }
+    },
+
+    drainTail,
 
     /** Marks jobs successful; returns the ids this worker still held. */
     async complete(ids: readonly JobId[]): Promise<JobId[]> {

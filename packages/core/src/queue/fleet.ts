@@ -24,6 +24,11 @@ export interface EntrypointPolicy {
   onExhausted: FailureActionName | null
   /** Retention overrides registered for it, in milliseconds (null: forever); null: the queue's. */
   retention: Record<string, number | null> | null
+  /**
+   * Its slowest run in the last hour's statistics, in ms; read by registration only (a
+   * drain's first estimate of how long a job takes), absent elsewhere.
+   */
+  recentRunMs?: number
 }
 
 /** One field a registration overwrote: another deployment (or an operator) had set it otherwise. */
@@ -98,8 +103,14 @@ export async function register(
       if (JSON.stringify(b[column] ?? null) !== JSON.stringify(w[column] ?? null)) conflicts.push({ entrypoint: name, field, stored: (b[column] ?? null) as never, declared: (w[column] ?? null) as never })
     }
   }
+  for (const [name, ms] of Object.entries(parseObject(row?.recent_run_ms))) {
+    const policy = policies.get(name)
+    if (policy && Number.isFinite(Number(ms))) policy.recentRunMs = Number(ms)
+  }
   return { policies, conflicts }
 }
+
+const parseObject = (value: unknown) => ((typeof value === 'string' ? JSON.parse(value) : value) ?? {}) as Record<string, unknown>
 
 /** Pause, resume and fleet-wide limits of entrypoints; what the CLI and dashboards call. Safe on the edge. */
 export function createFleet(options: QueueConnectionOptions & { ready?: () => Promise<unknown> }) {

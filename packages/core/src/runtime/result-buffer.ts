@@ -1,6 +1,14 @@
-import type { Consumer } from '../queue/consumer.js'
+import type { Consumer, DrainTail } from '../queue/consumer.js'
 import type { Failure } from '../types.js'
 import type { JobId } from '../types.js'
+
+/** One write's worth of results. */
+interface Batch {
+  done: JobId[]
+  failed: Failure[]
+  runMs: Map<JobId, number>
+  results: Map<JobId, string>
+}
 
 export interface ResultBufferOptions {
   consumer: Consumer
@@ -29,6 +37,7 @@ export class ResultBuffer {
   #timer: ReturnType<typeof setTimeout> | undefined
   #flushing: Promise<void> | undefined
   #retryDelayMs = 0
+  #holdMs = 0
   #closed = false
 
   constructor(options: ResultBufferOptions) {
@@ -63,18 +72,47 @@ export class ResultBuffer {
     this.#timer = undefined
     while (this.#flushing) await this.#flushing
     if (this.size === 0) return
-    const done = this.#done.splice(0)
-    const failed = this.#failed.splice(0)
-    const runMs = this.#runMs
-    const results = this.#results
-    this.#runMs = new Map()
-    this.#results = new Map()
-    this.#flushing = this.#write(done, failed, runMs, results)
+    this.#flushing = this.#write(this.#take())
     try {
       await this.#flushing
     } finally {
       this.#flushing = undefined
     }
+  }
+
+  /**
+   * A drain's last write: what is buffered, and in the same statement whether jobs of these
+   * entrypoints are due and whether retention is due. A failed write keeps its results
+   * (retried by the drain's finish) and rejects.
+   */
+  async flushLast(entrypoints: readonly string[]): Promise<DrainTail> {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    while (this.#flushing) await this.#flushing
+    const batch = this.#take()
+    try {
+      const { tail } = await this.#o.consumer.finishLast(batch.done, batch.failed, entrypoints, batch.runMs, batch.results)
+      this.#retryDelayMs = 0
+      if (batch.done.length + batch.failed.length > 0) this.#o.onWritten?.()
+      return tail
+    } catch (error) {
+      this.#putBack(batch)
+      throw error
+    }
+  }
+
+  #take(): Batch {
+    const batch = { done: this.#done.splice(0), failed: this.#failed.splice(0), runMs: this.#runMs, results: this.#results }
+    this.#runMs = new Map()
+    this.#results = new Map()
+    return batch
+  }
+
+  #putBack(batch: Batch): void {
+    this.#done.unshift(...batch.done)
+    this.#failed.unshift(...batch.failed)
+    for (const [id, ms] of batch.runMs) this.#runMs.set(id, ms)
+    for (const [id, text] of batch.results) this.#results.set(id, text)
   }
 
   /** Keeps flushing until everything is written, including a write under way (shutdown); gives up after `deadline`. */
@@ -91,17 +129,12 @@ export class ResultBuffer {
     return this.size === 0 && !this.#flushing
   }
 
-  async #write(done: JobId[], failed: Failure[], runMs: Map<JobId, number>, results: Map<JobId, string>): Promise<void> {
+  async #write(batch: Batch): Promise<void> {
     try {
-      await this.#o.consumer.finish(done, failed, runMs, results)
+      await this.#o.consumer.finish(batch.done, batch.failed, batch.runMs, batch.results)
       this.#retryDelayMs = 0
     } catch (error) {
-      this.#requeue(error, () => {
-        this.#done.unshift(...done)
-        this.#failed.unshift(...failed)
-        for (const [id, ms] of runMs) this.#runMs.set(id, ms)
-        for (const [id, text] of results) this.#results.set(id, text)
-      })
+      this.#requeue(error, () => this.#putBack(batch))
     }
     this.#o.onWritten?.()
   }
@@ -120,12 +153,20 @@ export class ResultBuffer {
     if (!this.#closed) this.#timer ??= setTimeout(() => void this.flush(), this.#retryDelayMs)
   }
 
+  /**
+   * Waits at least this long before a timed flush (0: back to delayMs): a drain that expects
+   * nothing more lets its last results go with its last look (flushLast) instead.
+   */
+  hold(ms: number): void {
+    this.#holdMs = ms
+  }
+
   #schedule(): void {
     if (this.#closed) return
     if (this.size >= this.#o.maxBatch) {
       void this.flush()
     } else {
-      this.#timer ??= setTimeout(() => void this.flush(), this.#o.delayMs)
+      this.#timer ??= setTimeout(() => void this.flush(), Math.max(this.#o.delayMs, this.#holdMs))
     }
   }
 }

@@ -104,6 +104,11 @@ export class WorkerCore {
   async prepare(): Promise<void> {
     const policies = await this.deps.ready()
     this.limited = this.s.served.some((d) => isLimited(policies.get(d.name)))
+    // A drain starts from the last hour's slowest run rather than claiming one job to learn it.
+    for (const def of this.s.served) {
+      const ms = policies.get(def.name)?.recentRunMs
+      if (ms !== undefined) this.budget?.observe(def.name, ms)
+    }
   }
 
   stop(force = false): void {
@@ -130,10 +135,19 @@ export class WorkerCore {
   }
 
   /** Claims and starts up to `want` jobs; undefined after a failed claim (reported, then a backoff wait). */
+  /** Jobs due when the last claim began (drains only; at most want + 1; undefined: unknown). */
+  lastDue: number | undefined
+
   async claim(want: number, specs: ClaimEntrypoint[]): Promise<Job[] | undefined> {
     let jobs: Job[]
     try {
-      jobs = await this.consumer.claim(want, specs)
+      if (this.budget) {
+        const claimed = await this.consumer.claimAndLook(want, specs)
+        jobs = claimed.jobs
+        this.lastDue = claimed.due
+      } else {
+        jobs = await this.consumer.claim(want, specs)
+      }
       this.#claimFailures = 0
     } catch (error) {
       this.reportError('claim')(error)

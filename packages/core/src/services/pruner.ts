@@ -49,8 +49,12 @@ export class PrunerService implements Service {
     this.#loop ??= this.#run()
   }
 
-  /** One pass, if this worker gets the lease; null when another worker leads (or after stop()). */
-  async runOnce(sliceMs = this.o.sliceMs ?? 10_000): Promise<PruneResult | null> {
+  /**
+   * One pass, if this worker gets the lease; null when another worker leads (or after stop()).
+   * `keep` (a drain's pass): a pass that finished keeps the lease for the interval, so the
+   * drains of the next minute skip retention without asking (drainTail's prune_due).
+   */
+  async runOnce(sliceMs = this.o.sliceMs ?? 10_000, options: { keep?: boolean } = {}): Promise<PruneResult | null> {
     if (this.#stopping) return null
     const intervalMs = this.o.intervalMs ?? 60_000
     const looping = this.#started
@@ -61,6 +65,7 @@ export class PrunerService implements Service {
     try {
       const result = await prune(this.o.db, this.o.schema, { ...this.o.retention, deadline: Date.now() + sliceMs, signal: this.#abort.signal })
       this.o.onPruned?.(result)
+      if (options.keep && !looping && !result.more && (await this.o.lease.acquire(intervalMs).catch(() => false))) this.#held = false
       return result
     } finally {
       if (!looping) await this.#release()

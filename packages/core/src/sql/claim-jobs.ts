@@ -10,6 +10,12 @@ export interface ClaimRequest {
   /** Most jobs to take in this call, across entrypoints. */
   batchSize: number
   entrypoints: ClaimEntrypoint[]
+  /**
+   * A drain's claim: also count, up to batchSize + 1, the due jobs of these entrypoints as
+   * the statement began (the claimed ones among them), so a drain that took them all knows
+   * without claiming again.
+   */
+  lookahead?: boolean
 }
 
 /**
@@ -19,8 +25,15 @@ export interface ClaimRequest {
  */
 export function claimJobs(t: Tables, r: ClaimRequest): SQL {
   const e = r.entrypoints
-  return sql`select * from ${t.claimJobs}(${r.workerId}::uuid, ${r.batchSize}::integer,
-    ${e.map((x) => x.name)}::text[], ${e.map((x) => x.cap)}::integer[],
-    ${e.map((x) => x.retryAfterMs)}::float8[])
+  const names = e.map((x) => x.name)
+  // Bounded by the claim index: at most batchSize + 1 rows are read, whatever the backlog.
+  const lookahead = r.lookahead
+    ? sql`, (select count(*)::integer from (
+        select 1 from ${t.jobs} q where q.entrypoint = any(${names}::text[]) and q.status = 'queued' and q.execute_after <= now()
+        limit ${r.batchSize + 1}::integer) due) as lookahead`
+    : sql``
+  return sql`select c.*${lookahead} from ${t.claimJobs}(${r.workerId}::uuid, ${r.batchSize}::integer,
+    ${names}::text[], ${e.map((x) => x.cap)}::integer[],
+    ${e.map((x) => x.retryAfterMs)}::float8[]) c
     where ${asyncCommit(r.asyncCommit)}`
 }

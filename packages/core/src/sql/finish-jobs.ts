@@ -1,6 +1,7 @@
 import type { Failure } from '../types.js'
 import { asyncCommit } from './async-commit.js'
 import { countFinished } from './count-finished.js'
+import { drainTailColumns } from './drain-tail.js'
 import { notifyIds } from './notify-done.js'
 import type { Tables } from './tables.js'
 import { type SQL, sql } from './template.js'
@@ -15,6 +16,8 @@ export interface Results {
   runMs?: ReadonlyMap<number, number>
   /** The JSON text of what a succeeded job's handler returned, stored in its log row (missing: null). */
   results?: ReadonlyMap<number, string>
+  /** A drain's last write: also answer drainTailColumns for these entrypoints (jobs it released count as due). */
+  tail?: readonly string[]
 }
 
 const WAIT_MS = 'extract(epoch from (j.updated - j.execute_after))::float8 * 1000'
@@ -99,7 +102,8 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
       from (${sql.join(parts.logs, sql` union all `)}) l
     ),
     counted as (${countFinished(t, sql`(${sql.join(parts.counted, sql` union all `)})`)})
-    select r.id, r.status from (${sql.raw(parts.results.map((name) => `select id, status from ${name}`).join(' union all '))}) r
+    select r.id, r.status${r.tail ? sql`, ${drainTailColumns(t, r.tail)}, (select coalesce(sum(n), 0)::integer from released as x(n)) as released` : sql``}
+    from (${sql.raw(parts.results.map((name) => `select id, status from ${name}`).join(' union all '))}) r
     where ${sql.raw(events)} >= 0 and ${asyncCommit(async)}`
 }
 

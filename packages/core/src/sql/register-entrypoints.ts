@@ -8,7 +8,8 @@ const orNull = <T>(values: (T | undefined)[]) => values.map((v) => v ?? null)
  * Registration: writes what this deployment declares (the last registration wins; pause is
  * never touched), only where it differs from what is stored, and reads the installed
  * schema version in the same statement. Returns the rows before and those written, so the
- * caller can tell when it overwrote another deployment's values.
+ * caller can tell when it overwrote another deployment's values, and each entrypoint's
+ * slowest recent run.
  */
 export function registerEntrypoints(t: Tables, declared: readonly DeclaredPolicy[]): SQL {
   const d = declared
@@ -45,5 +46,12 @@ export function registerEntrypoints(t: Tables, declared: readonly DeclaredPolicy
     )
     select (select max(version) from ${t.migrations}) as version,
       (select coalesce(jsonb_agg(to_jsonb(b)), '[]') from before b) as before,
-      (select coalesce(jsonb_agg(to_jsonb(w)), '[]') from written w) as written`
+      (select coalesce(jsonb_agg(to_jsonb(w)), '[]') from written w) as written,
+      -- The slowest run of each in the last hour's statistics: a drain's first estimate.
+      (select coalesce(jsonb_object_agg(s.entrypoint, s.run_ms), '{}') from (
+        select entrypoint, max(run_ms_max) as run_ms from ${t.statistics}
+        where bucket >= date_trunc('minute', now()) - interval '1 hour' and entrypoint in (select name from declared)
+          and cardinality(run_ms_histogram) > 0
+        group by entrypoint
+      ) s) as recent_run_ms`
 }

@@ -1,0 +1,203 @@
+-- Fleet policy in the claim, attempts on the job, and the events in one place.
+-- "pgq" is the schema placeholder the migrator rewrites, inside string literals too: the
+-- channel of a schema is '<schema>_events', and trim(both '"' from '"pgq"') is its name.
+
+-- The one writer of 'insert' events: per-entrypoint counts, or (when they would not fit
+-- NOTIFY's 8000-byte payload) "entrypoints": null, which wakes every listener.
+CREATE FUNCTION "pgq".notify_insert(p_counts jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_event text;
+BEGIN
+  IF p_counts IS NULL OR p_counts = '{}'::jsonb THEN
+    RETURN;
+  END IF;
+  v_event := jsonb_build_object('type', 'insert', 'entrypoints', p_counts)::text;
+  IF octet_length(v_event) > 7900 THEN
+    v_event := jsonb_build_object('type', 'insert', 'entrypoints', null)::text;
+  END IF;
+  PERFORM pg_notify(trim(both '"' from '"pgq"') || '_events', v_event);
+END $$;
+--> statement-breakpoint
+-- The one writer of 'done' and 'cancel' events: the ids in chunks of 300 (bigints of up to
+-- 19 digits stay under 8000 bytes), with the status they all ended in when given.
+CREATE FUNCTION "pgq".notify_ids(p_type text, p_ids bigint[], p_status text DEFAULT NULL) RETURNS void LANGUAGE sql AS $$
+  SELECT pg_notify(trim(both '"' from '"pgq"') || '_events',
+    jsonb_strip_nulls(jsonb_build_object('type', p_type, 'ids', c.ids, 'status', p_status))::text)
+  FROM (
+    SELECT array_agg(u.id ORDER BY u.n) AS ids FROM unnest(p_ids) WITH ORDINALITY AS u(id, n) GROUP BY (u.n - 1) / 300
+  ) c
+$$;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION "pgq".notify_jobs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- One event per statement, with per-entrypoint counts so workers can ignore what they do not serve.
+  PERFORM "pgq".notify_insert((SELECT jsonb_object_agg(c.entrypoint, c.n)
+    FROM (SELECT new_jobs.entrypoint, count(*) AS n FROM new_jobs GROUP BY new_jobs.entrypoint) c));
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+DROP FUNCTION "pgq".claim_jobs(uuid, integer, text[], integer[], integer[], double precision[], double precision[]);
+--> statement-breakpoint
+-- Claims jobs for one worker: the only claim there is. The limits, the rate and the pause
+-- come from "pgq".entrypoints (fleet policy), whatever the worker declared.
+--
+-- VOLATILE plpgsql: each query inside takes a fresh snapshot, so after the advisory locks
+-- of the limited entrypoints it sees every claim committed by other workers, and a
+-- concurrency limit holds globally (PGQueuer's single-statement claim cannot, its #761).
+-- Entrypoints without a limit take no lock.
+--
+-- Rate limits: a token bucket per entrypoint in rate_limits, refilled by elapsed time x
+-- rate up to a burst of greatest(1, rate); fresh jobs are taken only while whole tokens
+-- remain, and the bucket is charged for what was claimed in the same statement. Stale
+-- rescues are taken regardless of tokens and limits (a job whose worker died must not
+-- queue behind fresh ones) but are charged, possibly below zero.
+--
+-- Attempts: each claim counts one, a rescue too. A stale job with no attempts left is
+-- not run again: it ends as its on_exhausted says, with a WorkerLost traceback.
+CREATE FUNCTION "pgq".claim_jobs(
+  p_worker uuid,
+  p_batch integer,
+  p_entrypoints text[],
+  p_caps integer[],
+  p_retry_ms double precision[]
+) RETURNS TABLE (
+  id bigint, entrypoint text, payload jsonb, headers jsonb, priority smallint, attempts integer,
+  max_attempts integer, on_exhausted "pgq".failure_action, dedupe_key text, created timestamptz, updated timestamptz,
+  execute_after timestamptz
+) LANGUAGE plpgsql VOLATILE
+-- Plan each statement inside once per session: replanning its CTEs cost ~1.5 ms per call.
+SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+DECLARE
+  v_shared text[];
+  v_rated boolean;
+  v_now timestamptz;
+BEGIN
+  -- The limited entrypoints, locked in name order (the locks are taken after the sort).
+  SELECT array_agg(l.name ORDER BY l.name), bool_or(l.rated) INTO v_shared, v_rated FROM (
+    SELECT p.name, p.requests_per_second > 0 AS rated,
+      pg_advisory_xact_lock('"pgq"."jobs"'::regclass::oid::integer, hashtext(p.name)) AS locked
+    FROM "pgq".entrypoints p
+    WHERE p.name = ANY (p_entrypoints) AND NOT p.paused AND (p.concurrency_limit > 0 OR p.requests_per_second > 0)
+    -- In key order: two names with the same hash must not be locked in opposite orders.
+    ORDER BY hashtext(p.name), p.name
+  ) l;
+
+  IF v_rated THEN
+    -- The clock after the locks, not now(): the transaction may have started before the
+    -- refill of the claimer it waited for. Never let elapsed time run backwards.
+    v_now := clock_timestamp();
+    INSERT INTO "pgq".rate_limits (entrypoint, tokens, refreshed_at)
+    SELECT p.name, greatest(1, p.requests_per_second), v_now FROM "pgq".entrypoints p
+    WHERE p.name = ANY (v_shared) AND p.requests_per_second > 0
+    ON CONFLICT (entrypoint) DO NOTHING;
+
+    UPDATE "pgq".rate_limits b
+    SET tokens = least(greatest(1, p.requests_per_second),
+        b.tokens + greatest(extract(epoch FROM v_now - b.refreshed_at)::float8, 0) * p.requests_per_second),
+      refreshed_at = greatest(b.refreshed_at, v_now)
+    FROM "pgq".entrypoints p
+    WHERE b.entrypoint = p.name AND p.name = ANY (v_shared) AND p.requests_per_second > 0;
+  END IF;
+
+  RETURN QUERY
+  WITH eps AS (
+    -- A limit counts only when its lock is held (it was set when this call began).
+    SELECT e.entrypoint, e.cap, e.retry_ms,
+      CASE WHEN e.entrypoint = ANY (v_shared) THEN p.concurrency_limit ELSE 0 END AS lim,
+      CASE WHEN e.entrypoint = ANY (v_shared) THEN p.requests_per_second ELSE 0 END AS rate
+    FROM unnest(p_entrypoints, p_caps, p_retry_ms) AS e(entrypoint, cap, retry_ms)
+    LEFT JOIN "pgq".entrypoints p ON p.name = e.entrypoint
+    WHERE p.paused IS NOT TRUE
+  ),
+  -- Stale jobs with no attempts left: never run again (paused entrypoints are not in eps).
+  lost AS (
+    SELECT s.id, s.worker_id FROM eps CROSS JOIN LATERAL (
+      SELECT s.id, s.worker_id FROM "pgq".jobs s
+      WHERE eps.retry_ms > 0 AND s.entrypoint = eps.entrypoint AND s.status = 'picked'
+        AND s.heartbeat < now() - eps.retry_ms * interval '1 millisecond' AND s.attempts >= s.max_attempts
+        AND s.worker_id IS DISTINCT FROM p_worker
+      FOR UPDATE SKIP LOCKED
+    ) s
+  ),
+  kept AS (
+    UPDATE "pgq".jobs j SET status = 'failed', worker_id = NULL, updated = now(), rescues = j.rescues + 1
+    FROM lost WHERE j.id = lost.id AND j.on_exhausted = 'hold'
+    RETURNING j.id, j.priority, j.entrypoint, j.attempts, j.max_attempts, j.rescues, lost.worker_id, 'failed'::"pgq".job_status AS status
+  ),
+  dropped AS (
+    DELETE FROM "pgq".jobs j USING lost WHERE j.id = lost.id AND j.on_exhausted = 'delete'
+    RETURNING j.id, j.priority, j.entrypoint, j.attempts, j.max_attempts, j.rescues + 1, lost.worker_id, 'exception'::"pgq".job_status
+  ),
+  ended AS (SELECT * FROM kept UNION ALL SELECT * FROM dropped),
+  ended_logged AS (
+    INSERT INTO "pgq".log (job_id, status, priority, entrypoint, attempts, traceback)
+    SELECT ended.id, ended.status, ended.priority, ended.entrypoint, ended.attempts, jsonb_build_object(
+      'name', 'WorkerLost',
+      'message', format('its worker was lost %s time(s) (no heartbeat) and no attempts are left (%s of %s used)',
+        ended.rescues, ended.attempts, ended.max_attempts),
+      'stack', NULL, 'attempt', ended.attempts, 'workerId', ended.worker_id, 'entrypoint', ended.entrypoint,
+      'lostTimes', ended.rescues)
+    FROM ended
+  ),
+  ended_event AS (SELECT "pgq".notify_ids('done', array_agg(ended.id)) FROM ended HAVING count(*) > 0),
+  room AS (
+    SELECT eps.entrypoint, eps.cap, eps.retry_ms, least(
+      CASE WHEN eps.lim > 0 THEN least(eps.cap, greatest(eps.lim - (
+        SELECT count(*) FROM "pgq".jobs r WHERE r.entrypoint = eps.entrypoint AND r.status = 'picked'
+      )::integer, 0)) ELSE eps.cap END,
+      -- Whole tokens only; a missing bucket (cannot happen: made above) means none.
+      CASE WHEN eps.rate > 0 THEN coalesce((
+        SELECT least(eps.cap::float8, greatest(floor(b.tokens), 0)) FROM "pgq".rate_limits b WHERE b.entrypoint = eps.entrypoint
+      ), 0)::integer ELSE eps.cap END
+    ) AS take
+    FROM eps
+  ),
+  stale AS (
+    -- Running jobs whose worker stopped heartbeating; they already count toward the limit.
+    SELECT c.id, c.priority, 1 AS rescue, room.entrypoint FROM room CROSS JOIN LATERAL (
+      SELECT s.id, s.priority FROM "pgq".jobs s
+      WHERE room.retry_ms > 0 AND s.entrypoint = room.entrypoint AND s.status = 'picked'
+        AND s.heartbeat < now() - room.retry_ms * interval '1 millisecond' AND s.attempts < s.max_attempts
+        -- Never its own: a worker whose event loop stalled is still running the job.
+        AND s.worker_id IS DISTINCT FROM p_worker
+      ORDER BY s.heartbeat
+      LIMIT room.cap
+      FOR UPDATE SKIP LOCKED
+    ) c
+  ),
+  fresh AS (
+    -- The worker's cap covers its rescues too: fresh jobs fill only what they left.
+    SELECT c.id, c.priority, 0 AS rescue, room.entrypoint FROM room CROSS JOIN LATERAL (
+      SELECT q.id, q.priority FROM "pgq".jobs q
+      WHERE q.entrypoint = room.entrypoint AND q.status = 'queued' AND q.execute_after <= now()
+      ORDER BY q.priority DESC, q.id
+      LIMIT least(room.take, greatest(room.cap - (SELECT count(*) FROM stale WHERE stale.entrypoint = room.entrypoint), 0))
+      FOR UPDATE SKIP LOCKED
+    ) c
+  ),
+  chosen AS (
+    SELECT x.id FROM (SELECT * FROM stale UNION ALL SELECT * FROM fresh) x
+    ORDER BY x.rescue DESC, x.priority DESC, x.id
+    LIMIT p_batch
+  ),
+  claimed AS (
+    UPDATE "pgq".jobs j
+    SET status = 'picked', worker_id = p_worker, heartbeat = now(), updated = now(), attempts = j.attempts + 1,
+      rescues = j.rescues + (j.status = 'picked')::integer
+    -- An array, not a join: the cached generic plan then stays an index scan by id.
+    WHERE j.id = ANY (ARRAY(SELECT chosen.id FROM chosen))
+    RETURNING j.id, j.entrypoint, j.payload, j.headers, j.priority, j.attempts, j.max_attempts, j.on_exhausted,
+      j.dedupe_key, j.created, j.updated, j.execute_after
+  ),
+  spent AS (
+    -- Charges the buckets for what was claimed, rescued jobs included (see above). Runs
+    -- although nothing reads it; buckets of entrypoints claimed without a rate are untouched.
+    UPDATE "pgq".rate_limits b
+    SET tokens = b.tokens - n.jobs
+    FROM (SELECT claimed.entrypoint, count(*) AS jobs FROM claimed GROUP BY claimed.entrypoint) n
+    WHERE b.entrypoint = n.entrypoint
+      AND n.entrypoint IN (SELECT eps.entrypoint FROM eps WHERE eps.rate > 0)
+  )
+  SELECT * FROM claimed WHERE (SELECT count(*) FROM ended_event) >= 0 ORDER BY claimed.priority DESC, claimed.id;
+END $$;

@@ -1,0 +1,1 @@
+ALTER TYPE "pgq"."job_status" ADD VALUE 'blocked';
