@@ -170,6 +170,20 @@ describe.each(DRIVERS)('dedupe modes over %s', (driverName) => {
       expect(await row('kept')).toMatchObject({ id: kept, payload: 'old' })
     })
 
+    it("inside the caller's transaction: the update and the window are undone with it", async () => {
+      const p = producer()
+      const id = await p.enqueue('mail', 'old', { dedupe: { key: 'tx', mode: 'replace' } })
+      await q.driver
+        .transaction(async (tx) => {
+          expect(await p.enqueue('mail', 'new', { dedupe: { key: 'tx', mode: 'replace' }, tx })).toBe(id)
+          expect(await p.enqueue('mail', 't', { dedupe: { key: 'w', mode: 'throttle', window: '1h' }, tx })).toEqual(expect.any(Number))
+          throw new Error('roll back')
+        })
+        .catch(() => undefined)
+      expect(await row('tx')).toMatchObject({ id, payload: 'old' })
+      expect(await windowOf('w')).toBeUndefined()
+    })
+
     it('wakes the workers when the replaced job is due now (as an insert does)', async () => {
       const p = producer()
       await p.enqueue('mail', 1, { dedupe: { key: 'w', mode: 'replace' }, delay: '1h' })

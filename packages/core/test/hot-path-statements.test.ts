@@ -6,6 +6,7 @@ import { createConsumer } from '../src/queue/consumer.js'
 import { createProducer } from '../src/runtime/producer.js'
 import { neonPool, pgPool } from './setup/database.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
+import { countingDriver, queueOn } from './support/runtime.js'
 
 const open = (name: string) => ({ name, cap: 100, retryAfterMs: 0 })
 
@@ -136,5 +137,44 @@ describe.each(DRIVERS)('hot-path statements over %s', (driverName) => {
     // Enqueue, on the driver's statements or as the caller's { tx }, stays synchronous.
     expect(await thenSetting((tx) => createProducer({ driver: within(db, tx) }).enqueue('a', 5))).toBe('on')
     expect(await thenSetting((tx) => producer.enqueue('a', 7, { tx }))).toBe('on')
+  })
+})
+
+describe.each(DRIVERS)('a drain invocation over %s', (driverName) => {
+  const q = useQueueDatabase('drain_trips', driverName)
+  beforeEach(async () => {
+    await q.reset()
+    await q.sql('truncate pgq.statistics, pgq.leases')
+  })
+
+  it('takes three statements for one batch: registration, the claim, the last write with its look', async () => {
+    const producer = createProducer({ driver: q.driver })
+    const run = async (jobs: number, batchSize: number) => {
+      await producer.enqueueMany(Array.from({ length: jobs }, (_, i) => ({ entrypoint: 'noop', payload: i })))
+      const counting = countingDriver(driverName, q.url)
+      try {
+        const queue = queueOn(counting.driver).entrypoint('noop', () => undefined)
+        const summary = await queue.drain({ batchSize, timeBudget: 20_000 })
+        return { summary, statements: counting.statements.map((s) => s.trim().split(/\s+/).slice(0, 3).join(' ')) }
+      } finally {
+        await counting.driver.end()
+      }
+    }
+    // The first drain learns the duration (one job first) and prunes once (its lease then holds for a minute).
+    expect((await run(10, 10)).summary).toMatchObject({ succeeded: 10, remaining: 0 })
+    for (const [jobs, batchSize] of [[1, 1], [10, 10], [7, 10], [100, 100]] as const) {
+      const { summary, statements } = await run(jobs, batchSize)
+      expect(summary).toMatchObject({ succeeded: jobs, remaining: 0, stoppedBy: 'empty' })
+      expect(statements, `${jobs} jobs, batchSize ${batchSize}`).toEqual([
+        expect.stringMatching(/^with declared as/),
+        expect.stringMatching(/^select c\.\*, \(select/),
+        expect.stringMatching(/^with succeeded as/),
+      ])
+    }
+    // Jobs that arrive faster than one batch: it claims again, and still looks only at the end.
+    const { summary, statements } = await run(25, 10)
+    expect(summary).toMatchObject({ succeeded: 25, remaining: 0 })
+    expect(statements.filter((s) => s.startsWith('with declared'))).toHaveLength(1)
+    expect(statements.filter((s) => s.startsWith('select c.*'))).toHaveLength(3)
   })
 })

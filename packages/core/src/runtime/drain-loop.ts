@@ -18,6 +18,8 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
     await w.prepare()
     if (w.scheduler) await w.scheduler.runOnce().catch(w.reportError('schedule'))
     await w.heartbeat.start()
+    // Results may wait a little, so that the last ones go with the look (flushLast).
+    w.buffer.hold(LOOK_HOLD_MS)
     const tail = await claimUntilDone(w, budget)
     // Running jobs get until the budget's reserve; what still runs then is abandoned to stale rescue.
     const summary = await w.finish(Math.max(0, budget.deadline - budget.reserveMs - Date.now()), budget.deadline)
@@ -36,7 +38,7 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
   }
 }
 
-/** How long results may wait for the look once nothing more is expected. */
+/** How long a drain's results may wait for the look (a timed flush comes no sooner). */
 const LOOK_HOLD_MS = 100
 
 /**
@@ -94,8 +96,6 @@ async function claimUntilDone(w: WorkerCore, budget: DrainBudget): Promise<Drain
     // the budget or a cap held it back, not the queue); without one, fewer than asked.
     short = w.lastDue !== undefined ? w.lastDue <= jobs.length : jobs.length < want
     empty = jobs.length === 0
-    // Nothing more expected: the results of this batch can wait (a little) for the look.
-    w.buffer.hold(short ? LOOK_HOLD_MS : 0)
     // Less than asked while jobs run: sleep until one finishes, a job arrives, or the budget ends.
     if (short && runner.size > 0) await w.wakeup.wait(Math.max(1, budget.remainingMs()))
   }

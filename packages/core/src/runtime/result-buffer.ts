@@ -163,8 +163,12 @@ export class ResultBuffer {
 
   #schedule(): void {
     if (this.#closed) return
-    if (this.size >= this.#o.maxBatch) {
+    if (this.size >= this.#o.maxBatch && this.#holdMs === 0) {
       void this.flush()
+    } else if (this.size >= this.#o.maxBatch) {
+      // Held: the next macrotask, so a look waiting on this very result goes first.
+      if (this.#timer) clearTimeout(this.#timer)
+      this.#timer = setTimeout(() => void this.flush(), 0)
     } else {
       this.#timer ??= setTimeout(() => void this.flush(), Math.max(this.#o.delayMs, this.#holdMs))
     }
