@@ -1,1 +1,0 @@
-ALTER TYPE "pgq"."job_status" ADD VALUE 'blocked';
