@@ -83,6 +83,25 @@ describe('pgq operations commands', () => {
     expect(await jobCount()).toBe(1)
   })
 
+  it('enqueue with a dedupe mode: replace keeps the id and takes the new payload, throttle enqueues one per window', async () => {
+    const first = Number((await pgq(['enqueue', 'greet', '{"v":1}', '--dedupe-key', 'k', '--dedupe-mode', 'replace'])).stdout)
+    const again = Number((await pgq(['enqueue', 'greet', '{"v":2}', '--dedupe-key', 'k', '--dedupe-mode', 'replace'])).stdout)
+    expect(again).toBe(first)
+    expect(await f.sql('select payload from pgq.jobs')).toEqual([{ payload: { v: 2 } }])
+    const debounced = Number((await pgq(['enqueue', 'greet', '{"v":3}', '--dedupe-key', 'd', '--dedupe-mode', 'debounce', '--delay', '1h'])).stdout)
+    expect(debounced).toBeGreaterThan(first)
+    const opened = json(await pgq(['enqueue', 'greet', '--dedupe-key', 't', '--dedupe-mode', 'throttle', '--dedupe-window', '1h', '--json']))
+    expect(opened).toMatchObject({ skipped: false })
+    const throttled = await pgq(['enqueue', 'greet', '--dedupe-key', 't', '--dedupe-mode', 'throttle', '--dedupe-window', '1h'])
+    expect(throttled).toEqual({ code: 0, stdout: 'throttled: dedupe key "t" already started a job in this window\n', stderr: '' })
+    expect(await jobCount()).toBe(3)
+    await expectRefused(['enqueue', 'greet', '--dedupe-mode', 'replace'], /--dedupe-mode needs --dedupe-key/)
+    await expectRefused(['enqueue', 'greet', '--dedupe-key', 'x', '--dedupe-mode', 'debounce'], /needs --delay/)
+    await expectRefused(['enqueue', 'greet', '--dedupe-key', 'x', '--dedupe-mode', 'throttle'], /needs --dedupe-window/)
+    await expectRefused(['enqueue', 'greet', '--dedupe-key', 'x', '--dedupe-mode', 'often'], /--dedupe-mode/)
+    expect(await jobCount()).toBe(3)
+  })
+
   it('enqueue refuses bad input naming the field, with exit 2, writing nothing and never quoting the payload', async () => {
     await expectRefused(['enqueue', 'greet', '{"secret":"s3cr3t"'], /^pgq: the payload is not valid JSON/)
     await expectRefused(['enqueue', 'greet', '-'], /the payload read from standard input is not valid JSON/) // stdin is empty

@@ -1,7 +1,6 @@
 // Real worker processes (test/fixtures/worker-process.ts) against one fresh database per test:
 // the global concurrency limit, SIGKILL and stale rescue, exactly-once completion under load,
 // and SIGTERM (graceful, then forced). The handlers record each invocation in the database.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -11,9 +10,9 @@ import { migrate } from '../src/migrations/migrator.js'
 import { createProducer } from '../src/runtime/producer.js'
 import type { WorkerProcessConfig } from './fixtures/worker-process.js'
 import { createTestDatabase, pgPool, type TestDatabase } from './setup/database.js'
+import { exitWithin, isAlive, killAll as killAllOf, spawnWorkerProcess, waitUntil, type WorkerProcess } from './support/worker-processes.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url))
-const CORE_DIR = fileURLToPath(new URL('..', import.meta.url))
 const ENTRYPOINT = 'work'
 
 const OBSERVATION_TABLES = `
@@ -28,21 +27,6 @@ const OBSERVATION_TABLES = `
   create table test_running (n integer not null);
   insert into test_running values (0);`
 
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-  at: number
-}
-
-interface WorkerProcess {
-  child: ChildProcess
-  pid: number
-  /** Resolves with the worker id once it printed its ready line; rejects if it exits first or takes over 30 s. */
-  ready: Promise<string>
-  exited: Promise<Exit>
-  output(): string
-}
-
 const children = new Set<WorkerProcess>()
 let db: TestDatabase | undefined
 let admin: pg.Pool | undefined
@@ -50,48 +34,11 @@ let driver: PgqDriver | undefined
 
 function spawnWorker(config: Omit<WorkerProcessConfig, 'databaseUrl' | 'entrypoint' | 'parentPid'>): WorkerProcess {
   const full: WorkerProcessConfig = { databaseUrl: db!.url, entrypoint: ENTRYPOINT, parentPid: process.pid, ...config }
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(full)], {
-    cwd: CORE_DIR,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })))
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${child.pid} not ready after 30 s:\n${stderr}`)), 30_000)
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-      for (const l of stdout.split('\n')) {
-        if (!l.startsWith('{')) continue
-        try {
-          const msg = JSON.parse(l) as { ready?: boolean; workerId?: string }
-          if (msg.ready) {
-            clearTimeout(timer)
-            resolve(msg.workerId!)
-          }
-        } catch {}
-      }
-    })
-    void exited.then((e) => {
-      clearTimeout(timer)
-      reject(new Error(`worker ${child.pid} exited (${e.code ?? e.signal}) before it was ready:\n${stderr}`))
-    })
-  })
-  ready.catch(() => undefined)
-  const w: WorkerProcess = { child, pid: child.pid!, ready, exited, output: () => `--- stdout\n${stdout}--- stderr\n${stderr}` }
-  children.add(w)
-  return w
+  return spawnWorkerProcess(FIXTURE, full, children)
 }
 
-const alive = (w: WorkerProcess) => w.child.exitCode === null && w.child.signalCode === null
-
-async function killAll(): Promise<void> {
-  const all = [...children]
-  children.clear()
-  for (const w of all) if (alive(w)) w.child.kill('SIGKILL')
-  await Promise.all(all.map((w) => Promise.race([w.exited, sleep(5000)])))
-}
+const alive = isAlive
+const killAll = () => killAllOf(children)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -104,23 +51,6 @@ async function scalar(text: string, params?: unknown[]): Promise<number> {
   return Number(rows[0]!.v)
 }
 
-/** Polls until `check` is true; fails with `what` (and the last value) after timeoutMs. */
-async function waitUntil<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (check(v)) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(v)})`)
-    await sleep(50)
-  }
-}
-
-/** Resolves with the exit, or fails if it takes longer than timeoutMs. */
-async function exitWithin(w: WorkerProcess, timeoutMs: number): Promise<Exit> {
-  const r = await Promise.race([w.exited, sleep(timeoutMs).then(() => undefined)])
-  if (!r) throw new Error(`worker ${w.pid} still running ${timeoutMs} ms later:\n${w.output()}`)
-  return r
-}
 
 async function enqueue(count: number): Promise<number[]> {
   const producer = createProducer({ driver: driver!, schema: 'pgq' })

@@ -27,11 +27,12 @@ function sessionCookie(res: Response): string {
 describe('dashboard', () => {
   const fixture = useAppDatabase('hono_dashboard')
   let queue: ReturnType<typeof seededQueue>
-  const ids = {} as { held: number[]; dropped: number; queued: number; later: number; payload: number }
+  const ids = {} as { held: number[]; dropped: number; queued: number; later: number; payload: number; answer: number; child: number }
 
   function seededQueue() {
     return createQueue({ driver: fixture.driver })
       .entrypoint('ok', async (_job: Job<unknown>) => undefined)
+      .entrypoint('answer', async (_job: Job<unknown>) => ({ answer: 42 }))
       .entrypoint('fail', { maxAttempts: 1 }, async (_job: Job<unknown>) => {
         throw new Error('always fails')
       })
@@ -49,10 +50,12 @@ describe('dashboard', () => {
     ])
     ids.dropped = await queue.enqueue('drop', null)
     await queue.enqueueMany([{ entrypoint: 'ok', payload: 'a' }, { entrypoint: 'ok', payload: 'b' }])
+    ids.answer = await queue.enqueue('answer', null)
     await queue.drain({ timeBudget: '10s' })
     ids.queued = await queue.enqueue('ok', null, { dedupeKey: 'nightly-2030' })
     ids.later = await queue.enqueue('ok', null, { delay: '1h' })
     ids.payload = await queue.enqueue('ok', { html: '<script>alert(1)</script>' }, { headers: { trace: 'x"y' }, delay: '2h' })
+    ids.child = await queue.enqueue('ok', null, { dependsOn: [ids.later] })
   })
 
   const app = () => createQueueApi({ queue, token: TOKEN, dashboard: true })
@@ -187,6 +190,15 @@ describe('dashboard', () => {
       expect((await get(`/dashboard/jobs?id=${ids.queued}`)).headers.get('location')).toBe(`/dashboard/jobs/${ids.queued}`)
       expect((await get('/dashboard/jobs?key=no-such-key')).status).toBe(404)
       expect((await get('/dashboard/jobs/987654')).status).toBe(404)
+    })
+
+    it('jobs: the result of a finished job, and what a blocked job waits for', async () => {
+      const answered = await (await get(`/dashboard/jobs/${ids.answer}`)).text()
+      expect(answered).toContain('<dd data-field="status">successful</dd>')
+      expect(answered).toMatch(/<pre data-field="result">\{\s*&quot;answer&quot;: 42\s*\}<\/pre>/)
+      const blocked = await (await get(`/dashboard/jobs/${ids.child}`)).text()
+      expect(blocked).toContain('<dd data-field="status">blocked</dd>')
+      expect(blocked).toContain(`href="/dashboard/jobs/${ids.later}"`)
     })
 
     it('schedules: expression, timezone, next run, not overdue', async () => {

@@ -12,12 +12,25 @@ export type EnqueueFlags = ConnectionFlags & {
   runAt?: string
   dedupeKey?: string
   onConflict?: string
+  dedupeMode?: string
+  dedupeMaxDelay?: string
+  dedupeWindow?: string
   header?: string[]
   json?: boolean
 }
 
 /** The library's field names as this command's flags, for its refusals. */
-const FLAG_OF: Record<string, string> = { priority: '--priority', runAt: '--run-at', delay: '--delay', dedupeKey: '--dedupe-key', entrypoint: 'the entrypoint' }
+const FLAG_OF: Record<string, string> = {
+  priority: '--priority',
+  runAt: '--run-at',
+  delay: '--delay',
+  dedupeKey: '--dedupe-key',
+  'dedupe.key': '--dedupe-key',
+  'dedupe.delay': '--delay',
+  'dedupe.maxDelay': '--dedupe-max-delay',
+  'dedupe.window': '--dedupe-window',
+  entrypoint: 'the entrypoint',
+}
 
 /**
  * Enqueues one job and prints its id. With --on-conflict skip a held dedupe key prints that
@@ -37,17 +50,22 @@ export async function enqueue(flags: EnqueueFlags, io: CliIo, args: string[]): P
     } catch (error) {
       if (error instanceof InvalidJobError) throw new UsageError(flagMessage(error))
       if (!(error instanceof DuplicateJobError)) throw error
-      const holder = await producer.jobByDedupeKey(options.dedupeKey!)
-      throw new Error(`dedupe key ${JSON.stringify(options.dedupeKey)} is held by ${holderText(holder)}: nothing enqueued (pass --on-conflict skip to skip instead)`)
+      const holder = await producer.jobByDedupeKey(flags.dedupeKey!)
+      throw new Error(`dedupe key ${JSON.stringify(flags.dedupeKey)} is held by ${holderText(holder)}: nothing enqueued (pass --on-conflict skip to skip instead)`)
     }
     if (id !== null) {
       if (flags.json) printJson(io, { id, skipped: false })
       else line(io.stdout, String(id))
       return 0
     }
-    const holder = await producer.jobByDedupeKey(options.dedupeKey!)
+    if (flags.dedupeMode === 'throttle') {
+      if (flags.json) printJson(io, { id: null, skipped: true, throttled: true })
+      else line(io.stdout, `throttled: dedupe key ${JSON.stringify(flags.dedupeKey)} already started a job in this window`)
+      return 0
+    }
+    const holder = await producer.jobByDedupeKey(flags.dedupeKey!)
     if (flags.json) printJson(io, { id: null, skipped: true, heldBy: holder?.id ?? null })
-    else line(io.stdout, `skipped: dedupe key ${JSON.stringify(options.dedupeKey)} is held by ${holderText(holder)}`)
+    else line(io.stdout, `skipped: dedupe key ${JSON.stringify(flags.dedupeKey)} is held by ${holderText(holder)}`)
     return 0
   })
 }
@@ -56,11 +74,33 @@ function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
   if (flags.delay !== undefined && flags.runAt !== undefined) throw new UsageError('give --delay or --run-at, not both')
   const options: EnqueueOptions = {}
   if (flags.priority !== undefined) options.priority = integerFlag(flags.priority, '--priority', -32768, 32767)
-  if (flags.delay !== undefined) options.delay = /^[0-9]+$/.test(flags.delay) ? Number(flags.delay) : flags.delay
+  if (flags.delay !== undefined) options.delay = duration(flags.delay)
   if (flags.runAt !== undefined) options.runAt = isoTime(flags.runAt)
   if (flags.dedupeKey !== undefined) options.dedupeKey = flags.dedupeKey
   if (flags.header?.length) options.headers = headers(flags.header)
-  return options
+  return flags.dedupeMode === undefined ? options : withDedupeMode(flags, options)
+}
+
+const duration = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : text)
+
+/** --dedupe-mode: the key goes into `dedupe` with its mode; debounce takes --delay as its own. */
+function withDedupeMode(flags: EnqueueFlags, options: EnqueueOptions): EnqueueOptions {
+  const mode = choice(flags.dedupeMode!, '--dedupe-mode', ['replace', 'debounce', 'throttle'])
+  const key = options.dedupeKey
+  if (key === undefined) throw new UsageError('--dedupe-mode needs --dedupe-key')
+  const { dedupeKey: _key, delay, ...rest } = options
+  if (mode === 'debounce') {
+    if (delay === undefined) throw new UsageError('--dedupe-mode debounce needs --delay (how long after the last enqueue to run)')
+    return { ...rest, dedupe: { key, mode, delay, ...(flags.dedupeMaxDelay === undefined ? {} : { maxDelay: duration(flags.dedupeMaxDelay) }) } }
+  }
+  if (flags.dedupeMaxDelay !== undefined) throw new UsageError('--dedupe-max-delay is for --dedupe-mode debounce')
+  const withDelay = delay === undefined ? rest : { ...rest, delay }
+  if (mode === 'throttle') {
+    if (flags.dedupeWindow === undefined) throw new UsageError('--dedupe-mode throttle needs --dedupe-window')
+    return { ...withDelay, dedupe: { key, mode, window: duration(flags.dedupeWindow) } }
+  }
+  if (flags.dedupeWindow !== undefined) throw new UsageError('--dedupe-window is for --dedupe-mode throttle')
+  return { ...withDelay, dedupe: { key, mode } }
 }
 
 /** An ISO 8601 time with a date; without an offset it is read as local time, as Date does. */

@@ -19,6 +19,13 @@ export function operationsCommands(connection: Record<string, OptionSpec>): Comm
         runAt: { type: 'string', placeholder: 'ISO time', description: 'not before this time, e.g. 2030-01-31T09:00:00Z (not with --delay)' },
         dedupeKey: { type: 'string', placeholder: 'key', description: 'refuse the job while another with this key is queued or running' },
         onConflict: { type: 'string', placeholder: 'raise|skip', default: 'raise', description: 'a held dedupe key: fail (exit 1), or skip the job (exit 0)' },
+        dedupeMode: {
+          type: 'string',
+          placeholder: 'replace|debounce|throttle',
+          description: "with --dedupe-key: replace the queued job's payload and run time; debounce (run --delay after the last enqueue); throttle (one job per --dedupe-window)",
+        },
+        dedupeMaxDelay: { type: 'string', placeholder: 'duration', description: 'debounce: run no later than this long after the first enqueue' },
+        dedupeWindow: { type: 'string', placeholder: 'duration', description: 'throttle: one job per key per this long' },
         header: { type: 'string', placeholder: 'key=value', multiple: true, description: 'a header (repeatable); the value is JSON if it parses, else text' },
       },
       run: async (flags, io, args) => (await import('./enqueue.js')).enqueue(flags, io, args),

@@ -28,6 +28,9 @@ function levels(steps: readonly FlowStep[]): FlowStep[][] {
     if (typeof step !== 'object' || step === null) throw new InvalidJobError('the step must be an object { key, entrypoint, payload, after? }', i, 'step')
     if (typeof step.key !== 'string' || step.key.length === 0 || step.key.length > 256) throw new InvalidJobError('key must be a string of 1 to 256 characters', i, 'key')
     if (byKey.has(step.key)) throw new InvalidJobError(`key ${JSON.stringify(step.key)} is also used by step #${byKey.get(step.key)}`, i, 'key')
+    // A step that may enqueue nothing would leave the steps after it waiting on no job.
+    const mode = (step as { dedupe?: { mode?: unknown } }).dedupe?.mode
+    if (mode === 'skip' || mode === 'throttle') throw new InvalidJobError(`a flow step cannot use dedupe mode '${mode}': it may enqueue nothing`, i, 'dedupe.mode')
     byKey.set(step.key, i)
   })
   const depth = new Map<string, number>()

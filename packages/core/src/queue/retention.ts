@@ -1,7 +1,7 @@
 import type { Executor } from '../driver/driver.js'
 import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'
-import { pruneHeldBatch, pruneLogBatch, pruneStatistics, storedRetention } from '../sql/prune.js'
+import { pruneDedupeWindows, pruneHeldBatch, pruneLogBatch, pruneStatistics, storedRetention } from '../sql/prune.js'
 import { tablesFor } from '../sql/tables.js'
 import { type Duration, toMs } from '../validation/duration.js'
 
@@ -136,6 +136,8 @@ export async function prune(db: Executor, schema: string, o: PruneOptions): Prom
   if (statisticsMs !== null) {
     if (!(await drain(() => pruneStatistics(t, statisticsMs, batch), (n) => (result.statistics += n)))) return { ...result, more: true }
   }
+  // Throttle windows that have run out (dedupe mode 'throttle'): bookkeeping, not counted.
+  if (!(await drain(() => pruneDedupeWindows(t, batch), () => undefined))) return { ...result, more: true }
   return result
 }
 

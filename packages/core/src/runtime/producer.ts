@@ -2,7 +2,7 @@ import { ConfigurationError } from '../errors.js'
 import { enqueueFlow, type FlowOptions, type FlowStep } from '../queue/flows.js'
 import { createFleet, type EntrypointPolicy, type Fleet } from '../queue/fleet.js'
 import { checkHealth, type HealthOptions, type HealthReport, healthSettings } from '../queue/health.js'
-import { type BatchOptions, type JobOperations, type JobState, jobOperations, type QueueSizeRow, type RequeueTarget } from '../queue/jobs.js'
+import { type BatchOptions, type EnqueuedId, type JobOperations, type NullingDedupe, type JobState, jobOperations, type QueueSizeRow, type RequeueTarget } from '../queue/jobs.js'
 import { type EntrypointOverview, type FailureQuery, type FailureRecord, type OperationsView, operationsView, type ScheduleInfo } from '../queue/operations.js'
 import type { InTransaction, QueueConnectionOptions } from '../queue/options.js'
 import { schemaGate } from '../queue/schema-check.js'
@@ -104,14 +104,18 @@ export class Producer<R extends Registry = {}> {
     return this.#schemaGate()
   }
 
-  enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options: EnqueueOptions & BatchOptions & { onConflict: 'skip' }): Promise<JobId | null>
+  enqueue<N extends EntrypointName<R>>(
+    entrypoint: N,
+    payload: PayloadOf<R, N>,
+    options: EnqueueOptions & BatchOptions & ({ onConflict: 'skip' } | NullingDedupe),
+  ): Promise<JobId | null>
   enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options?: EnqueueOptions & BatchOptions): Promise<JobId>
   enqueue(entrypoint: string, payload: unknown, options?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
     return this.#jobs.enqueue(entrypoint, payload, options)
   }
 
   enqueueMany(jobs: readonly TypedNewJob<R>[], options: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
-  enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<JobId[]>
+  enqueueMany<J extends TypedNewJob<R>>(jobs: readonly J[], options?: BatchOptions): Promise<EnqueuedId<J>[]>
   enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<(JobId | null)[]> {
     return this.#jobs.enqueueMany(jobs, options)
   }

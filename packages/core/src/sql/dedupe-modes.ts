@@ -43,7 +43,7 @@ export function dedupeModes(t: Tables, d: DedupeColumns, onConflict: 'error' | '
   const ask = sql`((select by_key from updates) -> excluded.dedupe_key)`
   const windows = sql`
     windows as (
-      insert into ${sql.raw(`"${t.schema}".dedupe_windows`)} as w (key, expires)
+      insert into ${t.dedupeWindows} as w (key, expires)
       select i.dedupe_key, now() + i.window_ms * interval '1 millisecond' from input i
       where i.dedupe_mode = 'throttle' order by i.dedupe_key
       on conflict (key) do update set expires = excluded.expires where w.expires <= now()

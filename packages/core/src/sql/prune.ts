@@ -66,3 +66,11 @@ export function pruneStatistics(t: Tables, ageMs: number, batch: number): SQL {
 export function storedRetention(t: Tables): SQL {
   return sql`select name, retention from ${t.entrypoints} where retention is not null`
 }
+
+/** One batch of throttle windows that have expired (a key's row is reused while it throttles). */
+export function pruneDedupeWindows(t: Tables, batch: number): SQL {
+  return sql`
+    with doomed as (select key from ${t.dedupeWindows} where expires < now() limit ${batch}::integer for update skip locked),
+    gone as (delete from ${t.dedupeWindows} w using doomed where w.key = doomed.key and w.expires < now() returning 1)
+    select count(*)::integer as deleted from gone`
+}

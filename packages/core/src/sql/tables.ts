@@ -10,6 +10,7 @@ export interface Tables {
   statistics: SQL
   leases: SQL
   schedules: SQL
+  dedupeWindows: SQL
   jobsIdSequence: string
   entrypoints: SQL
   claimJobs: SQL
@@ -32,6 +33,7 @@ export function tablesFor(schema?: string): Tables {
     statistics: q('statistics'),
     leases: q('leases'),
     schedules: q('schedules'),
+    dedupeWindows: q('dedupe_windows'),
     jobsIdSequence: `"${s}".jobs_id_seq`,
     entrypoints: q('entrypoints'),
     claimJobs: q('claim_jobs'),

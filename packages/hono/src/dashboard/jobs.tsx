@@ -89,9 +89,25 @@ export function JobPage({ view, data }: { view: View; data: JobData }) {
             <dd>{job.dedupeKey ?? <span class="muted">none</span>}</dd>
             <dt>Worker</dt>
             <dd>{job.workerId ?? <span class="muted">none</span>}</dd>
+            <dt>Depends on</dt>
+            <dd data-field="depends-on">
+              {job.dependsOn?.length ? job.dependsOn.map((parent) => <a href={view.to(`/jobs/${parent}`)}>#{parent} </a>) : <span class="muted">none</span>}
+            </dd>
           </>
         )}
       </dl>
+      {state.progress != null && (
+        <>
+          <h2>Progress</h2>
+          <pre data-field="progress">{jsonText(state.progress)}</pre>
+        </>
+      )}
+      {state.result != null && (
+        <>
+          <h2>Result</h2>
+          <pre data-field="result">{jsonText(state.result)}</pre>
+        </>
+      )}
       {job ? (
         <>
           <h2>Payload</h2>

@@ -1,6 +1,7 @@
--- Jobs that claim_jobs() ends (stale, no attempts left: held or dropped with a WorkerLost
--- traceback) are counted in the per-minute statistics too, like every other ending.
--- The function is the one of 0004 with the ended_counted step added.
+-- claim_jobs as in 0004, plus what becomes of the stale jobs it ends (no attempts left:
+-- held or dropped with a WorkerLost traceback): this minute's statistics count them, like
+-- every other ending, and the jobs waiting for them (dependsOn, from 0008) end too
+-- (release_dependents, from 0009; plpgsql resolves both when it first runs).
 CREATE OR REPLACE FUNCTION "pgq".claim_jobs(
   p_worker uuid,
   p_batch integer,
@@ -70,11 +71,11 @@ BEGIN
   kept AS (
     UPDATE "pgq".jobs j SET status = 'failed', worker_id = NULL, updated = now(), rescues = j.rescues + 1
     FROM lost WHERE j.id = lost.id AND j.on_exhausted = 'hold'
-    RETURNING j.id, j.priority, j.entrypoint, j.attempts, j.max_attempts, j.rescues, lost.worker_id, 'failed'::"pgq".job_status AS status
+    RETURNING j.id, j.priority, j.entrypoint, j.attempts, j.max_attempts, j.rescues, lost.worker_id, 'failed'::"pgq".job_status AS status, j.has_dependents
   ),
   dropped AS (
     DELETE FROM "pgq".jobs j USING lost WHERE j.id = lost.id AND j.on_exhausted = 'delete'
-    RETURNING j.id, j.priority, j.entrypoint, j.attempts, j.max_attempts, j.rescues + 1, lost.worker_id, 'exception'::"pgq".job_status
+    RETURNING j.id, j.priority, j.entrypoint, j.attempts, j.max_attempts, j.rescues + 1, lost.worker_id, 'exception'::"pgq".job_status, j.has_dependents
   ),
   ended AS (SELECT * FROM kept UNION ALL SELECT * FROM dropped),
   ended_logged AS (
@@ -88,6 +89,10 @@ BEGIN
     FROM ended
   ),
   ended_event AS (SELECT "pgq".notify_ids('done', array_agg(ended.id)) FROM ended HAVING count(*) > 0),
+  -- Jobs waiting for the ended ones end too.
+  ended_released AS (
+    SELECT "pgq".release_dependents('{}', array_agg(ended.id)) FROM ended WHERE ended.has_dependents HAVING count(*) > 0
+  ),
   -- This minute's statistics count them, as the finishing statements count theirs (no
   -- durations: the run's end is unknown). Runs unread, like every data-modifying CTE.
   ended_counted AS (
@@ -158,5 +163,6 @@ BEGIN
     WHERE b.entrypoint = n.entrypoint
       AND n.entrypoint IN (SELECT eps.entrypoint FROM eps WHERE eps.rate > 0)
   )
-  SELECT * FROM claimed WHERE (SELECT count(*) FROM ended_event) >= 0 ORDER BY claimed.priority DESC, claimed.id;
+  SELECT * FROM claimed WHERE (SELECT count(*) FROM ended_event) + (SELECT count(*) FROM ended_released) >= 0
+  ORDER BY claimed.priority DESC, claimed.id;
 END $$;
