@@ -234,6 +234,9 @@ describe.each(DRIVERS)('flows, over %s', (driverName) => {
         { key: 'a', entrypoint: 's', payload: 2 },
       ]),
     ).rejects.toMatchObject({ field: 'key', index: 1 })
+    await expect(
+      queue.flow([{ key: 'a', entrypoint: 's', payload: 1, dedupe: { key: 'once', mode: 'throttle', window: '1h' } }]),
+    ).rejects.toMatchObject({ field: 'dedupe.mode', index: 0 })
     // A bad step in a later level undoes the earlier ones.
     await expect(
       queue.flow([
