@@ -16,7 +16,7 @@ import { type Ctx, loadavg } from '../context.ts'
 import { fmtInt } from '../report-format.ts'
 import { resetStatements, settle, topStatements } from '../server.ts'
 import { median } from '../stats.ts'
-import { CHAIN_LENGTH, enqueueShape, FAN_IN_GROUP, openDependencyQueue, runParent, SHAPES, type Shape } from './dependency-shapes.ts'
+import { CHAIN_LENGTH, type DependencyQueue, enqueueShape, FAN_IN_GROUP, openDependencyQueue, runParent, SHAPES, type Shape } from './dependency-shapes.ts'
 import { drainOnce, workerSettings } from './drain.ts'
 
 export interface DependencyRun {
@@ -28,6 +28,8 @@ export interface DependencyRun {
   drainJobsPerSec: number
   drainMs: number
   perWorker: number[]
+  /** The share of the jobs the busiest worker drained. */
+  busiestShare: number
   workerCpuUsPerJob: number
   serverCpuUsPerJob: number
   /** Fan-out: the parent's finishing statement (pg_stat_statements; NaN without it), ms. */
@@ -46,6 +48,8 @@ export interface ShapeMedians {
   ratio: number
   /** Wall time per job over the baseline's, µs (medians; 2 cores shared by workers and server). */
   overheadUs: number
+  /** The share of the jobs the busiest worker drained (median): 1 when the others found nothing to claim and left. */
+  busiestShare: number
 }
 
 export interface DependenciesResult {
@@ -68,59 +72,21 @@ export async function dependenciesScenario(ctx: Ctx): Promise<DependenciesResult
   const rounds = Math.max(1, ctx.opts.repeat)
   const dbName = 'pgq_bench_dependencies'
   const url = await ctx.server.freshDatabase(dbName)
-  const settings = workerSettings(ctx, 'pgq')
   const runs: DependencyRun[] = []
   try {
     await install(ADAPTERS.pgq, url)
     const q = openDependencyQueue(url, ctx.opts.settings.pgq.logSuccess)
     try {
       await q.producer.queueSize() // the schema check, before anything is timed
-      const reset = async () => {
-        await withPgClient(url, (c) => c.query(`truncate ${STATE_TABLES}`))
-        await settle(url)
-      }
       for (let round = 1; round <= rounds; round++) {
         const order = SHAPES.map((_, i) => SHAPES[(i + round - 1) % SHAPES.length]!)
         for (const shape of order) {
-          await reset()
-          let enqueueJobsPerSec = 0
-          let releaseMs = Number.NaN
-          let parentDrainMs = Number.NaN
-          const drained = shape === 'fan-out' ? jobs - 1 : jobs
-          const prepare = async () => {
-            if (shape === 'baseline') enqueueJobsPerSec = await prefill(ADAPTERS.pgq, url, jobs)
-            else {
-              const e = await enqueueShape(q, shape, jobs)
-              enqueueJobsPerSec = jobs / (e.enqueueMs / 1000)
-            }
-            await settle(url)
-            if (shape !== 'fan-out') return
-            await resetStatements(ctx.server)
-            parentDrainMs = await runParent(q)
-            const finish = (await topStatements(ctx.server, dbName, 50)).find((s) => s.query.includes('release_dependents'))
-            if (finish) releaseMs = finish.totalMs
-            const left = (await q.producer.queueSize()).map((r) => `${r.count} ${r.status}`).join(', ')
-            if (left !== `${drained} queued`) throw new Error(`fan-out: after the parent finished the queue holds ${left || 'nothing'}; expected its ${drained} children queued`)
-          }
-          const run = await drainOnce(ctx, 'pgq', url, drained, workers, { settings, prepare })
-          runs.push({
-            shape,
-            round,
-            drained,
-            enqueueJobsPerSec,
-            drainJobsPerSec: run.jobsPerSec,
-            drainMs: run.ms,
-            perWorker: run.perWorker,
-            workerCpuUsPerJob: run.workerCpuUsPerJob,
-            serverCpuUsPerJob: run.serverCpuUsPerJob,
-            releaseMs,
-            parentDrainMs,
-            load: run.load,
-          })
+          const run = await measureShape(ctx, q, url, dbName, shape)
+          runs.push({ ...run, round })
           ctx.log(
-            `  dependencies ${round}/${rounds} ${shape.padEnd(8)}: drain ${fmtInt(run.jobsPerSec).padStart(7)} jobs/s (${fmtInt(run.ms)} ms; per worker ${run.perWorker.join('/')}), ` +
-              `enqueue ${fmtInt(enqueueJobsPerSec)} jobs/s; CPU per job: workers ${run.workerCpuUsPerJob.toFixed(0)} µs, server ${run.serverCpuUsPerJob.toFixed(0)} µs` +
-              `${shape === 'fan-out' ? `; release of ${fmtInt(drained)}: ${fmtInt(releaseMs)} ms in the finishing statement (parent's drain ${fmtInt(parentDrainMs)} ms)` : ''}; load ${run.load.join(' ')}`,
+            `  dependencies ${round}/${rounds} ${shape.padEnd(8)}: drain ${fmtInt(run.drainJobsPerSec).padStart(7)} jobs/s (${fmtInt(run.drainMs)} ms; per worker ${run.perWorker.join('/')}), ` +
+              `enqueue ${fmtInt(run.enqueueJobsPerSec)} jobs/s; CPU per job: workers ${run.workerCpuUsPerJob.toFixed(0)} µs, server ${run.serverCpuUsPerJob.toFixed(0)} µs` +
+              `${shape === 'fan-out' ? `; release of ${fmtInt(run.drained)}: ${fmtInt(run.releaseMs)} ms in the finishing statement (parent's drain ${fmtInt(run.parentDrainMs)} ms)` : ''}; load ${run.load.join(' ')}`,
           )
         }
       }
@@ -140,6 +106,44 @@ export async function dependenciesScenario(ctx: Ctx): Promise<DependenciesResult
   return result
 }
 
+/** One shape on emptied tables: enqueue (and for the fan-out, run the parent), then the timed drain. */
+async function measureShape(ctx: Ctx, q: DependencyQueue, url: string, dbName: string, shape: Shape): Promise<Omit<DependencyRun, 'round'>> {
+  const { jobs, workers } = ctx.opts
+  await withPgClient(url, (c) => c.query(`truncate ${STATE_TABLES}`))
+  await settle(url)
+  let enqueueJobsPerSec = 0
+  let releaseMs = Number.NaN
+  let parentDrainMs = Number.NaN
+  const drained = shape === 'fan-out' ? jobs - 1 : jobs
+  const prepare = async () => {
+    if (shape === 'baseline') enqueueJobsPerSec = await prefill(ADAPTERS.pgq, url, jobs)
+    else enqueueJobsPerSec = jobs / ((await enqueueShape(q, shape, jobs)).enqueueMs / 1000)
+    await settle(url)
+    if (shape !== 'fan-out') return
+    await resetStatements(ctx.server)
+    parentDrainMs = await runParent(q)
+    const finish = (await topStatements(ctx.server, dbName, 50)).find((s) => s.query.includes('release_dependents'))
+    if (finish) releaseMs = finish.totalMs
+    const left = (await q.producer.queueSize()).map((r) => `${r.count} ${r.status}`).join(', ')
+    if (left !== `${drained} queued`) throw new Error(`fan-out: after the parent finished the queue holds ${left || 'nothing'}; expected its ${drained} children queued`)
+  }
+  const run = await drainOnce(ctx, 'pgq', url, drained, workers, { settings: workerSettings(ctx, 'pgq'), prepare })
+  return {
+    shape,
+    drained,
+    enqueueJobsPerSec,
+    drainJobsPerSec: run.jobsPerSec,
+    drainMs: run.ms,
+    perWorker: run.perWorker,
+    busiestShare: Math.max(...run.perWorker) / drained,
+    workerCpuUsPerJob: run.workerCpuUsPerJob,
+    serverCpuUsPerJob: run.serverCpuUsPerJob,
+    releaseMs,
+    parentDrainMs,
+    load: run.load,
+  }
+}
+
 function summarize(jobs: number, workers: number, rounds: number, runs: DependencyRun[]): DependenciesResult {
   const of = (shape: Shape, k: keyof DependencyRun) => median(runs.filter((r) => r.shape === shape).map((r) => r[k] as number))
   const base = of('baseline', 'drainJobsPerSec')
@@ -153,6 +157,7 @@ function summarize(jobs: number, workers: number, rounds: number, runs: Dependen
           drainJobsPerSec: drain,
           workerCpuUsPerJob: of(s, 'workerCpuUsPerJob'),
           serverCpuUsPerJob: of(s, 'serverCpuUsPerJob'),
+          busiestShare: of(s, 'busiestShare'),
           ratio: drain / base,
           overheadUs: 1e6 / drain - 1e6 / base,
         },
