@@ -127,6 +127,7 @@ DECLARE
   v_pending bigint[];
   v_failed bigint[];
   v_missing bigint[];
+  v_linked bigint[];
   v_woken jsonb;
   v_last bigint;
 BEGIN
@@ -162,12 +163,13 @@ BEGIN
   END IF;
   v_pending := coalesce(v_pending, '{}');
 
-  UPDATE "pgq".jobs p SET has_dependents = true
-  WHERE (p.id = ANY (v_pending) OR p.id = ANY (coalesce(v_failed, '{}'))) AND NOT p.has_dependents;
+  -- One array, so the update is an index scan by id however few rows the planner expects.
+  v_linked := v_pending || coalesce(v_failed, '{}');
+  UPDATE "pgq".jobs p SET has_dependents = true WHERE p.id = ANY (v_linked) AND NOT p.has_dependents;
 
   INSERT INTO "pgq".job_dependencies (parent_id, child_id)
   SELECT u.parent_id, c.id FROM "pgq".jobs c CROSS JOIN LATERAL unnest(c.depends_on) AS u(parent_id)
-  WHERE c.id = ANY (p_children) AND (u.parent_id = ANY (v_pending) OR u.parent_id = ANY (coalesce(v_failed, '{}')))
+  WHERE c.id = ANY (p_children) AND u.parent_id = ANY (v_linked)
   ON CONFLICT DO NOTHING;
 
   WITH released AS (
