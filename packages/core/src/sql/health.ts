@@ -25,7 +25,8 @@ export function xminHolders(): SQL {
   return sql`
     with db as (select oid from pg_database where datname = current_database())
     select 'session' as kind, a.pid, a.application_name as name, a.state, a.backend_type,
-           extract(epoch from (now() - a.xact_start))::float8 as age_s,
+           -- clock_timestamp(): now() is this transaction's start, which may follow another's.
+           greatest(0, extract(epoch from (clock_timestamp() - a.xact_start)))::float8 as age_s,
            greatest(age(a.backend_xid), age(a.backend_xmin))::bigint as xid_age, true as active
     from pg_stat_activity a
     where a.pid <> pg_backend_pid()
@@ -33,7 +34,7 @@ export function xminHolders(): SQL {
       and (a.datid = (select oid from db) or a.datid is null)
       and a.pid not in (select pid from pg_stat_progress_vacuum)
     union all
-    select 'prepared', null, p.gid, null, null, extract(epoch from (now() - p.prepared))::float8,
+    select 'prepared', null, p.gid, null, null, greatest(0, extract(epoch from (clock_timestamp() - p.prepared)))::float8,
            age(p.transaction)::bigint, true
     from pg_prepared_xacts p
     where p.database = current_database()
