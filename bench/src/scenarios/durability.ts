@@ -16,7 +16,7 @@ export const LEVELS = ['durable', 'balanced', 'volatile'] as const
 export type Level = (typeof LEVELS)[number]
 
 /** What each level makes UNLOGGED (the same as pgq's own, used when the build has no `pgq durability`). */
-const UNLOGGED: Record<Level, string[]> = { durable: [], balanced: ['log', 'statistics'], volatile: ['jobs', 'log', 'statistics'] }
+const UNLOGGED: Record<Level, string[]> = { durable: [], balanced: ['log', 'statistics'], volatile: ['jobs', 'log', 'statistics', 'job_dependencies'] }
 
 export interface DurabilityRun {
   level: Level

@@ -63,7 +63,7 @@ describe.each(DRIVERS)('health over %s', (driverName) => {
       const xmin = check(report, 'xmin-horizon')
       expect(xmin.ok).toBe(false)
       expect(report.healthy).toBe(false)
-      expect(xmin.value).toBeGreaterThan(0.1)
+      expect(xmin.value).toBeGreaterThanOrEqual(0.1) // past the 100 ms given (the value is rounded)
       expect(xmin.message).toContain(`pid ${pid}`)
       expect(xmin.message).toContain('"health-test-holder"')
       expect(xmin.message).toContain('idle in transaction')
