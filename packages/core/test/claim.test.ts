@@ -1,4 +1,6 @@
+import pg from 'pg'
 import { beforeEach, describe, expect, it } from 'vitest'
+import type { PgqDriver } from '../src/driver/driver.js'
 import { createConsumer } from '../src/queue/consumer.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
 
@@ -217,6 +219,43 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
       { entrypoint: 'gone', status: 'exception', n: 1 },
       { entrypoint: 'lost', status: 'failed', n: 1 },
     ])
+  })
+
+  it('keeps its cached plans index scans when the table grows after a session first claimed on it', async () => {
+    // claim_jobs plans once per session. Planned on a one-row table, 0006's claim scanned the
+    // whole jobs table on every later claim of that session: its update by id and its
+    // lost-job ending both. Migration 0010 plans them without seq scans.
+    const client = new pg.Client({ connectionString: q.url })
+    await client.connect()
+    try {
+      const notes: string[] = []
+      client.on('notice', (n) => notes.push(n.message ?? ''))
+      const specs = [{ name: 'lost', cap: 10, retryAfterMs: 1000 }]
+      const worker = createConsumer({ driver: { query: (text: string, values: unknown[]) => client.query(text, values), preparedStatements: false } as unknown as PgqDriver, workerId: crypto.randomUUID(), checkSchema: false })
+      await q.fleet().setEntrypointPolicy('lost', { maxAttempts: 1 })
+      const loseFirst = (n: number) =>
+        q.sql(`update pgq.jobs set status = 'picked', worker_id = gen_random_uuid(), attempts = 1, heartbeat = now() - interval '1 minute'
+          where id in (select id from pgq.jobs where status = 'queued' order by id limit ${n})`)
+      // The session's first claim ends a lost job on a one-row table: that is when it plans.
+      await q.producer().enqueue('lost', null)
+      await loseFirst(1)
+      expect(await worker.claim(10, specs)).toEqual([])
+      await q.sql(`insert into pgq.jobs (entrypoint, payload) select 'lost', null from generate_series(1, 20000)`)
+      // No ANALYZE: it would invalidate the plan (autovacuum's comes only after many changes).
+      await loseFirst(3)
+      await client.query(`load 'auto_explain'`)
+      await client.query(`set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; set client_min_messages = log`)
+      const claimed = await worker.claim(10, specs)
+      await client.query('reset client_min_messages')
+      expect(claimed).toHaveLength(10)
+      // The three lost jobs ended (held: no attempts left), through plans that read them by id.
+      expect(await q.sql(`select count(*)::int as n from pgq.jobs where status = 'failed'`)).toEqual([{ n: 4 }])
+      const plans = notes.filter((n) => n.includes('plan:'))
+      expect(plans.some((p) => p.includes('end_lost_jobs') || p.includes('WorkerLost'))).toBe(true)
+      expect(plans.filter((p) => /Seq Scan on jobs/.test(p))).toEqual([])
+    } finally {
+      await client.end()
+    }
   })
 
   it('obeys the stored policy whatever the claimer declares: a paused entrypoint gives nothing, a limit holds', async () => {

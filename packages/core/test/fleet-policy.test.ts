@@ -161,8 +161,8 @@ describe.each(DRIVERS)('fleet policy over %s', (driverName) => {
       const consumer = createConsumer({ driver: counting.driver, workerId: crypto.randomUUID(), checkSchema: false })
       const jobs = await consumer.claim(4, [{ name: 'f', cap: 4, retryAfterMs: 0 }])
       const buffer = new ResultBuffer({ consumer, maxBatch: 100, delayMs: 60_000, onError: (e) => { throw e } })
-      buffer.complete(jobs[0]!.id)
-      buffer.complete(jobs[1]!.id)
+      buffer.complete(jobs[0]!, 1)
+      buffer.complete(jobs[1]!, 1)
       const traceback = { name: 'Error', message: 'x', stack: null, attempt: 1, workerId: consumer.workerId, entrypoint: 'f' }
       buffer.fail({ id: jobs[2]!.id, action: { kind: 'hold' }, traceback })
       buffer.fail({ id: jobs[3]!.id, action: { kind: 'retry', delayMs: 1000 }, traceback })

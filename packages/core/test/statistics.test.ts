@@ -2,6 +2,9 @@
 // through count-finished), read with queue.statistics().
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { StatisticsBucket } from '../src/queue/statistics.js'
+import { SuccessTally } from '../src/queue/success-tally.js'
+import { ResultBuffer } from '../src/runtime/result-buffer.js'
+import { bucketOf, HISTOGRAM_BUCKETS, histogramBucket } from '../src/sql/count-finished.js'
 import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
 import { queueOn, sleep } from './support/runtime.js'
 
@@ -202,5 +205,59 @@ describe.each(DRIVERS)('statistics, over %s', (driverName) => {
       expect(row.run).toBe(row.count)
       expect(row.wait).toBe(row.count)
     }
+  })
+
+  it('the worker adds up the successes of a flush; the statement counts them itself when one was no longer held', async () => {
+    const open = (name: string) => ({ name, cap: 10, retryAfterMs: 0 })
+    const rows = async () =>
+      q.sql(`select count, run_ms_sum, run_ms_max, run_ms_histogram, wait_ms_histogram from pgq.statistics where status = 'successful'`)
+    const flushed = async (cancelOne: boolean) => {
+      await q.sql('truncate pgq.statistics')
+      await q.producer().enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 't', payload: n })))
+      const consumer = q.consumer()
+      const jobs = await consumer.claim(3, [open('t')])
+      expect(jobs).toHaveLength(3)
+      if (cancelOne) await q.producer().cancel([jobs[2]!.id])
+      const buffer = new ResultBuffer({ consumer, maxBatch: 100, delayMs: 60_000, onError: (e) => { throw e } })
+      for (const [i, job] of jobs.entries()) buffer.complete(job, [3, 40, 600][i]!)
+      await buffer.flush()
+      return rows()
+    }
+    const histogram = (...ms: number[]) => {
+      const h = new Array(HISTOGRAM_BUCKETS).fill(0)
+      for (const m of ms) h[histogramBucket(m)]++
+      return h
+    }
+    // All held: the worker's tally as it is.
+    expect(await flushed(false)).toEqual([{ count: 3, run_ms_sum: 643, run_ms_max: 600, run_ms_histogram: histogram(3, 40, 600), wait_ms_histogram: expect.any(Array) }])
+    // The canceled one is not counted as a success, and the others keep their durations.
+    expect(await flushed(true)).toEqual([{ count: 2, run_ms_sum: 43, run_ms_max: 40, run_ms_histogram: histogram(3, 40), wait_ms_histogram: expect.any(Array) }])
+    const [last] = await rows()
+    expect((last!.wait_ms_histogram as number[]).reduce((a, b) => a + b, 0)).toBe(2)
+  })
+})
+
+describe('the statistics histogram buckets', () => {
+  const q = useQueueDatabase('statistics_buckets', 'node-postgres')
+
+  it('are the same in the worker as in SQL', async () => {
+    const values = [0, 0.2, 0.49, 0.5, 0.99, 1, 1.5, 1.999, 2, 3, 4, 7.999, 8, 16, 1023.9, 1024, 65_536, 2 ** 22, 2 ** 23, 1e9, 1e12]
+    const [row] = await q.sql(`select array(select ${bucketOf('v')} from unnest($1::float8[]) with ordinality as u(v, n) order by n) as b`, [values])
+    expect(row!.b).toEqual(values.map(histogramBucket))
+    expect(values.map(histogramBucket).slice(0, 6)).toEqual([0, 0, 0, 0, 0, 1])
+  })
+
+  it('add up across tallies merged after a failed write', () => {
+    const a = new SuccessTally()
+    a.add('e', 0, 5, 1)
+    a.add('e', 1, 7, 2)
+    const b = new SuccessTally()
+    b.add('e', 0, 9, 3)
+    b.merge(a)
+    expect(b.count).toBe(3)
+    const [p0, p1] = b.rows().sort((x, y) => x.priority - y.priority)
+    expect(p0).toMatchObject({ entrypoint: 'e', priority: 0, count: 2, run_ms_sum: 14, run_ms_max: 9, wait_ms_sum: 4, wait_ms_max: 3 })
+    expect(p1).toMatchObject({ priority: 1, count: 1, run_ms_sum: 7 })
+    expect(p0!.run_ms_histogram.reduce((x, y) => x + y, 0)).toBe(2)
   })
 })

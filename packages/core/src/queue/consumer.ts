@@ -11,6 +11,7 @@ import type { Row } from '../driver/driver.js'
 import { tablesFor } from '../sql/tables.js'
 import type { ClaimEntrypoint, DependencyResult, Failure, Job, JobId, JobStatus, Json } from '../types.js'
 import type { QueueConnectionOptions } from './options.js'
+import type { SuccessTally } from './success-tally.js'
 import { schemaGate } from './schema-check.js'
 
 export type { ClaimEntrypoint }
@@ -30,6 +31,16 @@ function checkClaim(batchSize: number, entrypoints: readonly ClaimEntrypoint[]):
       }
     }
   }
+}
+
+/** What the finishing statement writes besides where each job goes. */
+export interface FinishDetails {
+  /** How long each job's handler ran, for the statistics (missing: not counted as a duration). */
+  runMs?: ReadonlyMap<JobId, number>
+  /** The JSON text of what succeeded jobs' handlers returned, for their log rows. */
+  results?: ReadonlyMap<JobId, string>
+  /** The successes' statistics, added up by the worker: the statement writes them as they are when every one was still held. */
+  tally?: SuccessTally
 }
 
 export interface ConsumerOptions extends QueueConnectionOptions {
@@ -53,18 +64,20 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
   const ready = options.ready ?? schemaGate(db, t.schema, options.checkSchema ?? true)
   const async = options.asyncCommit ?? true
   const unlogged = options.unloggedEntrypoints ?? []
-  // Only the claim is prepared (where the driver prepares at all). Results and heartbeats
-  // filter on `id = any(<array>)`, which a custom plan hashes (the array is a constant) but
-  // a cached generic plan scans linearly per row: 1,000 × 1,000 comparisons for a batch of 1,000.
+  // Only the claim is prepared (where the driver prepares at all); its function plans without
+  // seq scans. Results and heartbeats are planned per call: a generic plan made while the
+  // table held a few rows would scan the table for its `id = any(...)` once it holds many.
   const prepare = true
-  const write = async (done: readonly JobId[], failed: readonly Failure[], runMs?: ReadonlyMap<JobId, number>, results?: ReadonlyMap<JobId, string>, tail?: readonly string[]) => {
+  const write = async (done: readonly JobId[], failed: readonly Failure[], details: FinishDetails = {}, tail?: readonly string[]) => {
     await ready()
-    return execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs, results, tail }, async))
+    const { runMs, results, tally } = details
+    const tallied = tally && tally.count > 0 ? { jobs: tally.count, rows: tally.rows() } : undefined
+    return execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs, results, tail, tallied }, async))
   }
   const finished = (rows: Row[]) => rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
-  const finish = async (done: readonly JobId[], failed: readonly Failure[], runMs?: ReadonlyMap<JobId, number>, results?: ReadonlyMap<JobId, string>) => {
+  const finish = async (done: readonly JobId[], failed: readonly Failure[], details?: FinishDetails) => {
     if (done.length === 0 && failed.length === 0) return []
-    return finished(await write(done, failed, runMs, results))
+    return finished(await write(done, failed, details))
   }
   const claimWith = async <P>(batchSize: number, entrypoints: readonly ClaimEntrypoint[], lookahead: boolean) => {
     checkClaim(batchSize, entrypoints)
@@ -108,9 +121,9 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
     },
 
     /**
-     * Writes successes and failures in one statement (with how long each ran, for the
-     * statistics, and the JSON text of what succeeded ones returned, for their log rows);
-     * returns the jobs this worker still held and where each went.
+     * Writes successes and failures in one statement (with the details: durations and the
+     * successes' tally for the statistics, and the JSON text of what succeeded ones returned,
+     * for their log rows); returns the jobs this worker still held and where each went.
      */
     finish,
 
@@ -122,11 +135,10 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
       done: readonly JobId[],
       failed: readonly Failure[],
       entrypoints: readonly string[],
-      runMs?: ReadonlyMap<JobId, number>,
-      results?: ReadonlyMap<JobId, string>,
+      details?: FinishDetails,
     ): Promise<{ finished: { id: JobId; status: JobStatus }[]; tail: DrainTail }> {
       if (done.length === 0 && failed.length === 0) return { finished: [], tail: await drainTail(entrypoints) }
-      const rows = await write(done, failed, runMs, results, entrypoints)
+      const rows = await write(done, failed, details, entrypoints)
       // No row: none was still held here; ask on its own.
       return { finished: finished(rows), tail: rows[0] ? tailOf(rows[0]) : await drainTail(entrypoints) }
     },

@@ -3,17 +3,21 @@ import type { Job, JobStatus, Json, LogEntry, Traceback } from '../types.js'
 
 // int8 arrives as a string from both drivers; ids stay far below 2^53.
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
-/** Rows of one claim share timestamps (now() of one statement): parse each distinct text once. */
-let lastText = ''
-let lastMs = 0
+/**
+ * Rows of one claim share a few timestamps (now() of the claim, of each insert): each
+ * distinct text is parsed once. A job reads three of them in turn, so one slot would miss.
+ */
+const parsed = new Map<string, number>()
 const date = (v: unknown): Date => {
   if (v instanceof Date) return v
   const text = String(v)
-  if (text !== lastText) {
-    lastMs = new Date(text).getTime()
-    lastText = text
+  let ms = parsed.get(text)
+  if (ms === undefined) {
+    if (parsed.size >= 64) parsed.clear()
+    ms = new Date(text).getTime()
+    parsed.set(text, ms)
   }
-  return new Date(lastMs)
+  return new Date(ms)
 }
 
 /**

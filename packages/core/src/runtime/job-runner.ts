@@ -173,7 +173,7 @@ export class JobRunner {
     if (ok) {
       if (progress !== undefined) this.progress.delete(job.id) // the row leaves the queue: its progress would be written for nothing
       // Without a log row (logSuccess: false) there is nowhere to keep a result.
-      buffer.complete(job.id, durationMs, value === undefined || !def.logSuccess ? undefined : this.#resultOf(job, value, def.maxResultBytes))
+      buffer.complete(job, durationMs, value === undefined || !def.logSuccess ? undefined : this.#resultOf(job, value, def.maxResultBytes))
       this.counts.succeeded++
       span?.end('succeeded')
       if (events.listens('job:succeeded')) events.emit('job:succeeded', { job, durationMs })

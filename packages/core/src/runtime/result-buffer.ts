@@ -1,6 +1,6 @@
 import type { Consumer, DrainTail } from '../queue/consumer.js'
-import type { Failure } from '../types.js'
-import type { JobId } from '../types.js'
+import { SuccessTally } from '../queue/success-tally.js'
+import type { Failure, Job, JobId } from '../types.js'
 
 /** One write's worth of results. */
 interface Batch {
@@ -8,6 +8,7 @@ interface Batch {
   failed: Failure[]
   runMs: Map<JobId, number>
   results: Map<JobId, string>
+  tally: SuccessTally
 }
 
 export interface ResultBufferOptions {
@@ -34,6 +35,8 @@ export class ResultBuffer {
   #runMs = new Map<JobId, number>()
   /** The JSON text of what succeeded jobs returned, for their log rows (most return nothing). */
   #results = new Map<JobId, string>()
+  /** The successes' statistics, added up as they come. */
+  #tally = new SuccessTally()
   #timer: ReturnType<typeof setTimeout> | undefined
   #flushing: Promise<void> | undefined
   #retryDelayMs = 0
@@ -53,10 +56,12 @@ export class ResultBuffer {
     return [...this.#done, ...this.#failed.map((f) => f.id)]
   }
 
-  complete(id: JobId, runMs?: number, result?: string): void {
-    this.#done.push(id)
-    if (runMs !== undefined) this.#runMs.set(id, runMs)
-    if (result !== undefined) this.#results.set(id, result)
+  /** `job` as claimed (its wait is from when it was due to its claim). */
+  complete(job: Job, runMs: number, result?: string): void {
+    this.#done.push(job.id)
+    this.#runMs.set(job.id, runMs)
+    this.#tally.add(job.entrypoint, job.priority, runMs, job.updated.getTime() - job.runAt.getTime())
+    if (result !== undefined) this.#results.set(job.id, result)
     this.#schedule()
   }
 
@@ -91,7 +96,7 @@ export class ResultBuffer {
     while (this.#flushing) await this.#flushing
     const batch = this.#take()
     try {
-      const { tail } = await this.#o.consumer.finishLast(batch.done, batch.failed, entrypoints, batch.runMs, batch.results)
+      const { tail } = await this.#o.consumer.finishLast(batch.done, batch.failed, entrypoints, batch)
       this.#retryDelayMs = 0
       if (batch.done.length + batch.failed.length > 0) this.#o.onWritten?.()
       return tail
@@ -102,9 +107,10 @@ export class ResultBuffer {
   }
 
   #take(): Batch {
-    const batch = { done: this.#done.splice(0), failed: this.#failed.splice(0), runMs: this.#runMs, results: this.#results }
+    const batch = { done: this.#done.splice(0), failed: this.#failed.splice(0), runMs: this.#runMs, results: this.#results, tally: this.#tally }
     this.#runMs = new Map()
     this.#results = new Map()
+    this.#tally = new SuccessTally()
     return batch
   }
 
@@ -113,6 +119,7 @@ export class ResultBuffer {
     this.#failed.unshift(...batch.failed)
     for (const [id, ms] of batch.runMs) this.#runMs.set(id, ms)
     for (const [id, text] of batch.results) this.#results.set(id, text)
+    this.#tally.merge(batch.tally)
   }
 
   /** Keeps flushing until everything is written, including a write under way (shutdown); gives up after `deadline`. */
@@ -131,7 +138,7 @@ export class ResultBuffer {
 
   async #write(batch: Batch): Promise<void> {
     try {
-      await this.#o.consumer.finish(batch.done, batch.failed, batch.runMs, batch.results)
+      await this.#o.consumer.finish(batch.done, batch.failed, batch)
       this.#retryDelayMs = 0
     } catch (error) {
       this.#requeue(error, () => this.#putBack(batch))

@@ -27,9 +27,14 @@ export function claimJobs(t: Tables, r: ClaimRequest): SQL {
   const e = r.entrypoints
   const names = e.map((x) => x.name)
   // Bounded by the claim index: at most batchSize + 1 rows are read, whatever the backlog.
+  // Per entrypoint and in the index's order, so the cached plan walks the index: a plain
+  // filtered scan was planned as a scan of the table from its start, through every row
+  // claimed before (6 ms per claim halfway through a 100k drain).
   const lookahead = r.lookahead
     ? sql`, (select count(*)::integer from (
-        select 1 from ${t.jobs} q where q.entrypoint = any(${names}::text[]) and q.status = 'queued' and q.execute_after <= now()
+        select 1 from unnest(${names}::text[]) as e(name) cross join lateral (
+          select 1 from ${t.jobs} q where q.entrypoint = e.name and q.status = 'queued' and q.execute_after <= now()
+          order by q.priority desc, q.id limit ${r.batchSize + 1}::integer) x
         limit ${r.batchSize + 1}::integer) due) as lookahead`
     : sql``
   return sql`select c.*${lookahead} from ${t.claimJobs}(${r.workerId}::uuid, ${r.batchSize}::integer,

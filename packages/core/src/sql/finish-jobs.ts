@@ -1,8 +1,9 @@
 import type { Failure } from '../types.js'
 import { asyncCommit } from './async-commit.js'
-import { countFinished } from './count-finished.js'
+import { countFinished, type TallyRow } from './count-finished.js'
 import { drainTailColumns } from './drain-tail.js'
 import { notifyIds } from './notify-done.js'
+import { numberArray } from './pg-array.js'
 import type { Tables } from './tables.js'
 import { type SQL, sql } from './template.js'
 
@@ -18,6 +19,11 @@ export interface Results {
   results?: ReadonlyMap<number, string>
   /** A drain's last write: also answer drainTailColumns for these entrypoints (jobs it released count as due). */
   tail?: readonly string[]
+  /**
+   * The statistics of the successes, added up by the worker (`jobs` of them). Used when every
+   * one of `done` was still held, which is nearly always; else the statement counts the held ones itself.
+   */
+  tallied?: { jobs: number; rows: readonly TallyRow[] }
 }
 
 const WAIT_MS = 'extract(epoch from (j.updated - j.execute_after))::float8 * 1000'
@@ -33,26 +39,40 @@ const WAIT_MS = 'extract(epoch from (j.updated - j.execute_after))::float8 * 100
  * a part with nothing to write is left out rather than planned and run empty.
  */
 export function finishJobs(t: Tables, workerId: string, r: Results, async: boolean): SQL {
-  const held = sql`j.worker_id = ${workerId}::uuid and j.status = 'picked'`
+  // "is not false" (status is never null) keeps the planner off the partial picked index, which
+  // it prefers while its statistics say few jobs are picked, and then reads every picked row.
+  const held = sql`j.worker_id = ${workerId}::uuid and (j.status = 'picked') is not false`
   const parts: { ctes: SQL[]; results: string[]; logs: SQL[]; counted: SQL[] } = { ctes: [], results: [], logs: [], counted: [] }
   const runMs = (id: number) => r.runMs?.get(id) ?? null
+  let tallied: SQL | undefined
   if (r.done.length > 0) {
+    const done = numberArray(r.done)
     parts.ctes.push(
       sql`succeeded as (
-        delete from ${t.jobs} j where j.id = any(${r.done}::bigint[]) and ${held}
+        delete from ${t.jobs} j where j.id = any(${done}::bigint[]) and ${held}
         returning j.id, j.priority, j.entrypoint, j.attempts, 'successful' as status, ${sql.raw(WAIT_MS)} as wait_ms, j.has_dependents
       )`,
       sql`succeeded_event as (${notifyIds(t, 'done', sql`succeeded`, sql`true`, 'successful')})`,
     )
     parts.results.push('succeeded')
+    const byWorker = r.tallied && r.tallied.jobs === r.done.length ? r.tallied : undefined
+    const allHeld = sql`(select count(*) from succeeded) = ${r.done.length}::bigint`
     parts.counted.push(sql`select s.id, s.status, s.priority, s.entrypoint, d.run_ms, s.wait_ms from succeeded s
-      left join unnest(${r.done}::bigint[], ${r.done.map(runMs)}::float8[]) as d(id, run_ms) on d.id = s.id`)
+      left join unnest(${done}::bigint[], ${numberArray(r.done.map(runMs))}::float8[]) as d(id, run_ms) on d.id = s.id
+      ${byWorker ? sql`where not ${allHeld}` : sql``}`)
+    if (byWorker) {
+      tallied = sql`select x.entrypoint, 'successful' as status, x.priority, x.count, x.run_ms_sum, x.run_ms_max, x.run_ms_histogram,
+          x.wait_ms_sum, x.wait_ms_max, x.wait_ms_histogram
+        from jsonb_to_recordset(${JSON.stringify(byWorker.rows)}::jsonb) as x(entrypoint text, priority smallint, count integer,
+          run_ms_sum float8, run_ms_max float8, run_ms_histogram integer[], wait_ms_sum float8, wait_ms_max float8, wait_ms_histogram integer[])
+        where ${allHeld}`
+    }
     // The results ride as two parallel arrays, only when some handler returned something.
     const results = r.results && r.results.size > 0 ? r.results : undefined
     parts.logs.push(
       results
         ? sql`select s.id, 'successful' as status, s.priority, s.entrypoint, s.attempts, null::jsonb as traceback, x.result from succeeded s
-            left join unnest(${[...results.keys()]}::bigint[], ${[...results.values()]}::jsonb[]) as x(id, result) on x.id = s.id
+            left join unnest(${numberArray([...results.keys()])}::bigint[], ${[...results.values()]}::jsonb[]) as x(id, result) on x.id = s.id
             where s.entrypoint <> all(${r.unlogged}::text[])`
         : sql`select id, 'successful' as status, priority, entrypoint, attempts, null::jsonb as traceback, null::jsonb as result from succeeded
             where entrypoint <> all(${r.unlogged}::text[])`,
@@ -63,13 +83,14 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
       r.failed.map((f) => ({ id: f.id, action: f.action.kind, delay_ms: f.action.kind === 'retry' ? f.action.delayMs : null, run_ms: runMs(f.id), traceback: f.traceback })),
     )
     // The id array keeps each update an index scan whatever the planner thinks of the JSON.
-    const mine = sql`j.id = any(${r.failed.map((f) => f.id)}::bigint[]) and j.id = input.id and ${held}`
+    const ids = numberArray(r.failed.map((f) => f.id))
+    const mine = sql`j.id = any(${ids}::bigint[]) and j.id = input.id and ${held}`
     parts.ctes.push(
       sql`input as (
         select * from jsonb_to_recordset(${failures}::jsonb) as x(id bigint, action text, delay_ms float8, run_ms float8, traceback jsonb)
       )`,
       // The rows as claimed: an update returns the new values, and the wait is from the old ones.
-      sql`claimed as (select j.id, ${sql.raw(WAIT_MS)} as wait_ms from ${t.jobs} j where j.id = any(${r.failed.map((f) => f.id)}::bigint[]))`,
+      sql`claimed as (select j.id, ${sql.raw(WAIT_MS)} as wait_ms from ${t.jobs} j where j.id = any(${ids}::bigint[]))`,
       sql`retried as (
         update ${t.jobs} j
         set status = 'queued', worker_id = null, updated = now(), execute_after = now() + input.delay_ms * interval '1 millisecond'
@@ -101,7 +122,7 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
       select id, status::${sql.raw(`"${t.schema}".job_status`)}, priority, entrypoint, attempts, traceback, result
       from (${sql.join(parts.logs, sql` union all `)}) l
     ),
-    counted as (${countFinished(t, sql`(${sql.join(parts.counted, sql` union all `)})`)})
+    counted as (${countFinished(t, sql`(${sql.join(parts.counted, sql` union all `)})`, tallied)})
     select r.id, r.status${r.tail ? sql`, ${drainTailColumns(t, r.tail)}, (select coalesce(sum(n), 0)::integer from released as x(n)) as released` : sql``}
     from (${sql.raw(parts.results.map((name) => `select id, status from ${name}`).join(' union all '))}) r
     where ${sql.raw(events)} >= 0 and ${asyncCommit(async)}`

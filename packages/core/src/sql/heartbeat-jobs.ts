@@ -1,4 +1,5 @@
 import { asyncCommit } from './async-commit.js'
+import { numberArray } from './pg-array.js'
 import type { Tables } from './tables.js'
 import { type SQL, sql } from './template.js'
 
@@ -12,14 +13,14 @@ export function heartbeatJobs(t: Tables, workerId: string, ids: number[], async:
   if (!progress || progress.size === 0) {
     return sql`
     update ${t.jobs} j set heartbeat = now()
-    where j.id = any(${ids}::bigint[]) and ${held} and ${asyncCommit(async)}
+    where j.id = any(${numberArray(ids)}::bigint[]) and ${held} and ${asyncCommit(async)}
     returning j.id`
   }
   return sql`
     with beat as (
       update ${t.jobs} j set heartbeat = now(), progress = coalesce(p.progress, j.progress)
-      from unnest(${ids}::bigint[]) as i(id)
-      left join unnest(${[...progress.keys()]}::bigint[], ${[...progress.values()]}::jsonb[]) as p(id, progress) on p.id = i.id
+      from unnest(${numberArray(ids)}::bigint[]) as i(id)
+      left join unnest(${numberArray([...progress.keys()])}::bigint[], ${[...progress.values()]}::jsonb[]) as p(id, progress) on p.id = i.id
       where j.id = i.id and ${held}
       returning j.id, p.id is not null as reported
     ),
