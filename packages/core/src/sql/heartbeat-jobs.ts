@@ -9,7 +9,8 @@ import { type SQL, sql } from './template.js'
  * writes it and sends one 'progress' event naming those jobs: waiters read the values.
  */
 export function heartbeatJobs(t: Tables, workerId: string, ids: number[], async: boolean, progress?: ReadonlyMap<number, string>): SQL {
-  const held = sql`j.worker_id = ${workerId}::uuid and j.status = 'picked'`
+  // "is not false": by pkey, not by the partial picked index (see finish-jobs.ts).
+  const held = sql`j.worker_id = ${workerId}::uuid and (j.status = 'picked') is not false`
   if (!progress || progress.size === 0) {
     return sql`
     update ${t.jobs} j set heartbeat = now()
