@@ -212,6 +212,49 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
     }
   })
 
+  it('runs synchronous and asynchronous handlers alike, with ctx destructured', async () => {
+    const seen: string[] = []
+    const queue = queueOn(q.driver)
+      .entrypoint('sync', { maxAttempts: 1 }, (job: Job<number>, { progress, signal, workerId, dependencies }) => {
+        progress({ at: job.payload })
+        seen.push(`sync ${job.payload} ${signal.aborted} ${typeof workerId} ${typeof dependencies}`)
+        if (job.payload === 2) throw new Error('sync failure')
+        return { double: job.payload * 2 }
+      })
+      .entrypoint('async', { maxAttempts: 1 }, async (job: Job<number>, { dependencies }) => {
+        seen.push(`async ${job.payload} ${(await dependencies()).length}`)
+        if (job.payload === 2) throw new Error('async failure')
+        return { double: job.payload * 2 }
+      })
+    const worker = queue.start({ pollInterval: 50 })
+    try {
+      const ids = [await queue.enqueue('sync', 1), await queue.enqueue('sync', 2), await queue.enqueue('async', 1), await queue.enqueue('async', 2)]
+      const statuses = await Promise.all(ids.map((id) => queue.waitFor(id, { timeout: 5000 })))
+      expect(statuses).toEqual(['successful', 'failed', 'successful', 'failed'])
+      expect(await queue.waitForResult(ids[0]!, { timeout: 5000 })).toEqual({ status: 'successful', result: { double: 2 } })
+      expect(await queue.waitForResult(ids[2]!, { timeout: 5000 })).toEqual({ status: 'successful', result: { double: 2 } })
+      expect(seen.sort()).toEqual(['async 1 0', 'async 2 0', 'sync 1 false string function', 'sync 2 false string function'])
+      const tracebacks = await q.sql(`select traceback->>'message' as message from pgq.log where status = 'failed' order by job_id`)
+      expect(tracebacks).toEqual([{ message: 'sync failure' }, { message: 'async failure' }])
+    } finally {
+      await worker.stop()
+    }
+  })
+
+  it('a synchronous handler capped by workerConcurrency runs a backlog claim after claim, not poll after poll', async () => {
+    let ran = 0
+    const queue = queueOn(q.driver).entrypoint('one-at-a-time', { workerConcurrency: 1 }, () => void ran++)
+    const ids = await queue.enqueueMany(Array.from({ length: 5 }, () => ({ entrypoint: 'one-at-a-time' as const, payload: null })))
+    // The poll would come after a minute: each next claim is woken by the job that finished.
+    const worker = queue.start({ pollInterval: 60_000 })
+    try {
+      for (const id of ids) expect(await queue.waitFor(id, { timeout: 5000 })).toBe('successful')
+      expect(ran).toBe(5)
+    } finally {
+      await worker.stop()
+    }
+  })
+
   it('emits typed events for started and succeeded jobs', async () => {
     const seen: string[] = []
     const queue = queueOn(q.driver).entrypoint('e', () => undefined)

@@ -74,7 +74,15 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
     const tallied = tally && tally.count > 0 ? { jobs: tally.count, rows: tally.rows() } : undefined
     return execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs, results, tail, tallied }, async))
   }
-  const finished = (rows: Row[]) => rows.map((r) => ({ id: toId(r), status: r.status as JobStatus }))
+  /** The finishing statement's one row: the successes' ids, and each failure's id and where it went. */
+  const finished = ([row]: Row[]): { id: JobId; status: JobStatus }[] => {
+    const succeeded = (row?.succeeded ?? []) as unknown[]
+    const failedIds = (row?.failed_ids ?? []) as unknown[]
+    const statuses = (row?.failed_statuses ?? []) as JobStatus[]
+    const out = succeeded.map((id) => ({ id: Number(id), status: 'successful' as JobStatus }))
+    for (let i = 0; i < failedIds.length; i++) out.push({ id: Number(failedIds[i]), status: statuses[i]! })
+    return out
+  }
   const finish = async (done: readonly JobId[], failed: readonly Failure[], details?: FinishDetails) => {
     if (done.length === 0 && failed.length === 0) return []
     return finished(await write(done, failed, details))
@@ -139,8 +147,7 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
     ): Promise<{ finished: { id: JobId; status: JobStatus }[]; tail: DrainTail }> {
       if (done.length === 0 && failed.length === 0) return { finished: [], tail: await drainTail(entrypoints) }
       const rows = await write(done, failed, details, entrypoints)
-      // No row: none was still held here; ask on its own.
-      return { finished: finished(rows), tail: rows[0] ? tailOf(rows[0]) : await drainTail(entrypoints) }
+      return { finished: finished(rows), tail: tailOf(rows[0]!) }
     },
 
     drainTail,

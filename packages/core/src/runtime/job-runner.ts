@@ -4,24 +4,17 @@ import type { Emitter } from './emitter.js'
 import { type EntrypointDefinition, type JobContext, JobTimeoutError, PayloadValidationError, validatePayload } from './entrypoints.js'
 import type { QueueEvents } from './queue-events.js'
 import type { ResultBuffer } from './result-buffer.js'
-import { progressText, resultText } from './job-output.js'
+import { resultText } from './job-output.js'
+import { RunContext, type RunContextDeps, type RunState } from './run-context.js'
 import { ProgressBuffer } from './progress-buffer.js'
 import type { RunSpan, Tracing } from '../observability/tracing.js'
 
-interface RunningJob {
+interface RunningJob extends RunState {
   job: Job
   def: EntrypointDefinition
-  /** Made when the handler first reads ctx.signal: an AbortController costs ~2 µs, most jobs never look. */
-  controller: AbortController | undefined
-  /** Why the job was aborted, kept for a signal read after the abort. */
-  abortReason: Error | undefined
   startedAt: number
-  /** Its result must not be written: canceled, held by another worker now, or abandoned at a forced stop. */
-  dropped: boolean
-  /** Its outcome is known (the handler settled, or its timeout passed): a later one is ignored. */
-  settled: boolean
-  /** The JSON text of its last ctx.progress(): the same value again is not written again. */
-  progress: string | undefined
+  /** Its timeout's timer, cleared when it settles. */
+  timer: ReturnType<typeof setTimeout> | undefined
   /** Its run span, with tracing on. */
   span: RunSpan | undefined
 }
@@ -42,6 +35,7 @@ export class JobRunner {
   readonly #idle: (() => void)[] = []
   /** Progress reported by running jobs, for the heartbeat to write. */
   readonly progress = new ProgressBuffer()
+  readonly #contextDeps: RunContextDeps
 
   constructor(
     private readonly deps: {
@@ -53,7 +47,13 @@ export class JobRunner {
       dependencyResults(id: JobId): Promise<DependencyResult[]>
       onFinished(entrypoint: string, durationMs: number): void
     },
-  ) {}
+  ) {
+    this.#contextDeps = {
+      workerId: deps.workerId,
+      reportProgress: (id, text) => this.progress.set(id, text),
+      dependencyResults: (id) => deps.dependencyResults(id),
+    }
+  }
 
   get size(): number {
     return this.#running.size
@@ -73,12 +73,15 @@ export class JobRunner {
     const def = this.deps.definitions.get(job.entrypoint)
     if (!def) throw new Error(`claimed a job of unknown entrypoint ${job.entrypoint}`) // the claim names only ours
     const span = this.deps.tracing?.startRun(job, this.deps.workerId)
-    const entry: RunningJob = { job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(), dropped: false, settled: false, span, progress: undefined }
+    const entry: RunningJob = {
+      id: job.id, job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(),
+      dropped: false, settled: false, span, progress: undefined, timer: undefined,
+    }
     this.#running.set(job.id, entry)
     this.#perEntrypoint.set(def.name, this.runningOf(def.name) + 1)
     this.counts.claimed++
     if (this.deps.events.listens('job:started')) this.deps.events.emit('job:started', { job, workerId: this.deps.workerId })
-    void this.#execute(entry)
+    this.#execute(entry)
   }
 
   /** Aborts running jobs this worker no longer owns; their results are dropped. */
@@ -116,49 +119,50 @@ export class JobRunner {
     return done
   }
 
-  async #execute(entry: RunningJob): Promise<void> {
+  /**
+   * Runs the handler. One that returns at once settles at once: no promise per job for the
+   * many synchronous handlers; a promise settles the job when it does.
+   */
+  #execute(entry: RunningJob): void {
     const { job, def } = entry
-    const ctx: JobContext = {
-      get signal() {
-        entry.controller ??= new AbortController()
-        if (entry.abortReason && !entry.controller.signal.aborted) entry.controller.abort(entry.abortReason)
-        return entry.controller.signal
-      },
-      workerId: this.deps.workerId,
-      progress: (value) => {
-        const text = progressText(value) // throws to the handler, naming the field
-        if (entry.settled || entry.dropped || text === entry.progress) return
-        entry.progress = text
-        this.progress.set(job.id, text)
-      },
-      dependencies: () => this.deps.dependencyResults(job.id),
-    }
+    const ctx = new RunContext(entry, this.#contextDeps)
     // Past its timeout the attempt fails and its slot is freed, whether or not the handler
     // heeds the signal; whatever it does later is ignored.
-    const timer =
-      def.timeoutMs > 0
-        ? setTimeout(() => {
-            const error = new JobTimeoutError(job.id, def.name, def.timeoutMs)
-            abort(entry, error)
-            this.#settle(entry, false, error)
-          }, def.timeoutMs)
-        : undefined
+    if (def.timeoutMs > 0) {
+      entry.timer = setTimeout(() => {
+        const error = new JobTimeoutError(job.id, def.name, def.timeoutMs)
+        abort(entry, error)
+        this.#settle(entry, false, error)
+      }, def.timeoutMs)
+    }
+    let outcome: unknown
     try {
-      // A copy only when the schema may have transformed the payload.
-      const input = def.schema ? { ...job, payload: await validatePayload(def, job.payload) } : job
-      const value = await (entry.span ? entry.span.within(() => def.handler(input, ctx)) : def.handler(input, ctx))
-      this.#settle(entry, true, undefined, value)
+      outcome = def.schema ? this.#runValidated(entry, ctx) : runHandler(entry, job, ctx)
     } catch (error) {
       this.#settle(entry, false, error)
-    } finally {
-      clearTimeout(timer)
+      return
     }
+    if (isThenable(outcome)) {
+      outcome.then(
+        (value) => this.#settle(entry, true, undefined, value),
+        (error: unknown) => this.#settle(entry, false, error),
+      )
+    } else {
+      this.#settle(entry, true, undefined, outcome)
+    }
+  }
+
+  /** A copy of the job only when the schema may have transformed the payload. */
+  async #runValidated(entry: RunningJob, ctx: JobContext): Promise<unknown> {
+    const payload = await validatePayload(entry.def, entry.job.payload)
+    return runHandler(entry, { ...entry.job, payload }, ctx)
   }
 
   /** `value`: what the handler returned, when it succeeded. */
   #settle(entry: RunningJob, ok: boolean, error: unknown, value?: unknown): void {
     if (entry.settled) return
     entry.settled = true
+    clearTimeout(entry.timer)
     const { job, def } = entry
     const durationMs = performance.now() - entry.startedAt
     this.#running.delete(job.id)
@@ -206,6 +210,14 @@ export class JobRunner {
 function resultDropped(events: Emitter<QueueEvents>, job: Job, field: string, reason: string): void {
   if (events.listens('job:result-dropped')) events.emit('job:result-dropped', { job, field, reason })
   else console.warn(`pgq: job ${job.id} (${job.entrypoint}) succeeded, but its result was not stored: ${reason}`)
+}
+
+function runHandler(entry: RunningJob, input: Job, ctx: JobContext): unknown {
+  return entry.span ? entry.span.within(() => entry.def.handler(input, ctx)) : entry.def.handler(input, ctx)
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
 }
 
 function abort(entry: RunningJob, reason: Error): void {

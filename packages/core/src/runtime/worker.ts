@@ -155,8 +155,9 @@ export class WorkerCore {
       await this.wakeup.wait(Math.min(5000, 100 * 2 ** this.#claimFailures))
       return undefined
     }
-    for (const job of jobs) this.runner.start(job)
+    // Before the jobs start: a synchronous handler finishes (and may wake the loop) inside start().
     this.maybeMore = jobs.length === want || want < this.s.batchSize || specs.some((x) => x.cap < want)
+    for (const job of jobs) this.runner.start(job)
     return jobs
   }
 
