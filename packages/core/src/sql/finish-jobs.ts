@@ -26,7 +26,8 @@ export interface Results {
   tallied?: { jobs: number; rows: readonly TallyRow[] }
 }
 
-const WAIT_MS = 'extract(epoch from (j.updated - j.execute_after))::float8 * 1000'
+// date_part, not extract: extract computes in numeric, ~0.2 µs a row more.
+const WAIT_MS = "date_part('epoch', j.updated - j.execute_after) * 1000"
 
 /**
  * Writes a batch of results in one statement, for the rows this worker still holds (a job
