@@ -31,6 +31,17 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     expect(await worker.complete([job.id])).toEqual([job.id])
   })
 
+  it('a batch of which some jobs are no longer held: only the held ones are finished and answered', async () => {
+    await q.producer().enqueueMany(Array.from({ length: 4 }, (_, i) => ({ entrypoint: 'a', payload: i })))
+    const worker = q.consumer()
+    const jobs = await worker.claim(4, [spec('a')])
+    const [gone, ...kept] = jobs.map((j) => j.id)
+    await q.sql('update pgq.jobs set worker_id = gen_random_uuid() where id = $1', [gone])
+    const done = await worker.complete([gone!, ...kept, kept[0]!]) // a repeated id is finished once
+    expect(done.sort((x, y) => x - y)).toEqual(kept.sort((x, y) => x - y))
+    expect(await q.sql('select id::int as id from pgq.jobs')).toEqual([{ id: gone }])
+  })
+
   it('retries with exponential backoff until the maxAttempts stored on the job, then holds with the traceback', async () => {
     await q.fleet().setEntrypointPolicy('flaky', { maxAttempts: 2 })
     const { worker, job } = await claimOne('flaky')

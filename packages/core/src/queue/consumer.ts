@@ -74,9 +74,9 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
     const tallied = tally && tally.count > 0 ? { jobs: tally.count, rows: tally.rows() } : undefined
     return execute(db, finishJobs(t, workerId, { done, failed, unlogged, runMs, results, tail, tallied }, async))
   }
-  /** The finishing statement's one row: the successes' ids, and each failure's id and where it went. */
-  const finished = ([row]: Row[]): { id: JobId; status: JobStatus }[] => {
-    const succeeded = (row?.succeeded ?? []) as unknown[]
+  /** The finishing statement's one row: the successes' ids (null: all of `done`), and each failure's id and where it went. */
+  const finished = (done: readonly JobId[], [row]: Row[]): { id: JobId; status: JobStatus }[] => {
+    const succeeded = (row?.succeeded ?? done) as readonly unknown[]
     const failedIds = (row?.failed_ids ?? []) as unknown[]
     const statuses = (row?.failed_statuses ?? []) as JobStatus[]
     const out = succeeded.map((id) => ({ id: Number(id), status: 'successful' as JobStatus }))
@@ -85,7 +85,7 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
   }
   const finish = async (done: readonly JobId[], failed: readonly Failure[], details?: FinishDetails) => {
     if (done.length === 0 && failed.length === 0) return []
-    return finished(await write(done, failed, details))
+    return finished(done, await write(done, failed, details))
   }
   const claimWith = async <P>(batchSize: number, entrypoints: readonly ClaimEntrypoint[], lookahead: boolean) => {
     checkClaim(batchSize, entrypoints)
@@ -147,7 +147,7 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
     ): Promise<{ finished: { id: JobId; status: JobStatus }[]; tail: DrainTail }> {
       if (done.length === 0 && failed.length === 0) return { finished: [], tail: await drainTail(entrypoints) }
       const rows = await write(done, failed, details, entrypoints)
-      return { finished: finished(rows), tail: tailOf(rows[0]!) }
+      return { finished: finished(done, rows), tail: tailOf(rows[0]!) }
     },
 
     drainTail,

@@ -35,8 +35,9 @@ const WAIT_MS = "date_part('epoch', j.updated - j.execute_after) * 1000"
  * retried (queued), held (failed) or dropped (exception). Each gets the log row of the
  * status it moved to, waiters hear of the finished ones, and this minute's statistics count
  * them (successes too, logged or not). A success's log row carries its handler's result, if any.
- * It answers with one row: `succeeded` (ids), `failed_ids` and `failed_statuses` (where each
- * failure went), for the jobs this worker still held; with the drain tail's columns on request.
+ * It answers with one row for the jobs this worker still held: `succeeded` (ids; null when all
+ * of `done` were), `failed_ids` and `failed_statuses` (where each failure went); with the
+ * drain tail's columns on request.
  *
  * One template, three variants: successes only (the usual flush), failures only, or both;
  * a part with nothing to write is left out rather than planned and run empty.
@@ -48,6 +49,8 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
   const parts: { ctes: SQL[]; results: string[]; logs: SQL[]; counted: SQL[] } = { ctes: [], results: [], logs: [], counted: [] }
   const runMs = (id: number) => r.runMs?.get(id) ?? null
   let tallied: SQL | undefined
+  /** Whether every one of `done` was still held (with successes to write). */
+  let allHeld: SQL | undefined
   if (r.done.length > 0) {
     const done = numberArray(r.done)
     parts.ctes.push(
@@ -59,7 +62,7 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
     )
     parts.results.push('succeeded')
     const byWorker = r.tallied && r.tallied.jobs === r.done.length ? r.tallied : undefined
-    const allHeld = sql`(select count(*) from succeeded) = ${r.done.length}::bigint`
+    allHeld = sql`(select count(*) from succeeded) = ${r.done.length}::bigint`
     parts.counted.push(sql`select s.id, s.status, s.priority, s.entrypoint, d.run_ms, s.wait_ms from succeeded s
       left join unnest(${done}::bigint[], ${numberArray(r.done.map(runMs))}::float8[]) as d(id, run_ms) on d.id = s.id
       ${byWorker ? sql`where not ${allHeld}` : sql``}`)
@@ -118,9 +121,10 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
   }
   parts.ctes.push(releaseDependents(t, r.done.length > 0, r.failed.length > 0))
   const events = [...parts.results.map((name) => `(select count(*) from ${name}_event)`), '(select count(*) from released)'].join(' + ')
-  // One row whatever the batch: the ids as arrays (1,000 rows cost the worker ~1 µs a job to
-  // read); failures with the status each went to.
-  const succeeded = r.done.length > 0 ? 'array(select id from succeeded)' : `'{}'::bigint[]`
+  // One row whatever the batch (1,000 rows cost the worker ~1 µs a job to read): the ids of the
+  // successes only when some were no longer held (null: all of them were), failures with the
+  // status each went to.
+  const succeeded = allHeld ? sql`case when ${allHeld} then null else array(select id from succeeded) end` : sql`'{}'::bigint[]`
   const failedIds = r.failed.length > 0 ? 'array(select id from failed)' : `'{}'::bigint[]`
   const failedStatuses = r.failed.length > 0 ? 'array(select status::text from failed)' : `'{}'::text[]`
   return sql`
@@ -131,7 +135,7 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
       from (${sql.join(parts.logs, sql` union all `)}) l
     ),
     counted as (${countFinished(t, sql`(${sql.join(parts.counted, sql` union all `)})`, tallied)})
-    select ${sql.raw(succeeded)} as succeeded, ${sql.raw(failedIds)} as failed_ids, ${sql.raw(failedStatuses)} as failed_statuses
+    select ${succeeded} as succeeded, ${sql.raw(failedIds)} as failed_ids, ${sql.raw(failedStatuses)} as failed_statuses
       ${r.tail ? sql`, ${drainTailColumns(t, r.tail)}, (select coalesce(sum(n), 0)::integer from released as x(n)) as released` : sql``}
     where ${sql.raw(events)} >= 0 and ${asyncCommit(async)}`
 }
