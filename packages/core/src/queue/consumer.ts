@@ -76,9 +76,9 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
   }
   /** The finishing statement's one row: the successes' ids (null: all of `done`), and each failure's id and where it went. */
   const finished = (done: readonly JobId[], [row]: Row[]): { id: JobId; status: JobStatus }[] => {
-    const succeeded = (row?.succeeded ?? done) as readonly unknown[]
-    const failedIds = (row?.failed_ids ?? []) as unknown[]
-    const statuses = (row?.failed_statuses ?? []) as JobStatus[]
+    const succeeded = (row!.succeeded ?? done) as readonly unknown[]
+    const failedIds = row!.failed_ids as unknown[]
+    const statuses = row!.failed_statuses as JobStatus[]
     const out = succeeded.map((id) => ({ id: Number(id), status: 'successful' as JobStatus }))
     for (let i = 0; i < failedIds.length; i++) out.push({ id: Number(failedIds[i]), status: statuses[i]! })
     return out

@@ -10,7 +10,6 @@ import { ProgressBuffer } from './progress-buffer.js'
 import type { RunSpan, Tracing } from '../observability/tracing.js'
 
 interface RunningJob extends RunState {
-  job: Job
   def: EntrypointDefinition
   startedAt: number
   /** Its timeout's timer, cleared when it settles. */
@@ -74,7 +73,7 @@ export class JobRunner {
     if (!def) throw new Error(`claimed a job of unknown entrypoint ${job.entrypoint}`) // the claim names only ours
     const span = this.deps.tracing?.startRun(job, this.deps.workerId)
     const entry: RunningJob = {
-      id: job.id, job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(),
+      job, def, controller: undefined, abortReason: undefined, startedAt: performance.now(),
       dropped: false, settled: false, span, progress: undefined, timer: undefined,
     }
     this.#running.set(job.id, entry)

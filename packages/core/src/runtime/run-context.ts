@@ -1,10 +1,10 @@
-import type { DependencyResult, JobId, Json } from '../types.js'
+import type { DependencyResult, Job, JobId, Json } from '../types.js'
 import type { JobContext } from './entrypoints.js'
 import { progressText } from './job-output.js'
 
 /** What a running job's context reads and writes in its runner. */
 export interface RunState {
-  readonly id: JobId
+  readonly job: Job
   /** Made when the handler first reads ctx.signal: an AbortController costs ~2 µs, most jobs never look. */
   controller: AbortController | undefined
   /** Why the job was aborted, kept for a signal read after the abort. */
@@ -55,13 +55,13 @@ export class RunContext implements JobContext {
       const text = progressText(value) // throws to the handler, naming the field
       if (run.settled || run.dropped || text === run.progress) return
       run.progress = text
-      deps.reportProgress(run.id, text)
+      deps.reportProgress(run.job.id, text)
     }
   }
 
   get dependencies(): () => Promise<DependencyResult[]> {
     const run = this.#run
     const deps = this.#deps
-    return () => deps.dependencyResults(run.id)
+    return () => deps.dependencyResults(run.job.id)
   }
 }
