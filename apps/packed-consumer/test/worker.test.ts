@@ -46,7 +46,10 @@ it('enqueues over HTTP, drains with POST /drain and /__scheduled inside workerd'
   onTestFinished(() => proxy.stop())
 
   await writeFile(path.join(workerDir, '.dev.vars'), `DATABASE_URL=${db.url}\nPGQ_WS_PROXY=ws://127.0.0.1:${proxy.match[1]}\nPGQ_TOKEN=${TOKEN}\n`)
-  const [port, inspectorPort] = [await findFreePort(), await findFreePort()]
+  // Two draws can give the same port (each is released before the next): wrangler then fails to bind.
+  const port = await findFreePort()
+  let inspectorPort = await findFreePort()
+  while (inspectorPort === port) inspectorPort = await findFreePort()
   const wrangler = await startService(
     WRANGLER,
     ['dev', '--test-scheduled', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort)],
