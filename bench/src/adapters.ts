@@ -41,7 +41,7 @@ export const DEFAULT_SETTINGS: QueueSettings = {
 }
 
 export interface Adapter {
-  name: QueueName
+  name: QueueName | typeof FLOOR_NAME
   /** Column header: name, version and store. */
   label: string
   /** Database name suffix. */
@@ -127,6 +127,23 @@ export const ADAPTERS: Record<QueueName, Adapter> = {
   'bullmq-redis-aof': bullmq('bullmq-redis-aof', 'redis', 'aof', 'Redis AOF'),
   'bullmq-redis-nopersist': bullmq('bullmq-redis-nopersist', 'redis', 'none', 'Redis no-persist'),
   'bullmq-pg': bullmq('bullmq-pg', 'postgres', undefined, 'PG'),
+}
+
+/** Scenario 1's PostgreSQL floor: what PostgreSQL spends on a job in the least queue (no anchor). */
+export const FLOOR_NAME = 'pg-floor'
+export const FLOOR: Adapter = {
+  name: FLOOR_NAME,
+  label: 'PostgreSQL floor',
+  slug: 'pg_floor',
+  store: 'postgres',
+  runtime: 'bench',
+  client: here('./clients/pg-floor.mjs'),
+  workerScript: here('./workers/pg-floor-worker.mjs'),
+  version: 'none',
+  packageName: 'pg',
+  pending: (url) => count(url, 'select count(*) as n from floor.jobs'),
+  // pgq's batch size, two connections per process as pgq's drain claims while it finishes.
+  settings: (s) => ({ batchSize: s.pgq.batchSize, loops: 2 }),
 }
 
 /** SQL run in pgq's databases after the migrations (--pgq-setup-sql). */

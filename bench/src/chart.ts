@@ -1,4 +1,4 @@
-// A small bar chart of scenarios 1-3, one bar per queue (pgq+log: pgq with its success log on): latest.svg always (no dependencies), latest.png when
+// A small bar chart of scenarios 1-3, one bar per queue (pgq+log: pgq with its success log on; pg-floor: the PostgreSQL floor): latest.svg always (no dependencies), latest.png when
 // pureimage and a TrueType font are available.
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -11,6 +11,7 @@ type Shape =
 const COLORS: Record<string, string> = {
   pgq: '#2563eb',
   'pgq+log': '#60a5fa',
+  'pg-floor': '#9ca3af',
   'graphile-worker': '#16a34a',
   'pg-boss': '#ea580c',
   'bullmq-redis-aof': '#b91c1c',

@@ -1,13 +1,33 @@
-// Rows of the scenarios only pgq runs (4 backlog, 5 edge, 7 prune, 8 xmin, 9 durability, 10 dependencies).
+// Rows of the scenarios only pgq runs (1's PostgreSQL floor, 4 backlog, 5 edge, 7 prune, 8 xmin, 9 durability, 10 dependencies).
 import { fmtInt, fmtMs, fmtPct, fmtX } from './report-format.ts'
 import type { Results } from './report.ts'
 import { dependencyRows } from './report-dependencies.ts'
+import { FLOOR_VARIANT, PGQ_LOGGED } from './scenarios/drain.ts'
 import { LEVELS } from './scenarios/durability.ts'
 import { median } from './stats.ts'
 
 export function pgqOnlyRows(r: Results): string[][] {
   const out: string[][] = []
   const single = (label: string, value: string) => out.push([label, value])
+  const floor = r.drain?.runs[FLOOR_VARIANT]
+  if (r.drain && floor) {
+    const cpu = (variant: string, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob') => {
+      const runs = r.drain!.runs[variant]
+      return runs ? median(runs.map((x) => x[k])) : undefined
+    }
+    const times = (variant: string, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob') => {
+      const v = cpu(variant, k)
+      return v === undefined ? '-' : fmtX(v / cpu(FLOOR_VARIANT, k)!)
+    }
+    single(
+      `1. PostgreSQL floor (one table; per batch one UPDATE … SKIP LOCKED and one DELETE; same jobs and workers): drain jobs/s; worker CPU, PostgreSQL CPU per job, µs (median of ${floor.length})`,
+      `${fmtInt(r.drain.median[FLOOR_VARIANT])}; ${fmtInt(cpu(FLOOR_VARIANT, 'workerCpuUsPerJob'))}; ${fmtInt(cpu(FLOOR_VARIANT, 'serverCpuUsPerJob'))}`,
+    )
+    single(
+      '1. pgq\'s CPU per job against the floor: PostgreSQL, log off / on; workers, log off / on',
+      `${times('pgq', 'serverCpuUsPerJob')} / ${times(PGQ_LOGGED, 'serverCpuUsPerJob')}; ${times('pgq', 'workerCpuUsPerJob')} / ${times(PGQ_LOGGED, 'workerCpuUsPerJob')}`,
+    )
+  }
   if (r.backlog) {
     for (const lv of r.backlog.levels) {
       single(

@@ -2,7 +2,7 @@
 // empty. Timed from releasing the (connected, warmed-up) workers to the last one's 'done'.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { ADAPTERS, prefillWith, type QueueName, withInstalled } from '../adapters.ts'
+import { type Adapter, ADAPTERS, FLOOR, FLOOR_NAME, prefillWith, type QueueName, withInstalled } from '../adapters.ts'
 import { type Ctx, loadavg } from '../context.ts'
 import { guarded } from '../guard.ts'
 import { exited, spawnWorker, withTimeout } from '../procs.ts'
@@ -53,9 +53,11 @@ export async function drainOnce(
     /** Called as the workers are released (the clock starts), and when the last one is done (before any check). */
     onGo?: () => void
     onDone?: () => Promise<void> | void
+    /** Runs this adapter's workers instead of the queue's (the floor). */
+    adapter?: Adapter
   } = {},
 ): Promise<Omit<DrainRun, 'prefillJobsPerSec'>> {
-  const adapter = ADAPTERS[queue]
+  const adapter = options.adapter ?? ADAPTERS[queue]
   const cpuProfDir = options.cpuProf && queue === 'pgq' ? path.join(ctx.opts.outDir, 'profiles') : undefined
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
   const procs = Array.from({ length: workers }, () =>
@@ -99,11 +101,19 @@ export async function drainOnce(
 /** Scenario 1's extra pgq drain with its default success log, when the bench's pgq has it off. */
 export const PGQ_LOGGED = 'pgq+log'
 
+/**
+ * Scenario 1's PostgreSQL floor, run with pgq: the same jobs drained by the least queue (one
+ * table, one claim and one delete per batch), so that each run says what PostgreSQL itself
+ * spends per job on this machine.
+ */
+export const FLOOR_VARIANT = FLOOR_NAME
+
 /** One drain of one variant on a fresh store; `last`: the last repetition (statements, CPU profile). */
 async function drainRound(ctx: Ctx, variant: string, queue: QueueName, last: boolean, statements: Record<string, StatementStat[]>): Promise<DrainRun> {
   const { jobs, workers } = ctx.opts
-  const settings = variant === PGQ_LOGGED ? { ...ctx.opts.settings.pgq, logSuccess: true } : undefined
-  const adapter = ADAPTERS[queue]
+  const floor = variant === FLOOR_VARIANT
+  const adapter = floor ? FLOOR : ADAPTERS[queue]
+  const settings = variant === PGQ_LOGGED ? { ...ctx.opts.settings.pgq, logSuccess: true } : floor ? FLOOR.settings(ctx.opts.settings) : undefined
   const dbName = `pgq_bench_${adapter.slug}`
   const url = await freshTarget(ctx, adapter, dbName)
   try {
@@ -115,7 +125,7 @@ async function drainRound(ctx: Ctx, variant: string, queue: QueueName, last: boo
         await settleTarget(ctx, adapter, url)
         await resetStatements(ctx.server)
       }
-      return drainOnce(ctx, queue, url, jobs, workers, { cpuProf, prepare, settings })
+      return drainOnce(ctx, queue, url, jobs, workers, { cpuProf, prepare, settings, adapter })
     })
     if (last && adapter.store === 'postgres') statements[variant] = await topStatements(ctx.server, dbName)
     return { ...run, prefillJobsPerSec }
@@ -128,10 +138,10 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
   const { jobs, workers, repeat, queues } = ctx.opts
   const runs: Record<string, DrainRun[]> = {}
   const statements: Record<string, StatementStat[]> = {}
-  const variants = queues.flatMap((q) => (q === 'pgq' && !ctx.opts.settings.pgq.logSuccess ? ['pgq', PGQ_LOGGED] : [q]))
+  const variants = queues.flatMap((q) => (q !== 'pgq' ? [q] : ctx.opts.settings.pgq.logSuccess ? ['pgq', FLOOR_VARIANT] : ['pgq', PGQ_LOGGED, FLOOR_VARIANT]))
   for (let rep = 1; rep <= repeat; rep++) {
     for (const variant of variants) {
-      const queue: QueueName = variant === PGQ_LOGGED ? 'pgq' : (variant as QueueName)
+      const queue: QueueName = variant === PGQ_LOGGED || variant === FLOOR_VARIANT ? 'pgq' : (variant as QueueName)
       const run = await guarded(ctx, 1, queue, () => drainRound(ctx, variant, queue, rep === repeat, statements))
       if (!run) continue
       runs[variant] = [...(runs[variant] ?? []), run]
@@ -151,6 +161,6 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
     min: pick(min),
     max: pick(max),
     statements,
-    settings: Object.fromEntries(queues.map((q) => [q, workerSettings(ctx, q)])),
+    settings: { ...Object.fromEntries(queues.map((q) => [q, workerSettings(ctx, q)])), ...(runs[FLOOR_VARIANT] ? { [FLOOR_VARIANT]: FLOOR.settings(ctx.opts.settings) } : {}) },
   }
 }

@@ -96,7 +96,7 @@ describe('pgq CLI', () => {
     const last = MIGRATIONS.at(-1)
     await db.sql(`
       alter table pgq.jobs drop column worker_id;
-      drop index pgq.log_job_id_idx;
+      drop index pgq.log_status_created_idx;
       drop trigger jobs_notify_inserted on pgq.jobs;
       drop function pgq.reject_duplicate_jobs(text[]);
       alter type pgq.schedule_status rename value 'running' to 'busy';
@@ -108,7 +108,7 @@ describe('pgq CLI', () => {
     expect(lines).toEqual(
       [
         'missing: column pgq.jobs.worker_id',
-        'missing: index pgq.log_job_id_idx on pgq.log',
+        'missing: index pgq.log_status_created_idx on pgq.log',
         'missing: trigger jobs_notify_inserted on pgq.jobs',
         'missing: function pgq.reject_duplicate_jobs()',
         "missing: enum label 'running' of pgq.schedule_status",

@@ -1,4 +1,4 @@
-import { bigint, index, jsonb, smallint, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigint, index, jsonb, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core'
 import { jobStatus, pgqSchema } from './pg-schema.js'
 
 /**
@@ -8,7 +8,7 @@ import { jobStatus, pgqSchema } from './pg-schema.js'
 export const log = pgqSchema.table(
   'log',
   {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
     jobId: bigint('job_id', { mode: 'number' }).notNull(),
     status: jobStatus('status').notNull(),
     priority: smallint('priority').notNull(),
@@ -21,7 +21,9 @@ export const log = pgqSchema.table(
     result: jsonb('result'),
   },
   (t) => [
-    index('log_job_id_idx').on(t.jobId, t.id),
+    // A job's history in order, and the key: a second index on id alone cost each log row
+    // another btree insert (~2 µs of PostgreSQL CPU), and nothing looks rows up by id alone.
+    primaryKey({ name: 'log_pkey', columns: [t.jobId, t.id] }),
     // Retention deletes by age, oldest first, in bounded batches.
     index('log_status_created_idx').on(t.status, t.created),
   ],

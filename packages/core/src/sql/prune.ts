@@ -10,14 +10,14 @@ import { type SQL, sql } from './template.js'
 export function pruneLogBatch(t: Tables, status: string, ageMs: number, scope: { only?: string; except: string[] }, batch: number): SQL {
   return sql`
     with doomed as (
-      select id from ${t.log}
+      select job_id, id from ${t.log}
       where status = ${status}::${sql.raw(`"${t.schema}".job_status`)} and created < now() - ${ageMs}::float8 * interval '1 millisecond'
         and (${scope.only ?? null}::text is null or entrypoint = ${scope.only ?? null}::text)
         and entrypoint <> all(${scope.except}::text[])
       order by created
       limit ${batch}::integer
     ),
-    gone as (delete from ${t.log} l using doomed where l.id = doomed.id returning 1)
+    gone as (delete from ${t.log} l using doomed where l.job_id = doomed.job_id and l.id = doomed.id returning 1)
     select count(*)::integer as deleted from gone`
 }
 
