@@ -41,7 +41,7 @@ export const DEFAULT_SETTINGS: QueueSettings = {
 }
 
 export interface Adapter {
-  name: QueueName | typeof FLOOR_NAME
+  name: QueueName | 'pg-floor'
   /** Column header: name, version and store. */
   label: string
   /** Database name suffix. */
@@ -129,10 +129,13 @@ export const ADAPTERS: Record<QueueName, Adapter> = {
   'bullmq-pg': bullmq('bullmq-pg', 'postgres', undefined, 'PG'),
 }
 
-/** Scenario 1's PostgreSQL floor: what PostgreSQL spends on a job in the least queue (no anchor). */
-export const FLOOR_NAME = 'pg-floor'
+/**
+ * Scenario 1's PostgreSQL floor, drained with pgq in every round (no anchor): the least queue,
+ * one table and one claim and one delete per batch, so that each run says what PostgreSQL
+ * itself spends per job on this machine. Its name is its variant's key in the results.
+ */
 export const FLOOR: Adapter = {
-  name: FLOOR_NAME,
+  name: 'pg-floor',
   label: 'PostgreSQL floor',
   slug: 'pg_floor',
   store: 'postgres',

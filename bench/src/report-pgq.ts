@@ -2,26 +2,25 @@
 import { fmtInt, fmtMs, fmtPct, fmtX } from './report-format.ts'
 import type { Results } from './report.ts'
 import { dependencyRows } from './report-dependencies.ts'
-import { FLOOR_VARIANT, PGQ_LOGGED } from './scenarios/drain.ts'
+import { FLOOR } from './adapters.ts'
+import { medianCpu, PGQ_LOGGED } from './scenarios/drain.ts'
 import { LEVELS } from './scenarios/durability.ts'
 import { median } from './stats.ts'
 
 export function pgqOnlyRows(r: Results): string[][] {
   const out: string[][] = []
   const single = (label: string, value: string) => out.push([label, value])
-  const floor = r.drain?.runs[FLOOR_VARIANT]
-  if (r.drain && floor) {
-    const cpu = (variant: string, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob') => {
-      const runs = r.drain!.runs[variant]
-      return runs ? median(runs.map((x) => x[k])) : undefined
-    }
+  const d = r.drain
+  const floor = d?.runs[FLOOR.name]
+  if (d && floor) {
+    const cpu = (variant: string, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob') => medianCpu(d, variant, k)
     const times = (variant: string, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob') => {
       const v = cpu(variant, k)
-      return v === undefined ? '-' : fmtX(v / cpu(FLOOR_VARIANT, k)!)
+      return v === undefined ? '-' : fmtX(v / cpu(FLOOR.name, k)!)
     }
     single(
       `1. PostgreSQL floor (one table; per batch one UPDATE … SKIP LOCKED and one DELETE; same jobs and workers): drain jobs/s; worker CPU, PostgreSQL CPU per job, µs (median of ${floor.length})`,
-      `${fmtInt(r.drain.median[FLOOR_VARIANT])}; ${fmtInt(cpu(FLOOR_VARIANT, 'workerCpuUsPerJob'))}; ${fmtInt(cpu(FLOOR_VARIANT, 'serverCpuUsPerJob'))}`,
+      `${fmtInt(d.median[FLOOR.name])}; ${fmtInt(cpu(FLOOR.name, 'workerCpuUsPerJob'))}; ${fmtInt(cpu(FLOOR.name, 'serverCpuUsPerJob'))}`,
     )
     single(
       '1. pgq\'s CPU per job against the floor: PostgreSQL, log off / on; workers, log off / on',

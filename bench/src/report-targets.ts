@@ -1,10 +1,9 @@
 // The targets of issue 14 (and the earlier ones still standing), judged from one run's
 // medians. An anchor that did not run leaves its target out: "not judged" is printed instead.
-import { ADAPTERS, ANCHORS, type QueueName } from './adapters.ts'
+import { ADAPTERS, ANCHORS, FLOOR, type QueueName } from './adapters.ts'
 import { fmtInt, fmtMs, fmtPct, fmtX } from './report-format.ts'
 import type { Results, Target } from './report.ts'
-import { FLOOR_VARIANT, PGQ_LOGGED } from './scenarios/drain.ts'
-import { median } from './stats.ts'
+import { medianCpu, PGQ_LOGGED } from './scenarios/drain.ts'
 
 const BULLMQ: QueueName[] = ['bullmq-redis-aof', 'bullmq-redis-nopersist', 'bullmq-pg']
 
@@ -28,12 +27,12 @@ export function targets(r: Results): Target[] {
     if (logged !== undefined && d.median['bullmq-redis-nopersist'] !== undefined) {
       t.push({ what: `drain, success log on, vs ${ADAPTERS['bullmq-redis-nopersist'].label} (reported)`, goal: '-', measured: fmtX(logged / d.median['bullmq-redis-nopersist']!), met: null })
     }
-    const cpu = (key: string | undefined, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob') => (key && d.runs[key] ? median(d.runs[key]!.map((x) => x[k])) : undefined)
+    const cpu = (key: string | undefined, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob') => (key ? medianCpu(d, key, k) : undefined)
     const cpuTarget = (k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob', what: string, goal: number) => {
       const on = cpu(loggedKey, k)
       if (on === undefined || Number.isNaN(on)) return
       const offCpu = loggedKey === PGQ_LOGGED ? cpu('pgq', k) : undefined
-      const floor = cpu(FLOOR_VARIANT, k)
+      const floor = cpu(FLOOR.name, k)
       const measured = `${fmtInt(on)} µs${offCpu === undefined ? '' : ` (log off: ${fmtInt(offCpu)} µs)`}${floor === undefined ? '' : `; the floor: ${fmtInt(floor)} µs`}`
       t.push({ what: `${what} CPU per job, success log on`, goal: `≤ ${goal} µs`, measured, met: on <= goal })
     }

@@ -2,7 +2,7 @@
 // empty. Timed from releasing the (connected, warmed-up) workers to the last one's 'done'.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { type Adapter, ADAPTERS, FLOOR, FLOOR_NAME, prefillWith, type QueueName, withInstalled } from '../adapters.ts'
+import { type Adapter, ADAPTERS, FLOOR, prefillWith, type QueueName, withInstalled } from '../adapters.ts'
 import { type Ctx, loadavg } from '../context.ts'
 import { guarded } from '../guard.ts'
 import { exited, spawnWorker, withTimeout } from '../procs.ts'
@@ -61,7 +61,7 @@ export async function drainOnce(
   const cpuProfDir = options.cpuProf && queue === 'pgq' ? path.join(ctx.opts.outDir, 'profiles') : undefined
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
   const procs = Array.from({ length: workers }, () =>
-    spawnWorker(adapter, { url, mode: 'drain', settings: options.settings ?? workerSettings(ctx, queue), cpuProfDir }, { log: ctx.log }),
+    spawnWorker(adapter, { url, mode: 'drain', settings: options.settings ?? adapter.settings(ctx.opts.settings), cpuProfDir }, { log: ctx.log }),
   )
   try {
     // The workers warm up on the empty queue; the jobs are enqueued once they are ready.
@@ -101,19 +101,17 @@ export async function drainOnce(
 /** Scenario 1's extra pgq drain with its default success log, when the bench's pgq has it off. */
 export const PGQ_LOGGED = 'pgq+log'
 
-/**
- * Scenario 1's PostgreSQL floor, run with pgq: the same jobs drained by the least queue (one
- * table, one claim and one delete per batch), so that each run says what PostgreSQL itself
- * spends per job on this machine.
- */
-export const FLOOR_VARIANT = FLOOR_NAME
+/** A variant's median CPU per job (µs) in scenario 1, if it ran. */
+export function medianCpu(d: DrainResult, variant: string, k: 'workerCpuUsPerJob' | 'serverCpuUsPerJob'): number | undefined {
+  const runs = d.runs[variant]
+  return runs ? median(runs.map((x) => x[k])) : undefined
+}
 
 /** One drain of one variant on a fresh store; `last`: the last repetition (statements, CPU profile). */
 async function drainRound(ctx: Ctx, variant: string, queue: QueueName, last: boolean, statements: Record<string, StatementStat[]>): Promise<DrainRun> {
   const { jobs, workers } = ctx.opts
-  const floor = variant === FLOOR_VARIANT
-  const adapter = floor ? FLOOR : ADAPTERS[queue]
-  const settings = variant === PGQ_LOGGED ? { ...ctx.opts.settings.pgq, logSuccess: true } : floor ? FLOOR.settings(ctx.opts.settings) : undefined
+  const adapter = variant === FLOOR.name ? FLOOR : ADAPTERS[queue]
+  const settings = variant === PGQ_LOGGED ? { ...ctx.opts.settings.pgq, logSuccess: true } : undefined
   const dbName = `pgq_bench_${adapter.slug}`
   const url = await freshTarget(ctx, adapter, dbName)
   try {
@@ -138,10 +136,10 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
   const { jobs, workers, repeat, queues } = ctx.opts
   const runs: Record<string, DrainRun[]> = {}
   const statements: Record<string, StatementStat[]> = {}
-  const variants = queues.flatMap((q) => (q !== 'pgq' ? [q] : ctx.opts.settings.pgq.logSuccess ? ['pgq', FLOOR_VARIANT] : ['pgq', PGQ_LOGGED, FLOOR_VARIANT]))
+  const variants = queues.flatMap((q) => (q !== 'pgq' ? [q] : ctx.opts.settings.pgq.logSuccess ? ['pgq', FLOOR.name] : ['pgq', PGQ_LOGGED, FLOOR.name]))
   for (let rep = 1; rep <= repeat; rep++) {
     for (const variant of variants) {
-      const queue: QueueName = variant === PGQ_LOGGED || variant === FLOOR_VARIANT ? 'pgq' : (variant as QueueName)
+      const queue: QueueName = variant === PGQ_LOGGED || variant === FLOOR.name ? 'pgq' : (variant as QueueName)
       const run = await guarded(ctx, 1, queue, () => drainRound(ctx, variant, queue, rep === repeat, statements))
       if (!run) continue
       runs[variant] = [...(runs[variant] ?? []), run]
@@ -161,6 +159,6 @@ export async function drainScenario(ctx: Ctx): Promise<DrainResult> {
     min: pick(min),
     max: pick(max),
     statements,
-    settings: { ...Object.fromEntries(queues.map((q) => [q, workerSettings(ctx, q)])), ...(runs[FLOOR_VARIANT] ? { [FLOOR_VARIANT]: FLOOR.settings(ctx.opts.settings) } : {}) },
+    settings: { ...Object.fromEntries(queues.map((q) => [q, workerSettings(ctx, q)])), ...(runs[FLOOR.name] ? { [FLOOR.name]: FLOOR.settings(ctx.opts.settings) } : {}) },
   }
 }

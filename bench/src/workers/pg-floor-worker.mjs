@@ -25,17 +25,16 @@ main(async () => {
     }),
   )
   let processed = 0
-  const drain = (client) =>
-    (async () => {
-      for (;;) {
-        const { rows } = await client.query({ ...claim, values: [batchSize] })
-        if (rows.length === 0) return
-        // The payloads arrive decoded (JSON), as a handler would get them.
-        const ids = rows.map((r) => r.id)
-        await client.query({ ...finish, values: [ids] })
-        processed += ids.length
-      }
-    })()
+  const drain = async (client) => {
+    for (;;) {
+      const { rows } = await client.query({ ...claim, values: [batchSize] })
+      if (rows.length === 0) return
+      // The payloads arrive decoded (JSON), as a handler would get them.
+      const ids = rows.map((r) => r.id)
+      await client.query({ ...finish, values: [ids] })
+      processed += ids.length
+    }
+  }
   await Promise.all(clients.map(drain)) // warm-up on the empty queue: the statements prepared
   await send({ type: 'ready', rssKb: process.memoryUsage().rss / 1024 })
   await receive('go')

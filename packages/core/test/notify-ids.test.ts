@@ -23,10 +23,10 @@ describe('notify_ids', () => {
   afterAll(() => client.end())
 
   /** The payloads `statement` sends, up to a marker sent after it. */
-  async function sent(statement: string, params: unknown[] = []): Promise<string[]> {
+  async function sent(statement: string): Promise<string[]> {
     payloads.length = 0
     const ended = new Promise<void>((resolve) => (marker = resolve))
-    await q.sql(statement, params)
+    await q.sql(statement)
     await q.sql(`select pg_notify($1, '{"type":"ping","id":"end"}')`, [eventsChannel('pgq')])
     await ended
     return [...payloads]
