@@ -24,6 +24,29 @@ describe.each(DRIVERS)('claim over %s', (driverName) => {
     expect((await worker.claim(3, [open('a')])).map((j) => j.id)).toEqual([low])
   })
 
+  it('answers a claim of 250 (three answer rows of JSON) in priority order, every field as the queue holds it', async () => {
+    // The claim answers in JSON text built by SQL (sql/claim-jobs.ts): awkward text must survive.
+    const awkward = ['"quoted"', 'back\\slash', 'line\nbreak\ttab', 'ünï 💥', '</script>', "it's"]
+    const entrypoint = 'odd "name" \\ é'
+    const items = Array.from({ length: 250 }, (_, i) => ({
+      entrypoint,
+      payload: i % 50 === 0 ? null : { i, text: awkward[i % awkward.length], nested: [1.5, -2, true, null, { k: awkward[(i + 1) % awkward.length] }] },
+      priority: (i * 7) % 5,
+      ...(i % 3 === 0 ? { dedupeKey: `key ${awkward[i % awkward.length]} ${i}`, headers: { trace: awkward[(i + 2) % awkward.length]! } } : {}),
+    }))
+    const ids = await q.producer().enqueueMany(items)
+    const worker = q.consumer()
+    const jobs = await worker.claim(250, [open(entrypoint, 250)])
+    const expected = ids.map((id, i) => ({ id, priority: items[i]!.priority })).sort((a, b) => b.priority - a.priority || a.id - b.id)
+    expect(jobs.map((j) => j.id)).toEqual(expected.map((e) => e.id))
+    for (const job of jobs) expect(job).toEqual(await q.producer().job(job.id))
+    const byId = new Map(ids.map((id, i) => [id, items[i]!]))
+    for (const job of jobs) {
+      const item = byId.get(job.id)!
+      expect(job).toMatchObject({ entrypoint, payload: item.payload, dedupeKey: item.dedupeKey ?? null, headers: item.headers ?? null, status: 'picked', workerId: worker.workerId })
+    }
+  })
+
   it('leaves jobs whose execute_after is in the future (delay or runAt)', async () => {
     const producer = q.producer()
     await producer.enqueue('a', 'later', { delay: 60_000 })

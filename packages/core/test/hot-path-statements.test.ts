@@ -167,7 +167,7 @@ describe.each(DRIVERS)('a drain invocation over %s', (driverName) => {
       expect(summary).toMatchObject({ succeeded: jobs, remaining: 0, stoppedBy: 'empty' })
       expect(statements, `${jobs} jobs, batchSize ${batchSize}`).toEqual([
         expect.stringMatching(/^with declared as/),
-        expect.stringMatching(/^select c\.\*, \(select/),
+        expect.stringMatching(/^select '\[' \|\|$/),
         expect.stringMatching(/^with succeeded as/),
       ])
     }
@@ -175,6 +175,6 @@ describe.each(DRIVERS)('a drain invocation over %s', (driverName) => {
     const { summary, statements } = await run(25, 10)
     expect(summary).toMatchObject({ succeeded: 25, remaining: 0 })
     expect(statements.filter((s) => s.startsWith('with declared'))).toHaveLength(1)
-    expect(statements.filter((s) => s.startsWith('select c.*'))).toHaveLength(3)
+    expect(statements.filter((s) => s === "select '[' ||")).toHaveLength(3)
   })
 })

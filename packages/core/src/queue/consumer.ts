@@ -6,7 +6,7 @@ import { drainTail as drainTailQuery } from '../sql/drain-tail.js'
 import { finishJobs } from '../sql/finish-jobs.js'
 import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
 import { eligibleCount } from '../sql/inspect-jobs.js'
-import { toId, toJob } from './rows.js'
+import { toClaimedJobs, toId } from './rows.js'
 import type { Row } from '../driver/driver.js'
 import { tablesFor } from '../sql/tables.js'
 import type { ClaimEntrypoint, DependencyResult, Failure, Job, JobId, JobStatus, Json } from '../types.js'
@@ -93,7 +93,7 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
     await ready()
     const request = { workerId, batchSize, entrypoints: [...entrypoints], asyncCommit: async, lookahead }
     const rows = await execute(db, claimJobs(t, request), { prepare })
-    return { jobs: rows.map((r) => toJob<P>(r, workerId)), due: rows[0] && lookahead ? Number(rows[0].lookahead) : undefined }
+    return { jobs: toClaimedJobs<P>(rows, workerId), due: rows[0] && lookahead ? Number(rows[0].lookahead) : undefined }
   }
   const tailOf = (row: Row): DrainTail => ({ eligible: Number(row.eligible) + Number(row.released ?? 0), pruneDue: Boolean(row.prune_due) })
   /** What a drain asks before it ends, alone (nothing left to write). */

@@ -1,4 +1,5 @@
 import type { Row } from '../driver/driver.js'
+import { CLAIMED_COLUMNS } from '../sql/claim-jobs.js'
 import type { Job, JobStatus, Json, LogEntry, Traceback } from '../types.js'
 
 // int8 arrives as a string from both drivers; ids stay far below 2^53.
@@ -45,6 +46,19 @@ export function toJob<P>(r: Row, claimedBy?: string): Job<P> {
     progress: (r.progress ?? null) as Json | null,
     dependsOn: Array.isArray(r.depends_on) ? r.depends_on.map(num) : null,
   }
+}
+
+/** The claim's answer (sql/claim-jobs.ts) as Jobs, in the claim's order: each array says its place. */
+export function toClaimedJobs<P>(rows: readonly Row[], workerId: string): Job<P>[] {
+  const jobs: Job<P>[] = []
+  for (const row of rows) {
+    for (const values of JSON.parse(row.jobs as string) as unknown[][]) {
+      const r: Row = {}
+      for (let i = 0; i < CLAIMED_COLUMNS.length; i++) r[CLAIMED_COLUMNS[i]!] = values[i + 1]
+      jobs[(values[0] as number) - 1] = toJob<P>(r, workerId)
+    }
+  }
+  return jobs
 }
 
 export function toLogEntry(r: Row): LogEntry {
