@@ -42,6 +42,24 @@ export class SchemaOutdatedError extends PgqError {
   }
 }
 
+/**
+ * PostgreSQL could not be reached, or dropped the connection: down, restarting, out of
+ * connections, or the network in between. Transient: the call may be retried. An enqueue
+ * whose answer was lost may have committed; a dedupe key makes its retry safe.
+ */
+export class DatabaseUnavailableError extends PgqError {
+  /** What the driver reported: a Node error code (ECONNREFUSED), an SQLSTATE (57P03), or 'connection lost'. */
+  readonly reason: string
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(
+      'PGQ_DATABASE_UNAVAILABLE',
+      `PostgreSQL is unavailable (${reason}). Check that the server is up and reachable at the connection string's host and port; the call may be retried.`,
+      options,
+    )
+    this.reason = reason
+  }
+}
+
 /** A setting passed to pgq is invalid. */
 export class ConfigurationError extends PgqError {
   constructor(message: string) {

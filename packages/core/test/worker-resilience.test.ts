@@ -1,5 +1,5 @@
 // How a continuous worker (and waitFor) behave when the connection is not what they hoped:
-// behind a transaction-mode PgBouncer, and across a real PostgreSQL restart.
+// behind a transaction-mode PgBouncer, across a real PostgreSQL restart, and started while it is down.
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,6 +8,7 @@ import { startEmbeddedPostgres } from '@pgq/embedded'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { PgqDriver } from '../src/driver/driver.js'
+import { DatabaseUnavailableError } from '../src/errors.js'
 import { neonServerlessDriver } from '../src/driver/neon-serverless/index.js'
 import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { type PgClient, withPgClient } from '../src/driver/node-postgres/with-client.js'
@@ -203,6 +204,67 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
           `worker errors ${JSON.stringify(Object.fromEntries(events.errors))}, log ${JSON.stringify(log)}, ` +
           `claimed ${summary.claimed}, succeeded ${summary.succeeded}, lost ${summary.lost}`,
       )
+    } finally {
+      for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('cleanup failed:', e))
+    }
+  })
+})
+
+describe.each(DRIVERS)('a worker started while PostgreSQL is down, over %s', (driverName) => {
+  /** A migrated server of its own, stopped; `start()` brings it back on the same port. */
+  async function stoppedServer(cleanups: Cleanup[]) {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgq-resilience-down-'))
+    cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }))
+    let server = await startEmbeddedPostgres({ dataDir, fast: true })
+    cleanups.push(() => server.stop()) // the current server, whichever it is by then
+    await withPgClient(server.url, (c) => migrate(c, { schema: 'pgq' }))
+    if (driverName === 'neon-serverless') await useNeonProxyFor([server.url], cleanups)
+    const driver = ownDriver(driverName, server.url, cleanups)
+    await server.stop()
+    return { driver, start: async () => void (server = await startEmbeddedPostgres({ dataDir, port: server.port, fast: true })) }
+  }
+
+  it('waits for it, reporting each try as worker:error during start, then runs jobs; an enqueue meanwhile rejects with DatabaseUnavailableError', { timeout: 60_000 }, async () => {
+    const cleanups: Cleanup[] = []
+    try {
+      const { driver, start } = await stoppedServer(cleanups)
+      const ran: number[] = []
+      const queue = queueOn(driver).entrypoint('step', {}, (job: Job<number>) => void ran.push(job.payload))
+      const startErrors: unknown[] = []
+      queue.on('worker:error', ({ error, during }) => void (during === 'start' && startErrors.push(error)))
+
+      const refused = await queue.enqueue('step', 0).then(() => undefined, (e: unknown) => e)
+      expect(refused).toBeInstanceOf(DatabaseUnavailableError)
+      expect(refused).toMatchObject({ code: 'PGQ_DATABASE_UNAVAILABLE', reason: expect.stringMatching(/^(E[A-Z]+|[0-9A-Z]{5}|connection lost)$/) })
+      expect((refused as Error).message).toMatch(/^PostgreSQL is unavailable \(.+\)\. Check that the server is up/)
+
+      const worker = queue.start({ pollInterval: 200 })
+      cleanups.push(() => worker.stop({ force: true }).catch(() => undefined))
+      await expect.poll(() => startErrors.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2)
+      expect(startErrors.every((e) => e instanceof DatabaseUnavailableError)).toBe(true)
+
+      await start()
+      const id = await queue.enqueue('step', 1)
+      await expect(queue.waitFor(id, { timeout: 20_000 })).resolves.toBe('successful')
+      const summary = await worker.stop()
+      expect(summary).toMatchObject({ claimed: 1, succeeded: 1 })
+      expect(ran).toEqual([1])
+    } finally {
+      for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('cleanup failed:', e))
+    }
+  })
+
+  it('stops cleanly while it waits: done resolves having claimed nothing; a drain rejects with DatabaseUnavailableError', { timeout: 60_000 }, async () => {
+    const cleanups: Cleanup[] = []
+    try {
+      const { driver } = await stoppedServer(cleanups)
+      const queue = queueOn(driver).entrypoint('step', {}, () => undefined)
+      let startErrors = 0
+      queue.on('worker:error', ({ during }) => void (during === 'start' && startErrors++))
+      await expect(queue.drain()).rejects.toBeInstanceOf(DatabaseUnavailableError)
+      const worker = queue.start({ pollInterval: 200 })
+      await expect.poll(() => startErrors, { timeout: 15_000 }).toBeGreaterThanOrEqual(1)
+      await expect(worker.stop()).resolves.toMatchObject({ claimed: 0, succeeded: 0 })
     } finally {
       for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('cleanup failed:', e))
     }

@@ -22,6 +22,11 @@ export const onError: ErrorHandler = (error, c) => {
       return invalidRequest(c, [{ path: '', message: error.message }])
     case 'PGQ_SCHEMA_OUTDATED':
       return c.json({ error: 'schema_outdated', message: error.message }, 503)
+    case 'PGQ_DATABASE_UNAVAILABLE':
+      // Transient; its reason (ECONNREFUSED, 57P03) names no host. Logged for the operator.
+      logError(`pgq http: ${c.req.method} ${c.req.routePath}: the database is unavailable`, error)
+      c.header('Retry-After', '1')
+      return c.json({ error: 'database_unavailable', message: 'The queue\'s database is unavailable; retry shortly.', reason: (error as { reason?: string }).reason }, 503)
   }
   // Its message may carry internals (SQL, hosts) and data (parameters): neither is answered nor logged.
   logError(`pgq http: ${c.req.method} ${c.req.routePath} failed`, error)

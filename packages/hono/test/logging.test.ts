@@ -1,7 +1,9 @@
 // The server's logs never carry payloads or header values, nor do answers carry database
 // errors: a real PostgreSQL error quoting the payload becomes a bare 500, logged by name.
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { format } from 'node:util'
-import { type PgqDriver, withPgClient } from '@pgq/core'
+import { nodePostgresDriver, type PgqDriver, withPgClient } from '@pgq/core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { TestDatabase } from '../../core/test/setup/database.js'
 import { createQueueApi } from '../src/index.js'
@@ -89,4 +91,31 @@ describe('logs and answers', () => {
     expect(await res.text()).toBe('{"error":"internal_error"}')
     expect(logged).toEqual(['pgq http: GET /stats failed: TypeError (message withheld: it may quote job data)'])
   })
+
+  it('answers 503 database_unavailable with Retry-After when PostgreSQL cannot be reached, and logs the route and the kind', async () => {
+    const port = await closedPort()
+    const unreachable = nodePostgresDriver({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres`, max: 1 })
+    try {
+      const app = createQueueApi({ queue: testQueue(unreachable), token: 't' })
+      for (const res of [await app.request('/jobs', postJson({ entrypoint: 'ok', payload: { card: SECRET } })), await app.request('/stats', { headers: bearer('t') })]) {
+        expect(res.status).toBe(503)
+        expect(res.headers.get('retry-after')).toBe('1')
+        expect(await res.json()).toEqual({ error: 'database_unavailable', message: "The queue's database is unavailable; retry shortly.", reason: 'ECONNREFUSED' })
+      }
+      expect(logged).toHaveLength(2)
+      expect(logged[0]).toMatch(/^pgq http: POST \/jobs: the database is unavailable: DatabaseUnavailableError code=PGQ_DATABASE_UNAVAILABLE <- \w+ code=ECONNREFUSED/)
+      for (const line of logged) expect(line).not.toContain(SECRET)
+    } finally {
+      await unreachable.end()
+    }
+  })
 })
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}

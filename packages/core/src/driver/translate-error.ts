@@ -1,4 +1,4 @@
-import { DuplicateJobError, InvalidJobError, SchemaOutdatedError } from '../errors.js'
+import { DatabaseUnavailableError, DuplicateJobError, InvalidJobError, SchemaOutdatedError } from '../errors.js'
 
 interface PgErrorFields {
   code?: string
@@ -20,8 +20,30 @@ function pgFields(error: unknown): PgErrorFields | undefined {
   return undefined
 }
 
+// Connection exceptions (class 08), shutdown, restart, no connections left.
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300'])
+// Node's socket and DNS errors, as the pg drivers pass them on (or an AggregateError of them).
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+// What node-postgres (and Neon's copy of it) and pg-pool say, without a code, when a connection goes or never comes.
+const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
+
+/** Why the database is unreachable, when that is what `error` says (a reason for DatabaseUnavailableError). */
+function unavailableReason(error: unknown): string | undefined {
+  for (let e = error as { cause?: unknown; errors?: unknown[] } | undefined, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && (UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return code
+    const message = (e as { message?: unknown }).message
+    if (typeof message === 'string' && CONNECTION_LOST.test(message)) return 'connection lost'
+    e = (e.cause ?? e.errors?.[0]) as typeof e
+  }
+  return undefined
+}
+
 /** Maps Postgres errors with a meaning for pgq users to typed errors; others pass through. */
 export function translateError(error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError) return error
+  const reason = unavailableReason(error)
+  if (reason) return new DatabaseUnavailableError(reason, { cause: error })
   const pg = pgFields(error)
   if (!pg) return error
   if (pg.code === 'PQ001') {

@@ -32,10 +32,11 @@ export function startContinuous(options: StartOptions, deps: WorkerDeps): Worker
 
   async function run(): Promise<RunSummary> {
     try {
-      await w.prepare()
-      await services.start()
-      await w.heartbeat.start()
-      await claimUntilStopped(w)
+      // A worker started while PostgreSQL is down or restarting waits for it.
+      if (await w.startUp(() => services.start())) {
+        await w.heartbeat.start()
+        await claimUntilStopped(w)
+      }
       await w.scheduler?.stop()
       return await w.finish(s.shutdownTimeoutMs, Date.now() + s.shutdownTimeoutMs)
     } finally {

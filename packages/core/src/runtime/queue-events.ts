@@ -20,7 +20,7 @@ export interface QueueEvents {
   'listener:lost': { error: Error }
   'listener:restored': Record<string, never>
   /** A background step failed; the worker carries on and tries again. */
-  'worker:error': { error: unknown; during: 'claim' | 'flush' | 'heartbeat' | 'listener' | 'count' | 'schedule' | 'prune' }
+  'worker:error': { error: unknown; during: 'start' | 'claim' | 'flush' | 'heartbeat' | 'listener' | 'count' | 'schedule' | 'prune' }
   /** A retention pass here (this worker held the pruner's lease) deleted something. */
   'retention:pruned': PruneResult
   /** A schedule's tick fired here (enqueued its job, or ran its inline handler). */

@@ -1,3 +1,5 @@
+import { translateError } from '../driver/translate-error.js'
+import { DatabaseUnavailableError } from '../errors.js'
 import { type ClaimEntrypoint, type Consumer, createConsumer } from '../queue/consumer.js'
 import { isLimited } from '../queue/fleet.js'
 import { HeartbeatService } from '../services/heartbeat.js'
@@ -111,6 +113,27 @@ export class WorkerCore {
     }
   }
 
+  /**
+   * prepare(), then `more` (a continuous worker's services), again after a backoff while the
+   * database is unavailable (each failure reported as 'start'), until they succeed or the
+   * worker is stopped (false). Any other failure rejects: it will not mend by waiting.
+   */
+  async startUp(more: () => Promise<void>): Promise<boolean> {
+    for (let failures = 1; !this.stopping; failures++) {
+      try {
+        await this.prepare()
+        await more()
+        return true
+      } catch (error) {
+        const translated = translateError(error)
+        if (!(translated instanceof DatabaseUnavailableError)) throw translated
+        this.reportError('start')(translated)
+        await this.wakeup.wait(Math.min(5000, 100 * 2 ** failures))
+      }
+    }
+    return false
+  }
+
   stop(force = false): void {
     if (force && !this.forced) {
       this.forced = true
@@ -134,10 +157,10 @@ export class WorkerCore {
     return specs
   }
 
-  /** Claims and starts up to `want` jobs; undefined after a failed claim (reported, then a backoff wait). */
   /** Jobs due when the last claim began (drains only; at most want + 1; undefined: unknown). */
   lastDue: number | undefined
 
+  /** Claims and starts up to `want` jobs; undefined after a failed claim (reported, then a backoff wait). */
   async claim(want: number, specs: ClaimEntrypoint[]): Promise<Job[] | undefined> {
     let jobs: Job[]
     try {
