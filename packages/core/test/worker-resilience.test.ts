@@ -221,7 +221,10 @@ describe.each(DRIVERS)('a worker started while PostgreSQL is down, over %s', (dr
     if (driverName === 'neon-serverless') await useNeonProxyFor([server.url], cleanups)
     const driver = ownDriver(driverName, server.url, cleanups)
     await server.stop()
-    return { driver, start: async () => void (server = await startEmbeddedPostgres({ dataDir, port: server.port, fast: true })) }
+    const start = async () => {
+      server = await startEmbeddedPostgres({ dataDir, port: server.port, fast: true })
+    }
+    return { driver, start }
   }
 
   it('waits for it, reporting each try as worker:error during start, then runs jobs; an enqueue meanwhile rejects with DatabaseUnavailableError', { timeout: 60_000 }, async () => {
