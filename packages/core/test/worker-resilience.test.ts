@@ -118,13 +118,8 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
   it('loses no job: all 100 end successful, the listener is lost and restored', { timeout: 120_000 }, async () => {
     const cleanups: Cleanup[] = []
     try {
-      const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgq-resilience-restart-'))
-      cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }))
-      let server = await startEmbeddedPostgres({ dataDir, fast: true })
-      cleanups.push(() => server.stop()) // the current server, whichever it is by then
-      await withPgClient(server.url, (c) => migrate(c, { schema: 'pgq' }))
-      if (driverName === 'neon-serverless') await useNeonProxyFor([server.url], cleanups)
-      const driver = ownDriver(driverName, server.url, cleanups)
+      const server = await ownServer(driverName, 'restart', cleanups)
+      const driver = server.driver
 
       const ran = new Map<number, number>() // payload n → runs
       let running = 0
@@ -176,7 +171,7 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
       const tStop = performance.now()
       await server.stop()
       const tStart = performance.now()
-      server = await startEmbeddedPostgres({ dataDir, port: server.port, fast: true })
+      await server.start()
       const tUp = performance.now()
       await first
       await stream(50, 100)
@@ -213,18 +208,9 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
 describe.each(DRIVERS)('a worker started while PostgreSQL is down, over %s', (driverName) => {
   /** A migrated server of its own, stopped; `start()` brings it back on the same port. */
   async function stoppedServer(cleanups: Cleanup[]) {
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgq-resilience-down-'))
-    cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }))
-    let server = await startEmbeddedPostgres({ dataDir, fast: true })
-    cleanups.push(() => server.stop()) // the current server, whichever it is by then
-    await withPgClient(server.url, (c) => migrate(c, { schema: 'pgq' }))
-    if (driverName === 'neon-serverless') await useNeonProxyFor([server.url], cleanups)
-    const driver = ownDriver(driverName, server.url, cleanups)
+    const server = await ownServer(driverName, 'down', cleanups)
     await server.stop()
-    const start = async () => {
-      server = await startEmbeddedPostgres({ dataDir, port: server.port, fast: true })
-    }
-    return { driver, start }
+    return server
   }
 
   it('waits for it, reporting each try as worker:error during start, then runs jobs; an enqueue meanwhile rejects with DatabaseUnavailableError', { timeout: 60_000 }, async () => {
@@ -273,6 +259,29 @@ describe.each(DRIVERS)('a worker started while PostgreSQL is down, over %s', (dr
     }
   })
 })
+
+/**
+ * A migrated embedded server of its own (stopped at cleanup) and a driver on it that outlives
+ * it: `stop()` takes the server down, `start()` brings it back on the same port and data.
+ */
+async function ownServer(driverName: DriverName, name: string, cleanups: Cleanup[]) {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `pgq-resilience-${name}-`))
+  cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }))
+  let server = await startEmbeddedPostgres({ dataDir, fast: true })
+  cleanups.push(() => server.stop()) // the current server, whichever it is by then
+  await withPgClient(server.url, (c) => migrate(c, { schema: 'pgq' }))
+  if (driverName === 'neon-serverless') await useNeonProxyFor([server.url], cleanups)
+  return {
+    driver: ownDriver(driverName, server.url, cleanups),
+    get url() {
+      return server.url
+    },
+    stop: () => server.stop(),
+    async start() {
+      server = await startEmbeddedPostgres({ dataDir, port: server.port, fast: true })
+    },
+  }
+}
 
 async function counts(c: PgClient): Promise<{ successful: number; left: number }> {
   const { rows } = await c.query<{ successful: number; left: number }>(
