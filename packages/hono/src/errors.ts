@@ -27,6 +27,10 @@ export const onError: ErrorHandler = (error, c) => {
       logError(`pgq http: ${c.req.method} ${c.req.routePath}: the database is unavailable`, error)
       c.header('Retry-After', '1')
       return c.json({ error: 'database_unavailable', message: 'The queue\'s database is unavailable; retry shortly.', reason: (error as { reason?: string }).reason }, 503)
+    case 'PGQ_DATABASE_ACCESS':
+      // Not the client's to fix nor to retry: the deployment's connection string is wrong.
+      logError(`pgq http: ${c.req.method} ${c.req.routePath}: the database refused the connection`, error)
+      return c.json({ error: 'database_access', message: "The queue's database refused its connection (credentials or database name); the operator must fix it.", reason: (error as { reason?: string }).reason }, 503)
   }
   // Its message may carry internals (SQL, hosts) and data (parameters): neither is answered nor logged.
   logError(`pgq http: ${c.req.method} ${c.req.routePath} failed`, error)

@@ -109,6 +109,27 @@ describe('logs and answers', () => {
       await unreachable.end()
     }
   })
+
+  it('answers 503 database_access when PostgreSQL refuses the login, without the server\'s words, and logs the route and the kind', async () => {
+    const url = new URL(db.url)
+    url.username = 'pgq_no_such_role'
+    const refused = nodePostgresDriver({ connectionString: url.toString(), max: 1 })
+    try {
+      const app = createQueueApi({ queue: testQueue(refused), token: 't' })
+      for (const res of [await app.request('/jobs', postJson({ entrypoint: 'ok', payload: { card: SECRET } })), await app.request('/stats', { headers: bearer('t') })]) {
+        expect(res.status).toBe(503)
+        expect(res.headers.get('retry-after')).toBeNull()
+        const body = await res.json()
+        expect(body).toEqual({ error: 'database_access', message: "The queue's database refused its connection (credentials or database name); the operator must fix it.", reason: '28000' })
+        expect(JSON.stringify(body)).not.toContain('pgq_no_such_role')
+      }
+      expect(logged).toHaveLength(2)
+      expect(logged[0]).toMatch(/^pgq http: POST \/jobs: the database refused the connection: DatabaseAccessError code=PGQ_DATABASE_ACCESS <- \w+ code=28000/)
+      for (const line of logged) expect(line).not.toContain(SECRET)
+    } finally {
+      await refused.end()
+    }
+  })
 })
 
 /** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */

@@ -3,7 +3,7 @@
 import type { PgqDriver } from '../driver/driver.js'
 import { loadNodePostgres } from '../driver/node-postgres/load.js'
 import { nodePostgresDriver } from '../driver/node-postgres/index.js'
-import { ConfigurationError, DatabaseUnavailableError, InvalidJobError, PgqError } from '../errors.js'
+import { ConfigurationError, DatabaseAccessError, DatabaseUnavailableError, InvalidJobError, PgqError } from '../errors.js'
 import { createProducer, type Producer } from '../runtime/producer.js'
 import { type CliIo, type ConnectionFlags, describeError, resolveConnection, UsageError } from './context.js'
 
@@ -37,7 +37,7 @@ export function explain(error: unknown): unknown {
   if (error instanceof UsageError) return error
   if (error instanceof ConfigurationError || error instanceof InvalidJobError) return new UsageError(error.message)
   // The driver's own words (with the host, never the password) say more on a terminal.
-  if (error instanceof DatabaseUnavailableError) return new Error(`could not connect to the database: ${describeError(error.cause ?? error)}`)
+  if (error instanceof DatabaseUnavailableError || error instanceof DatabaseAccessError) return new Error(`could not connect to the database: ${describeError(error.cause ?? error)}`)
   if (error instanceof PgqError) return error
   const code = sqlState(error)
   if (isConnectionFailure(error, code)) return new Error(`could not connect to the database: ${describeError(error)}`)

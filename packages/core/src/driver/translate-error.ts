@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError, DuplicateJobError, InvalidJobError, SchemaOutdatedError } from '../errors.js'
+import { DatabaseAccessError, DatabaseUnavailableError, DuplicateJobError, InvalidJobError, PgqError, SchemaOutdatedError } from '../errors.js'
 
 interface PgErrorFields {
   code?: string
@@ -39,13 +39,23 @@ function unavailableReason(error: unknown): string | undefined {
   return undefined
 }
 
+// Refused at login, for good: authentication (class 28) and a database that does not exist.
+const ACCESS_STATES = /^(28[0-9A-Z]{3}|3D000)$/
+// node-postgres's own words when the server asks for a password and none was given.
+const NO_PASSWORD = /client password must be a string/
+
 /** Maps Postgres errors with a meaning for pgq users to typed errors; others pass through. */
 export function translateError(error: unknown): unknown {
-  if (error instanceof DatabaseUnavailableError) return error
+  // Already translated (the executor's, then the worker's look): its cause must not be wrapped again.
+  if (error instanceof PgqError) return error
   const reason = unavailableReason(error)
   if (reason) return new DatabaseUnavailableError(reason, { cause: error })
   const pg = pgFields(error)
-  if (!pg) return error
+  if (!pg) {
+    const message = (error as { message?: unknown } | null)?.message
+    return typeof message === 'string' && NO_PASSWORD.test(message) ? new DatabaseAccessError('no password', 'the server asks for a password and the connection string has none', { cause: error }) : error
+  }
+  if (pg.code && ACCESS_STATES.test(pg.code)) return new DatabaseAccessError(pg.code, pg.message ?? 'refused', { cause: error })
   if (pg.code === 'PQ001') {
     return new DuplicateJobError(JSON.parse(pg.detail ?? '[]') as string[], { cause: error })
   }
