@@ -2,6 +2,8 @@
 export type Fmt = (n: number | undefined) => string
 
 export const fmtInt: Fmt = (n) => (n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US'))
+/** µs per job: a tenth shown below 100, so a value just over a goal (6.1 against ≤ 6) does not print as the goal. */
+export const fmtUs: Fmt = (n) => (n === undefined || Number.isNaN(n) ? '-' : n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'))
 export const fmtMs: Fmt = (n) => (n === undefined || Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toString())
 export const fmtX: Fmt = (n) => (n === undefined || !Number.isFinite(n) ? '-' : n < 10 ? `${n.toFixed(2)}×` : `${n.toFixed(1)}×`)
 export const fmtMb: Fmt = (n) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1))

@@ -1,7 +1,7 @@
 // The targets of issue 14 (and the earlier ones still standing), judged from one run's
 // medians. An anchor that did not run leaves its target out: "not judged" is printed instead.
 import { ADAPTERS, ANCHORS, FLOOR, type QueueName } from './adapters.ts'
-import { fmtInt, fmtMs, fmtPct, fmtX } from './report-format.ts'
+import { fmtInt, fmtMs, fmtPct, fmtUs, fmtX } from './report-format.ts'
 import type { Results, Target } from './report.ts'
 import { medianCpu, PGQ_LOGGED } from './scenarios/drain.ts'
 
@@ -33,7 +33,7 @@ export function targets(r: Results): Target[] {
       if (on === undefined || Number.isNaN(on)) return
       const offCpu = loggedKey === PGQ_LOGGED ? cpu('pgq', k) : undefined
       const floor = cpu(FLOOR.name, k)
-      const measured = `${fmtInt(on)} µs${offCpu === undefined ? '' : ` (log off: ${fmtInt(offCpu)} µs)`}${floor === undefined ? '' : `; the floor: ${fmtInt(floor)} µs`}`
+      const measured = `${fmtUs(on)} µs${offCpu === undefined ? '' : ` (log off: ${fmtUs(offCpu)} µs)`}${floor === undefined ? '' : `; the floor: ${fmtUs(floor)} µs`}`
       t.push({ what: `${what} CPU per job, success log on`, goal: `≤ ${goal} µs`, measured, met: on <= goal })
     }
     cpuTarget('workerCpuUsPerJob', 'worker', 6)
