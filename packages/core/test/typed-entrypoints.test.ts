@@ -18,6 +18,6 @@ it('a payload that does not match its entrypoint does not compile', async () => 
   const expected = readFileSync(fixture, 'utf8')
     .split('\n')
     .flatMap((line, i) => (line.includes('// ERROR') ? [i + 1] : []))
-  expect(expected).toHaveLength(5)
+  expect(expected).toHaveLength(7)
   expect([...new Set(errorLines)]).toEqual(expected)
 })

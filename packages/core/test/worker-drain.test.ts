@@ -82,6 +82,21 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(() => queue.start({ entrypoints: ['y'] })).toThrow(/no such entrypoint/)
   })
 
+  it('takes a workerId only as a UUID, and runs its jobs under the one given', async () => {
+    let seen: string | undefined
+    const queue = queueOn(q.driver).entrypoint('x', (_job, ctx) => {
+      seen = ctx.workerId
+    })
+    for (const workerId of ['w-1', 'my-worker-host-1', '', 42 as unknown as string]) {
+      expect(() => queue.start({ workerId })).toThrow(ConfigurationError)
+      await expect(queue.drain({ workerId })).rejects.toThrow(/workerId must be a UUID/)
+    }
+    const workerId = crypto.randomUUID().toUpperCase()
+    await queue.enqueue('x', null)
+    expect(await queue.drain({ workerId, timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(seen).toBe(workerId)
+  })
+
   it('never runs more than maxConcurrentTasks at once', async () => {
     let running = 0
     let peak = 0

@@ -15,7 +15,7 @@ export const onError: ErrorHandler = (error, c) => {
   const code = (error as { code?: unknown }).code
   switch (code) {
     case 'PGQ_DUPLICATE_JOB':
-      return c.json({ error: 'duplicate_job', message: error.message, dedupeKeys: (error as { dedupeKeys?: string[] }).dedupeKeys ?? [] }, 409)
+      return duplicateJob(c, (error as { dedupeKeys?: string[] }).dedupeKeys ?? [])
     case 'PGQ_INVALID_JOB':
       return invalidJob(c, error)
     case 'PGQ_CONFIGURATION':
@@ -46,4 +46,12 @@ export function invalidJob(c: Context, error: Error, batch = false): Response {
   const index = (error as { index?: unknown }).index
   const path = !batch ? '' : typeof index === 'number' ? String(index) : '0'
   return invalidRequest(c, [{ path, message: error.message }])
+}
+
+/** The library's message names its own option (onConflict); over HTTP the field is dedupe.mode. */
+function duplicateJob(c: Context, dedupeKeys: string[]) {
+  const message =
+    `dedupe key(s) already held by a queued or running job: ${dedupeKeys.join(', ')}. ` +
+    `Nothing was enqueued; send "dedupe": { "key": ..., "mode": "skip" } to enqueue the rest and get id null for these.`
+  return c.json({ error: 'duplicate_job', message, dedupeKeys }, 409)
 }

@@ -71,6 +71,10 @@ describe('jobs', () => {
     expect(again.status).toBe(409)
     expect(again.json).toMatchObject({ error: 'duplicate_job', dedupeKeys: ['welcome-ada'] })
     expect(again.json.message).toContain('welcome-ada')
+    // The message names the HTTP field that does what it says, and that field does it.
+    expect(again.json.message).toContain('"dedupe": { "key": ..., "mode": "skip" }')
+    const skipped = await call('POST', '/jobs', { body: { entrypoint: 'greet', payload: { name: 'Ada' }, dedupe: { key: 'welcome-ada', mode: 'skip' } } })
+    expect(skipped.json).toEqual({ id: null })
     const batch = await call('POST', '/jobs', {
       body: [
         { entrypoint: 'greet', payload: { name: 'Grace' } },

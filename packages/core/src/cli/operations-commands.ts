@@ -112,7 +112,7 @@ export function operationsCommands(connection: Record<string, OptionSpec>): Comm
     },
     {
       name: 'listen',
-      summary: "print the queue's events live (insert, done, cancel), one line each, until SIGINT or SIGTERM",
+      summary: "print the queue's events live (insert, done, cancel, progress), one line each, until SIGINT or SIGTERM",
       options: { ...connection, json: { type: 'boolean', description: 'one JSON object per line' } },
       run: async (flags, io) => (await import('./listen.js')).listen(flags, io),
     },

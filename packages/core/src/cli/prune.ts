@@ -40,7 +40,7 @@ export async function prune(flags: PruneFlags, io: CliIo): Promise<number> {
     const result = await pruner.runOnce(budgetMs)
     await pruner.stop()
     if (!result) {
-      line(io.stdout, 'a worker holds the pruner lease and prunes: nothing done here')
+      line(io.stdout, 'another process holds the pruner lease (a running worker, or a drain or maintain() that pruned within the last minute): nothing done here; run this again in a minute')
       return 0
     }
     line(io.stdout, `deleted ${result.log} log rows, ${result.heldJobs} held jobs, ${result.statistics} statistics buckets${result.more ? ' (more left: run again)' : ''}`)

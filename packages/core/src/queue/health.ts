@@ -1,6 +1,7 @@
 import type { Executor, Row } from '../driver/driver.js'
 import { execute } from '../driver/executor.js'
 import { ConfigurationError } from '../errors.js'
+import { type DurabilityLevel, levelOf } from '../migrations/durability.js'
 import { SCHEMA_VERSION } from '../schema/version.js'
 import { expiredLeases, healthTablesPresent, hiddenSessions, jobsTableStatistics, stuckSchedules, tablePersistence, xminHolders } from '../sql/health.js'
 import { installedVersion } from '../sql/inspect-jobs.js'
@@ -226,7 +227,7 @@ async function schemaVersion(db: Executor, t: Tables): Promise<HealthCheck> {
   return { name: 'schema-version', ok: true, message: `"${t.schema}" is at version ${version}, this code needs ${SCHEMA_VERSION}${newer}`, value: version }
 }
 
-const LEVELS: Record<string, string> = {
+const LEVELS: Record<DurabilityLevel, string> = {
   durable: 'durable: jobs, log and statistics are logged; a crash loses nothing committed',
   balanced: 'balanced: jobs logged; log and statistics unlogged, emptied by a crash',
   volatile: 'volatile: jobs unlogged; a crash empties the queue',
@@ -235,17 +236,14 @@ const LEVELS: Record<string, string> = {
 /** Informational: the durability level the tables' persistence amounts to. */
 async function durability(db: Executor, t: Tables): Promise<HealthCheck> {
   const rows = await execute(db, tablePersistence(t))
-  const logged = new Map(rows.map((r) => [r.name as string, r.persistence === 'p']))
-  if (!logged.has('jobs')) return { name: 'durability', ok: true, message: notInstalled(t), value: 'unknown' }
-  const history = ['log', 'statistics'].filter((n) => logged.has(n))
-  let level: string
-  if (!logged.get('jobs')) level = 'volatile'
-  else if (history.every((n) => logged.get(n))) level = 'durable'
-  else if (history.every((n) => !logged.get(n))) level = 'balanced'
-  else level = 'custom'
+  const unlogged = new Map(rows.map((r) => [r.name as string, r.persistence === 'u']))
+  if (!unlogged.has('jobs')) return { name: 'durability', ok: true, message: notInstalled(t), value: 'unknown' }
+  // The same reading as readDurability() and `pgq durability`.
+  const level = levelOf(unlogged)
   const message =
-    LEVELS[level] ??
-    `custom: ${[...logged].map(([name, isLogged]) => `${name} ${isLogged ? 'logged' : 'unlogged'}`).join(', ')} (pgq durability --level sets a level)`
+    level === 'mixed'
+      ? `mixed: unlogged ${[...unlogged].filter(([, u]) => u).map(([name]) => name).join(', ')}, which matches no level (pgq durability --level sets one)`
+      : LEVELS[level]
   return { name: 'durability', ok: true, message, value: level }
 }
 

@@ -12,7 +12,7 @@ import { Emitter } from './emitter.js'
 import { defineEntrypoint, type EntrypointDefinition, type EntrypointOptions, type Handler } from './entrypoints.js'
 import { type EntrypointName, type PayloadOf, Producer, type ProducerOptions, type Registry } from './producer.js'
 import type { QueueEvents } from './queue-events.js'
-import { defineSchedule, type ScheduleFiring, type ScheduleOptions, Schedules } from './schedules.js'
+import { defineSchedule, type InlineHandler, type ScheduleFiring, type ScheduleOptions, Schedules } from './schedules.js'
 import type { DrainOptions, DrainSummary, StartOptions, WorkerHandle } from './worker.js'
 import type { WorkerDeps } from './worker-settings.js'
 
@@ -82,12 +82,14 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
    * transaction that claims the tick: retries, backoff, concurrency and rate limits apply,
    * and any worker serving the entrypoint runs it (register its handler with entrypoint()).
    * mode 'inline' runs `options.handler` in the process firing the tick, at most once and
-   * without retries: for cheap, idempotent housekeeping.
+   * without retries: for cheap, idempotent housekeeping. Its name needs no entrypoint.
    *
    * Throws ConfigurationError for a bad expression or time zone, inline without a handler,
    * or a handler in enqueue mode.
    */
-  schedule<N extends EntrypointName<R>>(entrypoint: N, expression: string, options: ScheduleOptions<PayloadOf<R, N>> = {}): this {
+  schedule(name: string, expression: string, options: ScheduleOptions & { mode: 'inline'; handler: InlineHandler }): this
+  schedule<N extends EntrypointName<R>>(entrypoint: N, expression: string, options?: ScheduleOptions<PayloadOf<R, N>>): this
+  schedule(entrypoint: string, expression: string, options: ScheduleOptions<unknown> = {}): this {
     const def = defineSchedule(entrypoint, expression, options)
     this.#schedules.add(def)
     return this

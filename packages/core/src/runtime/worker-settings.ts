@@ -33,6 +33,7 @@ export interface WorkerOptions {
   asyncCommit?: boolean
   /** Serve only these registered entrypoints. Default: all. */
   entrypoints?: string[]
+  /** This worker's id, a UUID (it is stored on the jobs it holds). Default: a new random UUID. */
   workerId?: string
   /**
    * Run the queue's maintenance services: fire its due schedules (queue.schedule) and
@@ -132,7 +133,7 @@ export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb:
     heartbeatIntervalMs,
     flushDelayMs: toMs(o.flushDelay ?? 0, 'flushDelay'),
     asyncCommit: o.asyncCommit ?? true,
-    workerId: o.workerId ?? crypto.randomUUID(),
+    workerId: workerIdOf(o.workerId),
     listener: {
       healthCheckIntervalMs: o.listener?.healthCheckInterval === undefined ? undefined : toMs(o.listener.healthCheckInterval, 'listener.healthCheckInterval'),
       roundTripTimeoutMs: o.listener?.roundTripTimeout === undefined ? undefined : toMs(o.listener.roundTripTimeout, 'listener.roundTripTimeout'),
@@ -141,3 +142,14 @@ export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb:
 }
 
 export type WorkerSettings = ReturnType<typeof settings>
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The jobs table stores it as uuid: any other text would fail every claim. */
+function workerIdOf(workerId: unknown): string {
+  if (workerId === undefined) return crypto.randomUUID()
+  if (typeof workerId !== 'string' || !UUID.test(workerId)) {
+    throw new ConfigurationError('workerId must be a UUID such as crypto.randomUUID() gives (e.g. 5f0c2a9e-8d3b-4b7e-9a41-2c6d8e0f1b23), or left out for a random one')
+  }
+  return workerId
+}

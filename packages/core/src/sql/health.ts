@@ -112,5 +112,5 @@ export function tablePersistence(t: Tables): SQL {
   return sql`
     select c.relname::text as name, c.relpersistence::text as persistence
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${t.schema} and c.relname = any(${['jobs', 'log', 'statistics']}::text[]) and c.relkind in ('r', 'p')`
+    where n.nspname = ${t.schema} and c.relkind in ('r', 'p')`
 }
