@@ -97,6 +97,27 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(seen).toBe(workerId)
   })
 
+  it('ends inside its budget while every claim fails, reports each failure, and loses no job', async () => {
+    const queue = queueOn(q.driver).entrypoint('x', () => undefined)
+    const claimErrors: unknown[] = []
+    queue.on('worker:error', (e) => {
+      if (e.during === 'claim') claimErrors.push(e.error)
+    })
+    const id = await queue.enqueue('x', null)
+    await q.sql('alter function pgq.claim_jobs rename to claim_jobs_gone')
+    try {
+      const started = performance.now()
+      expect(await queue.drain({ timeBudget: 1500 })).toMatchObject({ claimed: 0, stoppedBy: 'budget' })
+      // Retries back off 0.2, 0.4, 0.8, 1.6 s: unbounded, the fourth ended the drain after 3.0 s.
+      expect(performance.now() - started).toBeLessThan(2500)
+      expect(claimErrors.length).toBeGreaterThanOrEqual(2)
+    } finally {
+      await q.sql('alter function pgq.claim_jobs_gone rename to claim_jobs')
+    }
+    expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+    expect(await queue.status([id])).toMatchObject([{ status: 'successful' }])
+  })
+
   it('never runs more than maxConcurrentTasks at once', async () => {
     let running = 0
     let peak = 0

@@ -178,7 +178,9 @@ export class WorkerCore {
     } catch (error) {
       this.reportError('claim')(error)
       this.#claimFailures++
-      await this.wakeup.wait(retryDelayMs(this.#claimFailures))
+      // A drain's retries stay inside its budget.
+      const left = this.budget ? Math.max(1, this.budget.remainingMs()) : Number.POSITIVE_INFINITY
+      await this.wakeup.wait(Math.min(retryDelayMs(this.#claimFailures), left))
       return undefined
     }
     // Before the jobs start: a synchronous handler finishes (and may wake the loop) inside start().
