@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { ConfigurationError } from '../src/errors.js'
+import { ConfigurationError, SchemaOutdatedError } from '../src/errors.js'
 import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
 import { countingDriver, queueOn, sleep } from './support/runtime.js'
 
@@ -104,7 +104,11 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
       if (e.during === 'claim') claimErrors.push(e.error)
     })
     const id = await queue.enqueue('x', null)
-    await q.sql('alter function pgq.claim_jobs rename to claim_jobs_gone')
+    // A failure waiting may mend: every claim of a queued job meets a serialization failure.
+    await q.sql(`create function pgq.test_refuse_claim() returns trigger language plpgsql as
+      $$ begin raise exception 'claims refused by the test' using errcode = '40001'; end $$`)
+    await q.sql(`create trigger test_refuse_claim before update on pgq.jobs for each row
+      when (old.status = 'queued') execute function pgq.test_refuse_claim()`)
     try {
       const started = performance.now()
       expect(await queue.drain({ timeBudget: 1500 })).toMatchObject({ claimed: 0, stoppedBy: 'budget' })
@@ -112,10 +116,34 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
       expect(performance.now() - started).toBeLessThan(2500)
       expect(claimErrors.length).toBeGreaterThanOrEqual(2)
     } finally {
-      await q.sql('alter function pgq.claim_jobs_gone rename to claim_jobs')
+      await q.sql('drop trigger test_refuse_claim on pgq.jobs; drop function pgq.test_refuse_claim()')
     }
     expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
     expect(await queue.status([id])).toMatchObject([{ status: 'successful' }])
+  })
+
+  it('rejects with SchemaOutdatedError when a claim finds the schema behind it, after writing the jobs it ran', async () => {
+    let renamed = false
+    // One at a time, so the second claim comes after the rename.
+    const queue = queueOn(q.driver).entrypoint('x', { workerConcurrency: 1 }, async () => {
+      if (renamed) return
+      renamed = true
+      await q.sql('alter function pgq.claim_jobs rename to claim_jobs_gone')
+    })
+    const [first, second] = await queue.enqueueMany([
+      { entrypoint: 'x', payload: null },
+      { entrypoint: 'x', payload: null },
+    ])
+    try {
+      const started = performance.now()
+      await expect(queue.drain({ batchSize: 1, timeBudget: 20_000 })).rejects.toBeInstanceOf(SchemaOutdatedError)
+      // At once, not at the end of the budget: waiting does not mend a missing function.
+      expect(performance.now() - started).toBeLessThan(10_000)
+      expect(await queue.status([first!, second!])).toMatchObject([{ status: 'successful' }, { status: 'queued' }])
+    } finally {
+      await q.sql('alter function pgq.claim_jobs_gone rename to claim_jobs')
+    }
+    expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
   })
 
   it('never runs more than maxConcurrentTasks at once', async () => {

@@ -23,6 +23,7 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
     const tail = await claimUntilDone(w, budget)
     // Running jobs get until the budget's reserve; what still runs then is abandoned to stale rescue.
     const summary = await w.finish(Math.max(0, budget.deadline - budget.reserveMs - Date.now()), budget.deadline)
+    if (w.failure) throw w.failure
     const remaining =
       tail?.eligible ??
       (await w.consumer.eligible([...w.servedNames]).catch((error) => {

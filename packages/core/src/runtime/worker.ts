@@ -1,5 +1,5 @@
 import { translateError } from '../driver/translate-error.js'
-import { DatabaseUnavailableError } from '../errors.js'
+import { DatabaseAccessError, DatabaseUnavailableError, SchemaOutdatedError } from '../errors.js'
 import { type ClaimEntrypoint, type Consumer, createConsumer } from '../queue/consumer.js'
 import { isLimited } from '../queue/fleet.js'
 import { HeartbeatService } from '../services/heartbeat.js'
@@ -41,6 +41,8 @@ export class WorkerCore {
   stopping = false
   forced = false
   stoppedBy: RunSummary['stoppedBy'] = 'signal'
+  /** A drain's claim failed for a reason waiting will not mend: the drain rejects with it once its jobs are written. */
+  failure: Error | undefined
   readonly #forcedWaiters: (() => void)[] = []
   #claimFailures = 0
 
@@ -177,6 +179,11 @@ export class WorkerCore {
       this.#claimFailures = 0
     } catch (error) {
       this.reportError('claim')(error)
+      if (this.budget && (error instanceof SchemaOutdatedError || error instanceof DatabaseAccessError)) {
+        this.failure = error
+        this.stop()
+        return undefined
+      }
       this.#claimFailures++
       // A drain's retries stay inside its budget.
       const left = this.budget ? Math.max(1, this.budget.remainingMs()) : Number.POSITIVE_INFINITY
