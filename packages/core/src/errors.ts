@@ -14,10 +14,21 @@ export class InvalidJobError extends PgqError {
   readonly index: number | undefined
   /** The offending input as a path, e.g. 'payload.items[3].name', 'headers.trace', 'runAt', 'jobs'. */
   readonly field: string | undefined
-  constructor(message: string, index?: number, field?: string) {
+  /** The message without its `job #N: ` prefix. */
+  readonly detail: string
+  /** Job ids the error is about: the dependsOn ids that name no job. */
+  readonly jobIds: readonly number[] | undefined
+  constructor(message: string, index?: number, field?: string, options?: { jobIds?: readonly number[] }) {
     super('PGQ_INVALID_JOB', index === undefined ? message : `job #${index}: ${message}`)
     this.index = index
     this.field = field
+    this.detail = message
+    this.jobIds = options?.jobIds
+  }
+
+  /** The same error about the job at `index` (of a larger batch), or about `field` instead. */
+  at(index: number, field = this.field): InvalidJobError {
+    return new InvalidJobError(this.detail, index, field, { jobIds: this.jobIds })
   }
 }
 

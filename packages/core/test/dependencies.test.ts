@@ -219,6 +219,29 @@ describe.each(DRIVERS)('flows, over %s', (driverName) => {
     expect(await queue.waitForResult(ids.total!, { timeout: 5000 })).toEqual({ status: 'successful', result: 5 })
   })
 
+  it('names the step, by its place in the array, of an error in any level; a key such as __proto__ is a key', async () => {
+    const queue = queueOn(q.driver)
+    const error = await queue
+      .flow([
+        { key: 'a', entrypoint: 's', payload: 1 },
+        { key: 'b', entrypoint: 's', payload: 2, after: ['a'] },
+        { key: 'c', entrypoint: 's', payload: 3, after: ['a'], dependsOn: [999_999] },
+      ])
+      .catch((e: unknown) => e)
+    // Its level is [b, c]: c is job 1 there, step 2 here.
+    expect(error).toMatchObject({ code: 'PGQ_INVALID_JOB', index: 2, field: 'dependsOn', message: expect.stringMatching(/^job #2: .*999999/) })
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
+    const ids = await queue.flow([
+      { key: '__proto__', entrypoint: 's', payload: 1 },
+      { key: 'next', entrypoint: 's', payload: 2, after: ['__proto__'] },
+    ])
+    expect(Object.keys(ids)).toEqual(['__proto__', 'next'])
+    expect(Object.getPrototypeOf(ids)).toBe(Object.prototype)
+    expect(typeof ids.__proto__).toBe('number')
+    const [child] = await q.sql('select depends_on from pgq.jobs where id = $1', [ids.next])
+    expect((child!.depends_on as string[]).map(Number)).toEqual([ids.__proto__])
+  })
+
   it('refuses a cycle, an unknown key or a repeated key, writing nothing', async () => {
     const queue = queueOn(q.driver)
     await expect(

@@ -1,4 +1,4 @@
-import type { Context, ErrorHandler } from 'hono'
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { logError } from './log.js'
 import { invalidRequest } from './validate.js'
@@ -38,15 +38,20 @@ export const onError: ErrorHandler = (error, c) => {
 }
 
 /**
- * pgq's InvalidJobError as a 400 issue. In a batch (`batch`: the body was an array) its path
- * is the job's index (pgq's `index`, which it may leave out for a batch of one); for a
- * single job, the body itself. The message names the field.
+ * pgq's InvalidJobError as a 400 issue whose path is the field (pgq's `field`, as a dot path:
+ * `payload.items[3]` is `payload.items.3`), after the job's index when the body was an array
+ * of `batchLength` jobs (pgq's `index`; it leaves it out for a batch of one, or when it cannot tell).
  */
-export function invalidJob(c: Context, error: Error, batch = false): Response {
-  const index = (error as { index?: unknown }).index
-  const path = !batch ? '' : typeof index === 'number' ? String(index) : '0'
-  return invalidRequest(c, [{ path, message: error.message }])
+export function invalidJob(c: Context, error: Error, batchLength?: number): Response {
+  const { index, field } = error as { index?: unknown; field?: unknown }
+  const position = batchLength === undefined ? undefined : typeof index === 'number' ? index : batchLength === 1 ? 0 : undefined
+  const parts = [position === undefined ? '' : String(position), typeof field === 'string' ? field.replace(/\[(\d+)\]/g, '.$1') : '']
+  return invalidRequest(c, [{ path: parts.filter((p) => p !== '').join('.'), message: error.message }])
 }
+
+/** A route this API does not have, as JSON like every other answer. */
+export const notFound: NotFoundHandler = (c) =>
+  c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path.slice(0, 200)}: see the README's table of routes` }, 404)
 
 /** The library's message names its own option (onConflict); over HTTP the field is dedupe.mode. */
 function duplicateJob(c: Context, dedupeKeys: string[]) {

@@ -53,7 +53,8 @@ export function jsonTextIssues(text: string, limit = 10): TextIssue[] {
           if (top.keys.has(key)) issues.push({ path: pathOf(), message: 'is given twice (JSON keeps only the last): send each key once' })
           top.keys.add(key)
         } else if (!isExact(token)) {
-          issues.push({ path: pathOf(), message: `${token.length > 40 ? `${token.slice(0, 40)}…` : token} cannot be held exactly by a JSON number (a double): send it as a string` })
+          // Not quoted: the number may be data (a card number, an account).
+          issues.push({ path: pathOf(), message: 'is a number with more digits than a JSON number (a double) holds exactly: send it as a string (ids and other fields are at most 9007199254740991)' })
         }
     }
   }

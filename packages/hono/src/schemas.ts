@@ -14,11 +14,8 @@ const DEDUPE_MODES = ['error', 'skip', 'replace', 'debounce', 'throttle'] as con
 
 const entrypoint = text(MAX_ENTRYPOINT_LENGTH)
 const entrypoints = v.pipe(v.array(entrypoint), v.maxLength(MAX_JOBS_PER_REQUEST, `must list at most ${MAX_JOBS_PER_REQUEST} entrypoints`))
-const jobId = v.pipe(
-  v.number(),
-  v.safeInteger('must be a job id: a positive integer'),
-  v.minValue(1, 'must be a job id: a positive integer'),
-)
+const JOB_ID = 'must be a job id: a positive integer up to 9007199254740991'
+const jobId = v.pipe(v.number(JOB_ID), v.safeInteger(JOB_ID), v.minValue(1, JOB_ID))
 
 /** valibot's object schemas take arrays for objects: refuse them first. Unknown keys are refused too. */
 function object<const Entries extends v.ObjectEntries>(entries: Entries) {
@@ -99,7 +96,7 @@ const jobs = v.pipe(
 export const enqueueBody = v.lazy((input) => (Array.isArray(input) ? jobs : newJob))
 
 export const idParam = v.object({
-  id: v.pipe(v.string(), v.regex(/^[0-9]{1,16}$/, 'must be a job id: a positive integer'), v.transform(Number), jobId),
+  id: v.pipe(v.string(), v.regex(/^[0-9]{1,16}$/, JOB_ID), v.transform(Number), jobId),
 })
 
 export const requeueBody = object({

@@ -97,12 +97,23 @@ describe('logs and answers', () => {
     const unreachable = nodePostgresDriver({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres`, max: 1 })
     try {
       const app = createQueueApi({ queue: testQueue(unreachable), token: 't' })
-      for (const res of [await app.request('/jobs', postJson({ entrypoint: 'ok', payload: { card: SECRET } })), await app.request('/stats', { headers: bearer('t') })]) {
+      const flow = [{ key: 'a', entrypoint: 'ok', payload: { card: SECRET } }]
+      for (const res of [
+        await app.request('/jobs', postJson({ entrypoint: 'ok', payload: { card: SECRET } })),
+        await app.request('/flows', postJson(flow)), // its own transaction's connection, as typed as a statement's
+        await app.request('/stats', { headers: bearer('t') }),
+      ]) {
         expect(res.status).toBe(503)
         expect(res.headers.get('retry-after')).toBe('1')
         expect(await res.json()).toEqual({ error: 'database_unavailable', message: "The queue's database is unavailable; retry shortly.", reason: 'ECONNREFUSED' })
       }
-      expect(logged).toHaveLength(2)
+      // The dashboard's pages say the same as a 503 page.
+      const dashboard = createQueueApi({ queue: testQueue(unreachable), token: 't', dashboard: true })
+      const page = await dashboard.request('/dashboard', { headers: bearer('t') })
+      expect(page.status).toBe(503)
+      expect(page.headers.get('retry-after')).toBe('1')
+      expect(await page.text()).toContain("The queue&#39;s database is unavailable; reload this page shortly.")
+      expect(logged).toHaveLength(4)
       expect(logged[0]).toMatch(/^pgq http: POST \/jobs: the database is unavailable: DatabaseUnavailableError code=PGQ_DATABASE_UNAVAILABLE <- \w+ code=ECONNREFUSED/)
       for (const line of logged) expect(line).not.toContain(SECRET)
     } finally {
@@ -116,7 +127,12 @@ describe('logs and answers', () => {
     const refused = nodePostgresDriver({ connectionString: url.toString(), max: 1 })
     try {
       const app = createQueueApi({ queue: testQueue(refused), token: 't' })
-      for (const res of [await app.request('/jobs', postJson({ entrypoint: 'ok', payload: { card: SECRET } })), await app.request('/stats', { headers: bearer('t') })]) {
+      const flow = [{ key: 'a', entrypoint: 'ok', payload: { card: SECRET } }]
+      for (const res of [
+        await app.request('/jobs', postJson({ entrypoint: 'ok', payload: { card: SECRET } })),
+        await app.request('/flows', postJson(flow)), // its own transaction's connection, as typed as a statement's
+        await app.request('/stats', { headers: bearer('t') }),
+      ]) {
         expect(res.status).toBe(503)
         expect(res.headers.get('retry-after')).toBeNull()
         const body = await res.json()
@@ -124,7 +140,7 @@ describe('logs and answers', () => {
         expect(body).toEqual({ error: 'database_access', message: "The queue's database refused its connection (credentials or database name); the operator must fix it.", reason: expect.stringMatching(/^28(000|P01)$/) })
         expect(JSON.stringify(body)).not.toContain('pgq_no_such_role')
       }
-      expect(logged).toHaveLength(2)
+      expect(logged).toHaveLength(3)
       expect(logged[0]).toMatch(/^pgq http: POST \/jobs: the database refused the connection: DatabaseAccessError code=PGQ_DATABASE_ACCESS <- \w+ code=28(000|P01)/)
       for (const line of logged) expect(line).not.toContain(SECRET)
     } finally {

@@ -180,4 +180,70 @@ describe("pgq's own checks", () => {
     expect(single.status).toBe(400)
     expect(await single.json()).toEqual({ error: 'invalid_request', issues: [{ path: '', message: 'a rule pgq gained later' }] })
   })
+
+  it("names the job and the field of pgq's own refusals, in batches and flows", async () => {
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
+    const issuePath = async (path: string, body: string) => {
+      const res = await post(app, path, body)
+      expect(res.status, body.slice(0, 80)).toBe(400)
+      return ((await res.json()) as { issues: { path: string; message: string }[] }).issues[0]!
+    }
+    // The database finds the missing parent; pgq finds the job that named it.
+    const later = '{"entrypoint":"ok","delay":"1h"}'
+    expect(await issuePath('/jobs', `[${later},${later},{"entrypoint":"ok","dependsOn":[999997]}]`)).toMatchObject({ path: '2.dependsOn', message: expect.stringMatching(/^job #2: .*999997/) })
+    expect(await issuePath('/jobs', '{"entrypoint":"ok","dedupe":{"key":"d","mode":"debounce"}}')).toMatchObject({ path: 'dedupe.delay' })
+    expect(await issuePath('/jobs', `[${later},{"entrypoint":"ok","dedupe":{"key":"d","mode":"debounce"}}]`)).toMatchObject({ path: '1.dedupe.delay' })
+    // A flow's step index, not the index inside the level pgq inserts it with.
+    const flow = (c: string) => `[{"key":"a","entrypoint":"ok"},{"key":"b","entrypoint":"ok","after":["a"]},{"key":"c","entrypoint":"ok",${c}}]`
+    expect(await issuePath('/flows', flow('"dependsOn":[999998]'))).toMatchObject({ path: '2.dependsOn', message: expect.stringMatching(/^job #2: /) })
+    const many = `"after":["a","b"],"dependsOn":[${Array.from({ length: 999 }, (_, i) => i + 1).join(',')}]`
+    expect(await issuePath('/flows', flow(many))).toMatchObject({ path: '2.after', message: 'job #2: after and dependsOn name 1001 jobs together; at most 1000' })
+    // The same key a thousand times over is one dependency.
+    const ids = await post(app, '/flows', flow(`"after":[${Array(1001).fill('"a"').join(',')}]`))
+    expect(ids.status).toBe(201)
+    expect(await jobCount()).toBe(3)
+  })
+
+  it('answers a flow step keyed "__proto__" with its id, like any other key', async () => {
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
+    const res = await post(app, '/flows', '[{"key":"__proto__","entrypoint":"ok"},{"key":"b","entrypoint":"ok","after":["__proto__"]}]')
+    expect(res.status).toBe(201)
+    const text = await res.text()
+    const ids = Object.fromEntries(Array.from(text.matchAll(/"([^"]+)":(\d+)/g), (m) => [m[1], Number(m[2])]))
+    expect(Object.keys(ids)).toEqual(['__proto__', 'b'])
+    const rows = await withPgClient(fixture.db.url, async (c) => (await c.query<{ id: string; depends_on: string[] | null }>('select id, depends_on from pgq.jobs order by id')).rows)
+    expect(rows.map((r) => Number(r.id))).toEqual([ids.__proto__, ids.b])
+  })
+})
+
+describe('answers that quote nothing the client sent', () => {
+  it.each([
+    ['a string for a number', '{"entrypoint":"ok","priority":"hunter2-secret"}', 'priority', 'must be a number, not a string'],
+    ['a number for a string', '{"entrypoint":"ok","dedupeKey":4111111111111111}', 'dedupeKey', 'must be a string, not a number'],
+    ['an object for an array', '{"entrypoint":"ok","dependsOn":{"card":"4111"}}', 'dependsOn', 'must be an array, not an object'],
+  ])('%s: says what to send, not what came', async (_what, body, path, message) => {
+    const res = await post(createQueueApi({ queue: testQueue(fixture.driver), token: 't' }), '/jobs', body)
+    expect(res.status).toBe(400)
+    const text = await res.text()
+    expect(JSON.parse(text).issues).toContainEqual({ path, message })
+    expect(text).not.toMatch(/hunter2|4111/)
+  })
+
+  it('a payload number a double cannot hold is refused without its digits', async () => {
+    const res = await post(createQueueApi({ queue: testQueue(fixture.driver), token: 't' }), '/jobs', '{"entrypoint":"ok","payload":{"card":4111111111111111111}}')
+    expect(res.status).toBe(400)
+    const text = await res.text()
+    expect(JSON.parse(text).issues).toContainEqual({ path: 'payload.card', message: expect.stringContaining('send it as a string') })
+    expect(text).not.toContain('41111')
+  })
+
+  it('an unknown route is a JSON 404 behind the token', async () => {
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
+    expect((await app.request('/nope')).status).toBe(401)
+    for (const [method, path] of [['GET', '/jobs'], ['DELETE', '/jobs/5'], ['GET', '/drain']] as const) {
+      const res = await app.request(path, { method, headers: bearer('t') })
+      expect(res.status).toBe(404)
+      expect(await res.json()).toEqual({ error: 'not_found', message: `no route ${method} ${path}: see the README's table of routes` })
+    }
+  })
 })

@@ -2,6 +2,7 @@ import { ConfigurationError } from '../errors.js'
 import type { Executor, ListenerConnection, PgqDriver, QueryOptions } from './driver.js'
 import type { ClientLike, PoolConfig, PoolLike } from './pool-config.js'
 import { type StandaloneClient, standaloneConnection } from './listener-connection.js'
+import { translateError } from './translate-error.js'
 import { textTimestamps, type TypeParsers } from './type-parsers.js'
 
 /** What a driver folder loads on first use: its package's Pool and Client classes and type parsers. */
@@ -55,7 +56,10 @@ export function poolDriver(options: PoolDriverOptions): PgqDriver {
     },
     async transaction(work) {
       const { pool, types } = await parts()
-      const client = await pool.connect()
+      // A refused or lost connection, as a statement's (execute) would be: typed.
+      const client = await pool.connect().catch((error: unknown) => {
+        throw translateError(error)
+      })
       const tx: Executor = { query: (text, values, queryOptions) => run(client, types, text, values, queryOptions) }
       let broken: unknown
       try {
@@ -65,7 +69,7 @@ export function poolDriver(options: PoolDriverOptions): PgqDriver {
         return result
       } catch (error) {
         await client.query({ text: 'rollback' }).catch((e: unknown) => (broken = e))
-        throw error
+        throw translateError(error)
       } finally {
         // A connection that cannot even roll back is not given back to the pool.
         client.release(broken instanceof Error ? broken : undefined)

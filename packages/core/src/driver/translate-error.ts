@@ -61,7 +61,7 @@ export function translateError(error: unknown): unknown {
   }
   if (pg.code === 'PQ002') {
     const ids = JSON.parse(pg.detail ?? '[]') as number[]
-    return new InvalidJobError(`dependsOn names job(s) that do not exist: ${ids.join(', ')}; a job can depend only on jobs already enqueued`, undefined, 'dependsOn')
+    return new InvalidJobError(`dependsOn names job(s) that do not exist: ${ids.join(', ')}; a job can depend only on jobs already enqueued`, undefined, 'dependsOn', { jobIds: ids })
   }
   if (pg.code === '23505' && pg.constraint === 'jobs_dedupe_key_idx') {
     const key = /\(dedupe_key\)=\((.*)\) already exists/.exec(pg.detail ?? '')?.[1]

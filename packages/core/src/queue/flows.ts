@@ -1,7 +1,7 @@
 import type { PgqDriver } from '../driver/driver.js'
 import { InvalidJobError } from '../errors.js'
 import type { CallerTransaction, JobId } from '../types.js'
-import type { NewJob } from '../validation/job-input.js'
+import { MAX_DEPENDENCIES, type NewJob } from '../validation/job-input.js'
 import type { JobOperations } from './jobs.js'
 
 /** One job of a flow: a NewJob with a key, waiting for the steps named in `after`. */
@@ -43,6 +43,8 @@ function levels(steps: readonly FlowStep[]): FlowStep[][] {
     const step = steps[byKey.get(key)!]!
     const after = step.after ?? []
     if (!Array.isArray(after)) throw new InvalidJobError('after must be an array of step keys', byKey.get(key), 'after')
+    const named = new Set(after).size + (Array.isArray(step.dependsOn) ? new Set(step.dependsOn).size : 0)
+    if (named > MAX_DEPENDENCIES) throw new InvalidJobError(`after and dependsOn name ${named} jobs together; at most ${MAX_DEPENDENCIES}`, byKey.get(key), 'after')
     let d = 0
     for (const parent of after) {
       if (!byKey.has(parent)) throw new InvalidJobError(`after names ${JSON.stringify(String(parent).slice(0, 64))}, which is no step of this flow`, byKey.get(key), 'after')
@@ -68,13 +70,18 @@ function levels(steps: readonly FlowStep[]): FlowStep[][] {
  */
 export async function enqueueFlow(jobs: JobOperations, driver: PgqDriver, steps: readonly FlowStep[], options: FlowOptions = {}): Promise<Record<string, JobId>> {
   const order = levels(steps)
+  const position = new Map(steps.map((step, i) => [step.key, i]))
   const run = async (tx: CallerTransaction) => {
     const ids: Record<string, JobId> = {}
     for (const level of order) {
       const batch = level.map(({ key: _key, after, ...job }) => ({ ...job, dependsOn: [...(job.dependsOn ?? []), ...(after ?? []).map((k) => ids[k]!)] }))
-      const inserted = await jobs.enqueueMany(batch, { tx })
+      const inserted = await jobs.enqueueMany(batch, { tx }).catch((error: unknown) => {
+        // A level's batch is not the flow: its errors name the step's place in `steps`.
+        throw error instanceof InvalidJobError && error.index !== undefined ? error.at(position.get(level[error.index]!.key)!) : error
+      })
       level.forEach((step, i) => {
-        ids[step.key] = inserted[i]!
+        // Defined, not assigned: a key such as "__proto__" is a key like any other.
+        Object.defineProperty(ids, step.key, { value: inserted[i]!, enumerable: true, writable: true, configurable: true })
       })
     }
     return ids

@@ -1,5 +1,5 @@
 import { execute, transactionExecutor } from '../driver/executor.js'
-import { DuplicateJobError } from '../errors.js'
+import { DuplicateJobError, InvalidJobError } from '../errors.js'
 import { cancelJobs } from '../sql/cancel-jobs.js'
 import { insertJobs, insertOneJob, linkDependencies } from '../sql/insert-jobs.js'
 import { jobById, jobHistory, jobStatus, queueSize } from '../sql/inspect-jobs.js'
@@ -89,7 +89,9 @@ export function jobOperations(db: PgqDriver, schema: string, ready: () => Promis
         if (children.length > 0) await execute(executor, linkDependencies(t, children))
         return ids
       }
-      return tx ? linked(transactionExecutor(tx)) : db.transaction(linked)
+      return (tx ? linked(transactionExecutor(tx)) : db.transaction(linked)).catch((error: unknown) => {
+        throw withJobNamingMissing(error, columns.dependsOn)
+      })
     }
     if (columns.entrypoints.length === 1 && modes === undefined) {
       // Prepared only on our own pool: the caller's transaction may sit behind another pooler.
@@ -169,3 +171,12 @@ export function jobOperations(db: PgqDriver, schema: string, ready: () => Promis
 }
 
 export type JobOperations = ReturnType<typeof jobOperations>
+
+/** The database names the dependsOn ids that do not exist, not the job: this finds the first job naming one. */
+function withJobNamingMissing(error: unknown, dependsOn: readonly (string | null)[]): unknown {
+  if (!(error instanceof InvalidJobError) || error.index !== undefined || !error.jobIds) return error
+  const missing = new Set(error.jobIds)
+  // Each job's dependsOn as the array literal sent: {1,2,3}.
+  const index = dependsOn.findIndex((ids) => ids?.slice(1, -1).split(',').some((id) => missing.has(Number(id))))
+  return index < 0 ? error : error.at(index)
+}

@@ -309,12 +309,13 @@ export function toInsertColumns(jobs: readonly NewJob[], single = false): Enqueu
 /** dependsOn as a Postgres array literal of distinct ids (an empty list: no dependency). */
 function dependencyIds(ids: unknown, index: number | undefined): string | null {
   if (!Array.isArray(ids)) throw new InvalidJobError(`dependsOn must be an array of job ids, got ${kindOf(ids)}`, index, 'dependsOn')
-  if (ids.length > MAX_DEPENDENCIES) throw new InvalidJobError(`dependsOn holds ${ids.length} ids; at most ${MAX_DEPENDENCIES}`, index, 'dependsOn')
   for (let k = 0; k < ids.length; k++) {
     const id = ids[k]
     if (!Number.isSafeInteger(id) || id < 1) throw new InvalidJobError(`dependsOn[${k}] must be a job id (a positive integer), got ${kindOf(id)}`, index, 'dependsOn')
   }
-  return ids.length === 0 ? null : `{${[...new Set(ids as number[])].join(',')}}`
+  const distinct = [...new Set(ids as number[])]
+  if (distinct.length > MAX_DEPENDENCIES) throw new InvalidJobError(`dependsOn names ${distinct.length} jobs; at most ${MAX_DEPENDENCIES}`, index, 'dependsOn')
+  return distinct.length === 0 ? null : `{${distinct.join(',')}}`
 }
 
 const invalid = (issue: JsonIssue, index: number | undefined) => new InvalidJobError(issue.message, index, issue.field)

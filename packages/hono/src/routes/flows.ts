@@ -18,7 +18,7 @@ export function flowRoutes() {
       return c.json({ ids: await queue.flow(steps as FlowStep[]) }, 201)
     } catch (error) {
       // A cycle, an unknown key, a parent that does not exist: a 400 naming the step.
-      if ((error as { code?: unknown }).code === 'PGQ_INVALID_JOB') return invalidJob(c, error as Error, true)
+      if ((error as { code?: unknown }).code === 'PGQ_INVALID_JOB') return invalidJob(c, error as Error, steps.length)
       throw error
     }
   })

@@ -22,7 +22,7 @@ export function jobRoutes() {
         return Array.isArray(body) ? c.json({ ids }, 201) : c.json({ id: ids[0]! }, 201)
       } catch (error) {
         // pgq checks the jobs again; what it refuses is a 400 naming the job's index in the batch.
-        if ((error as { code?: unknown }).code === 'PGQ_INVALID_JOB') return invalidJob(c, error as Error, Array.isArray(body))
+        if ((error as { code?: unknown }).code === 'PGQ_INVALID_JOB') return invalidJob(c, error as Error, Array.isArray(body) ? body.length : undefined)
         throw error
       }
     })
