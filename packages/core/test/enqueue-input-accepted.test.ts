@@ -39,6 +39,14 @@ describe.each(DRIVERS)('enqueue accepts and keeps, over %s', (driverName) => {
     expect(JSON.stringify(payload)).toHaveLength(MAX_JSON_LENGTH)
     const r = await row(await q.producer().enqueue('fine', payload))
     expect(r.payload).toBe(payload)
+    // Objects and arrays too, at exactly the limit (their commas were counted one too many), and not one more.
+    const object = { a: 'x'.repeat(MAX_JSON_LENGTH - 18), b: [1, 2] } // {"a":"…","b":[1,2]}
+    expect(JSON.stringify(object)).toHaveLength(MAX_JSON_LENGTH)
+    expect((await row(await q.producer().enqueue('fine', object))).payload).toEqual(object)
+    const array = ['x'.repeat(MAX_JSON_LENGTH - 8), 1, 2] // ["…",1,2]
+    expect(JSON.stringify(array)).toHaveLength(MAX_JSON_LENGTH)
+    expect((await row(await q.producer().enqueue('fine', array))).payload).toEqual(array)
+    await expect(q.producer().enqueue('fine', { ...object, c: 1 })).rejects.toMatchObject({ field: 'payload' })
   })
 
   it('-0 is stored as 0, as JSON writes it (documented, not refused)', async () => {
@@ -83,13 +91,17 @@ describe.each(DRIVERS)('enqueue accepts and keeps, over %s', (driverName) => {
     ['4714-11-24 BC, the first instant of timestamptz', new Date(Date.UTC(-4713, 10, 24))],
     ['1 BC (ISO year 0)', new Date('0000-06-15T12:34:56.789Z')],
     ['0001-01-01', new Date('0001-01-01T00:00:00.000Z')],
+    ['0099-12-31, a two-digit year', new Date('0099-12-31T23:59:59.123Z')],
     ['9999-12-31T23:59:59.999', new Date('9999-12-31T23:59:59.999Z')],
     ['10000-01-01 (toISOString writes +010000, which Postgres refuses)', new Date('+010000-01-01T00:00:00.001Z')],
     ['the last JS Date, +275760-09-13', new Date(8.64e15)],
   ])('runAt at %s is stored exactly', async (_name, at) => {
-    const r = await row(await q.producer().enqueue('fine', null, { runAt: at }))
+    const id = await q.producer().enqueue('fine', null, { runAt: at })
+    const r = await row(id)
     expect(r.at_ms).toBe(at.getTime())
     expect((r.execute_after as Date).getTime()).toBe(at.getTime())
+    // And pgq reads it back as it was: Date.parse took 0001 for 2001 and could not read BC.
+    expect((await q.producer().job(id))!.runAt.getTime()).toBe(at.getTime())
   })
 
   it('delays of 0, a fraction, and nearly the longest', async () => {

@@ -49,6 +49,22 @@ describe.each(DRIVERS)('fleet policy over %s', (driverName) => {
     expect(await q.sql('select updated from pgq.entrypoints')).toEqual([before])
   })
 
+  it('declaring a value nobody set reports no conflict', async () => {
+    await queueOn(q.driver).entrypoint('fresh', () => undefined).entrypointPolicies() // declares nothing: stores 0 and nulls
+    const conflicts: unknown[] = []
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    try {
+      const declaring = queueOn(q.driver).entrypoint('fresh', { concurrencyLimit: 2, requestsPerSecond: 5, maxAttempts: 3 }, () => undefined)
+      declaring.on('policy:conflict', (c) => conflicts.push(c))
+      expect(await declaring.entrypointPolicies(['fresh'])).toMatchObject([{ concurrencyLimit: 2, requestsPerSecond: 5, maxAttempts: 3 }])
+      await queueOn(q.driver).entrypoint('fresh', { concurrencyLimit: 2, requestsPerSecond: 5, maxAttempts: 3 }, () => undefined).entrypointPolicies()
+      expect(conflicts).toEqual([])
+      expect(warn).not.toHaveBeenCalled()
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
   it('registrations racing on a new entrypoint never wipe a declared value', async () => {
     for (let i = 0; i < 15; i++) {
       const name = `race_${i}`

@@ -124,7 +124,7 @@ describe.each(DRIVERS)('job progress over %s', (driverName) => {
     })
     const id = await queue.enqueue('stuck', null)
     try {
-      const draining = queue.drain({ timeBudget: 1500, heartbeatInterval: '60s' })
+      const draining = queue.drain({ timeBudget: 1500, heartbeatInterval: '50s' })
       await reported.opened
       expect(await q.sql('select progress from pgq.jobs where id = $1', [id])).toEqual([{ progress: null }]) // not written yet
       expect(await draining).toMatchObject({ claimed: 1, succeeded: 0 })

@@ -135,7 +135,7 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
     })
     const lost: QueueEvents['job:lost'][] = []
     queue.on('job:lost', (e) => lost.push(e))
-    const worker = queue.start({ pollInterval: 50, heartbeatInterval: 60_000 })
+    const worker = queue.start({ pollInterval: 50, heartbeatInterval: 50_000 })
     try {
       const id = await queue.enqueue('long', null)
       await expect.poll(() => started, { timeout: 5000 }).toBe(true)
@@ -164,7 +164,7 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
     })
     const lost: QueueEvents['job:lost'][] = []
     queue.on('job:lost', (e) => lost.push(e))
-    const worker = queue.start({ pollInterval: 50, heartbeatInterval: 60_000 })
+    const worker = queue.start({ pollInterval: 50, heartbeatInterval: 50_000 })
     try {
       const id = await queue.enqueue('late_reader', null)
       await expect.poll(() => started, { timeout: 5000 }).toBe(true)

@@ -82,6 +82,28 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(() => queue.start({ entrypoints: ['y'] })).toThrow(/no such entrypoint/)
   })
 
+  it('refuses sizes past what a claim takes and durations past what a timer keeps, naming the option', async () => {
+    const queue = queueOn(q.driver).entrypoint('x', () => undefined)
+    // Past int4, every claim failed (out of range) while the drain reported success.
+    expect(() => queue.start({ batchSize: 99_999_999_999_999 })).toThrow(/batchSize must be an integer from 1 to 10000/)
+    expect(() => queue.start({ batchSize: 10_000, maxConcurrentTasks: 1e9 })).toThrow(/maxConcurrentTasks must be at most 100000/)
+    // A timer over 2^31 - 1 ms fires at once: a 30-day poll would be a 1 ms loop.
+    for (const option of ['pollInterval', 'heartbeatInterval', 'flushDelay', 'shutdownTimeout'] as const) {
+      expect(() => queue.start({ [option]: '30d' })).toThrow(new RegExp(`${option} must be at most 24 days`))
+    }
+    await expect(queue.drain({ timeBudget: '30d' })).rejects.toThrow(/timeBudget must be at most 24 days/)
+    expect(() => queue.entrypoint('y', { timeout: '30d' }, () => undefined)).toThrow(/timeout must be at most 24 days/)
+    // A heartbeat slower than the lease: another worker would rescue and rerun a running job.
+    const leased = queueOn(q.driver).entrypoint('x', { leaseTimeout: '5s' }, () => undefined)
+    expect(() => leased.start({ heartbeatInterval: 8000 })).toThrow(/heartbeatInterval \(8000 ms\) must be shorter than the leaseTimeout of every served entrypoint \(x: 5000 ms\)/)
+    expect(() => queueOn(q.driver).entrypoint('y', { leaseTimeout: 1e15 }, () => undefined)).toThrow(/leaseTimeout must be at most 100 years/)
+    expect(() => queue.start({ signal: 5 as unknown as AbortSignal })).toThrow(/signal must be an AbortSignal/)
+    expect(() => queue.start({ listener: { foo: 1 } as never })).toThrow(/unknown start listener option "foo"/)
+    // Past 100 years, PostgreSQL's intervals overflow.
+    await expect(queue.failures({ olderThan: '99999999999d' })).rejects.toThrow(/olderThan must be at most 100 years/)
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
+  })
+
   it('takes a workerId only as a UUID, and runs its jobs under the one given', async () => {
     let seen: string | undefined
     const queue = queueOn(q.driver).entrypoint('x', (_job, ctx) => {
@@ -144,6 +166,30 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
       await q.sql('alter function pgq.claim_jobs_gone rename to claim_jobs')
     }
     expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+  })
+
+  it('keeps the traceback of an error whose text PostgreSQL cannot store, and writes the other results with it', async () => {
+    const badName = new Error('lone \ud800 surrogate')
+    badName.name = 'Parse\u0000Error'
+    const queue = queueOn(q.driver)
+      .entrypoint('nul', { maxAttempts: 1 }, () => {
+        throw new Error('unexpected byte \u0000 in input')
+      })
+      .entrypoint('surrogate', { maxAttempts: 1 }, () => {
+        throw badName
+      })
+      .entrypoint('fine', () => 'ok')
+    const [nul, surrogate, fine] = await queue.enqueueMany([
+      { entrypoint: 'nul', payload: null },
+      { entrypoint: 'surrogate', payload: null },
+      { entrypoint: 'fine', payload: null },
+    ])
+    // Before, jsonb refused the batch of results (22P05) at every retry: all three stayed picked.
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ claimed: 3, succeeded: 1, failed: 2, stoppedBy: 'empty' })
+    expect((await queue.status([nul!, surrogate!, fine!])).map((s) => s.status)).toEqual(['failed', 'failed', 'successful'])
+    const traceback = (await queue.history(nul!)).findLast((e) => e.traceback)?.traceback
+    expect(traceback).toMatchObject({ name: 'Error', message: 'unexpected byte \uFFFD in input' })
+    expect((await queue.history(surrogate!)).findLast((e) => e.traceback)?.traceback).toMatchObject({ name: 'Parse\uFFFDError', message: 'lone \uFFFD surrogate' })
   })
 
   it('never runs more than maxConcurrentTasks at once', async () => {

@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors.js'
 import type { Queryable as SqlConnection } from '../driver/driver.js'
 import { type MigrationFile, readMigrationFiles } from './files.js'
+import { checkSchemaHoldsOnlyPgq, checkSchemaIsFree } from './foreign-objects.js'
 import { applySchemaName, schemaName } from '../schema/schema-name.js'
 
 export interface MigrateOptions {
@@ -45,6 +46,7 @@ export async function migrate(conn: SqlConnection, options: MigrateOptions = {})
   await conn.query('begin')
   try {
     await lock()
+    if ((await appliedVersions(conn, schema)).length === 0) await checkSchemaIsFree(conn, schema)
     await conn.query(`create schema if not exists "${schema}"`)
     await conn.query(
       `create table if not exists "${schema}".pgq_migrations (
@@ -80,7 +82,9 @@ export async function migrate(conn: SqlConnection, options: MigrateOptions = {})
   }
 }
 
-/** Drops the schema and everything in it (jobs included). */
-export async function uninstall(conn: SqlConnection, options: { schema?: string } = {}): Promise<void> {
-  await conn.query(`drop schema if exists "${schemaName(options.schema)}" cascade`)
+/** Drops the schema and everything in it (jobs included); refused while it holds tables pgq did not make. */
+export async function uninstall(conn: SqlConnection, options: { schema?: string; migrations?: MigrationFile[] } = {}): Promise<void> {
+  const schema = schemaName(options.schema)
+  await checkSchemaHoldsOnlyPgq(conn, schema, options.migrations ?? readMigrationFiles())
+  await conn.query(`drop schema if exists "${schema}" cascade`)
 }

@@ -59,6 +59,8 @@ function toPolicy(r: Row): EntrypointPolicy {
   }
 }
 
+const unset = (stored: unknown) => stored === null || stored === undefined || stored === 0
+
 /** Whether the claim holds this entrypoint to a fleet-wide limit. */
 export const isLimited = (p: EntrypointPolicy | undefined) => !!p && (p.concurrencyLimit > 0 || p.requestsPerSecond > 0)
 
@@ -100,6 +102,8 @@ export async function register(
     const b = before.get(name)
     if (!b) continue
     for (const [field, column] of FIELDS) {
+      // A value nobody set (a registration that declared nothing stores null, or 0 for the limits) is no one's to overwrite.
+      if (unset(b[column])) continue
       if (JSON.stringify(b[column] ?? null) !== JSON.stringify(w[column] ?? null)) conflicts.push({ entrypoint: name, field, stored: (b[column] ?? null) as never, declared: (w[column] ?? null) as never })
     }
   }

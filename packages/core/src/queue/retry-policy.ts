@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors.js'
 import { type Duration, toMs } from '../validation/duration.js'
 import type { Failure, FailureAction, Job, Traceback } from '../types.js'
+import { storableText } from '../validation/text.js'
 
 export interface RetryPolicy {
   /** Runs in all, the first included. 1 = never retry. Default 1. */
@@ -26,10 +27,14 @@ export interface BackoffMs {
   jitter: number
 }
 
-/** The traceback of any thrown value; a non-Error still says what was thrown. */
+/**
+ * The traceback of any thrown value; a non-Error still says what was thrown. Its text is made
+ * storable: PostgreSQL's jsonb refuses U+0000 and unpaired surrogates, and one refused row
+ * would fail the whole batch of results it is written with, again at every retry.
+ */
 export function tracebackOf(error: unknown, context: { attempt: number; workerId: string; entrypoint: string }): Traceback {
   if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack ?? null, ...context }
+    return { name: storable(error.name), message: storable(error.message), stack: error.stack == null ? null : storable(error.stack), ...context }
   }
   let message: string
   try {
@@ -37,8 +42,10 @@ export function tracebackOf(error: unknown, context: { attempt: number; workerId
   } catch {
     message = String(error)
   }
-  return { name: `NonError(${error === null ? 'null' : typeof error})`, message, stack: null, ...context }
+  return { name: `NonError(${error === null ? 'null' : typeof error})`, message: storable(message), stack: null, ...context }
 }
+
+const storable = (value: unknown) => storableText(String(value))
 
 export function backoffDelayMs(retry: number, backoff: Backoff = {}, random = Math.random): number {
   const { baseMs, factor, maxMs, jitter } = checkBackoff(backoff)

@@ -1,6 +1,7 @@
 import type { Row } from '../driver/driver.js'
 import { CLAIMED_COLUMNS } from '../sql/claim-jobs.js'
 import type { Job, JobStatus, Json, LogEntry, Traceback } from '../types.js'
+import { parseTimestamptz } from '../validation/time.js'
 
 // int8 arrives as a string from both drivers; ids stay far below 2^53.
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
@@ -15,7 +16,7 @@ const date = (v: unknown): Date => {
   let ms = parsed.get(text)
   if (ms === undefined) {
     if (parsed.size >= 64) parsed.clear()
-    ms = new Date(text).getTime()
+    ms = parseTimestamptz(text)
     parsed.set(text, ms)
   }
   return new Date(ms)
@@ -54,7 +55,7 @@ function timeSlot(): (text: unknown) => number {
   return (text) => {
     if (text !== last) {
       last = text
-      ms = Date.parse(text as string)
+      ms = parseTimestamptz(text as string)
     }
     return ms
   }

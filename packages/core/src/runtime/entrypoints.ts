@@ -6,7 +6,7 @@ import type { DeclaredPolicy, DependencyResult, Job, Json } from '../types.js'
 import { checkMaxResultBytes } from './job-output.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { textProblem } from '../validation/text.js'
-import { type Duration, toMs } from '../validation/duration.js'
+import { type Duration, timerMs, toMs } from '../validation/duration.js'
 
 export interface JobContext {
   /** Aborts when the job is canceled, lost to another worker, or the worker is forced to stop. */
@@ -191,8 +191,8 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
 }
 
 function positiveMs(value: Duration, what: string): number {
-  const ms = toMs(value, what)
-  if (ms <= 0 || ms > 2 ** 31 - 1) throw new ConfigurationError(`${what} must be more than 0 and at most 24.8 days, got ${JSON.stringify(value)}`)
+  const ms = timerMs(value, what)
+  if (ms <= 0) throw new ConfigurationError(`${what} must be more than 0, got ${JSON.stringify(value)}`)
   return ms
 }
 

@@ -9,7 +9,7 @@ import { schemaGate } from '../queue/schema-check.js'
 import { readStatisticsBuckets, type StatisticsBucket, type StatisticsQuery } from '../queue/statistics.js'
 import { eventsChannel, schemaName } from '../schema/schema-name.js'
 import type { Job, JobId, JobStatus, Json, LogEntry, PolicyChange } from '../types.js'
-import { type Duration, toMs } from '../validation/duration.js'
+import { type Duration, timerMs } from '../validation/duration.js'
 import type { EnqueueOptions, NewJob } from '../validation/job-input.js'
 import { CompletionWaiter, type FinalStatus, type ProgressCallback } from './completion-waiter.js'
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js'
@@ -95,7 +95,7 @@ export class Producer<R extends Registry = {}> {
       status: (ids) => this.#jobs.status(ids),
       driver: this.driver,
       channel: eventsChannel(this.schema),
-      pollIntervalMs: toMs(options.waitPollInterval ?? 1000, 'waitPollInterval'),
+      pollIntervalMs: timerMs(options.waitPollInterval ?? 1000, 'waitPollInterval'),
     })
   }
 
@@ -213,7 +213,7 @@ export class Producer<R extends Registry = {}> {
   waitFor(ids: readonly JobId[], options?: WaitOptions): Promise<FinalStatus[]>
   async waitFor(idOrIds: JobId | readonly JobId[], options: WaitOptions = {}): Promise<FinalStatus | FinalStatus[]> {
     const ids = typeof idOrIds === 'number' ? [idOrIds] : [...idOrIds]
-    const timeoutMs = options.timeout === undefined ? undefined : toMs(options.timeout, 'timeout')
+    const timeoutMs = options.timeout === undefined ? undefined : timerMs(options.timeout, 'timeout')
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ConfigurationError('onProgress must be a function')
     const results = await this.#waiter.waitFor(ids, { timeoutMs, signal: options.signal, onProgress: options.onProgress })
     const statuses = ids.map((id) => results.get(id)!)

@@ -4,7 +4,7 @@ import { type EntrypointPolicy, type PolicyConflict, register } from '../queue/f
 import { lease } from '../queue/leases.js'
 import { checkRetention, type PruneResult, type QueueRetentionPolicy } from '../queue/retention.js'
 import { PrunerService } from '../services/pruner.js'
-import { type Duration, toMs } from '../validation/duration.js'
+import { type Duration, timerMs } from '../validation/duration.js'
 import { eventsChannel } from '../schema/schema-name.js'
 import { drain } from './drain-loop.js'
 import { startContinuous } from './continuous-loop.js'
@@ -184,7 +184,7 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
    * 25 s). For a cron trigger that does not drain, or `pgq maintain`.
    */
   async maintain(options: { timeBudget?: Duration } = {}): Promise<MaintenanceSummary> {
-    const deadline = Date.now() + toMs(options.timeBudget ?? 25_000, 'timeBudget')
+    const deadline = Date.now() + timerMs(options.timeBudget ?? 25_000, 'timeBudget')
     await this.ready()
     const schedules = await this.fireDueSchedules()
     const pruned = await this.#pruner(crypto.randomUUID()).runOnce(Math.max(0, deadline - Date.now()))

@@ -1,7 +1,7 @@
 import type { PgqDriver } from '../driver/driver.js'
 import type { EntrypointPolicy } from '../queue/fleet.js'
 import { ConfigurationError } from '../errors.js'
-import { type Duration, toMs } from '../validation/duration.js'
+import { type Duration, timerMs } from '../validation/duration.js'
 import type { Emitter } from './emitter.js'
 import { checkOptionNames, type EntrypointDefinition } from './entrypoints.js'
 import { heartbeatInterval } from '../services/heartbeat.js'
@@ -99,17 +99,28 @@ export function firesSchedules(o: WorkerOptions, deps: WorkerDeps): boolean {
   return !!deps.schedules?.size && o.maintenance !== false
 }
 
+/** Most jobs one claim takes: each is a row locked and answered in one statement. */
+export const MAX_BATCH_SIZE = 10_000
+const MAX_CONCURRENT_TASKS = 100_000
+
 /** Checks a verb's options and fills in defaults. */
 export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb: 'drain' | 'start') {
   checkOptionNames(o, verb === 'drain' ? DRAIN_OPTIONS : START_OPTIONS, verb)
+  if (o.listener !== undefined) checkOptionNames(o.listener, ['healthCheckInterval', 'roundTripTimeout'], `${verb} listener`)
+  if (o.signal !== undefined && typeof (o.signal as { addEventListener?: unknown } | null)?.addEventListener !== 'function') {
+    throw new ConfigurationError('signal must be an AbortSignal (e.g. AbortController().signal, or AbortSignal.timeout(ms))')
+  }
   const batchSize = o.batchSize ?? 10
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigurationError(`batchSize must be an integer >= 1, got ${batchSize}`)
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+    throw new ConfigurationError(`batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`)
+  }
   const maxConcurrentTasks = o.maxConcurrentTasks ?? 2 * batchSize
   if (!Number.isInteger(maxConcurrentTasks) || maxConcurrentTasks < 2 * batchSize) {
     throw new ConfigurationError(
       `maxConcurrentTasks (${maxConcurrentTasks}) must be an integer of at least 2 × batchSize (${2 * batchSize}), so one batch can be claimed while the previous one runs`,
     )
   }
+  if (maxConcurrentTasks > MAX_CONCURRENT_TASKS) throw new ConfigurationError(`maxConcurrentTasks must be at most ${MAX_CONCURRENT_TASKS}, got ${maxConcurrentTasks}`)
   const names = o.entrypoints ?? [...deps.definitions.keys()]
   const served = names.map((name) => {
     const def = deps.definitions.get(name)
@@ -117,11 +128,18 @@ export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb:
     return def
   })
   if (served.length === 0 && !firesSchedules(o, deps)) throw new ConfigurationError('no entrypoints to serve: register one with queue.entrypoint()')
-  const timeBudgetMs = toMs(o.timeBudget ?? 25_000, 'timeBudget')
+  const timeBudgetMs = timerMs(o.timeBudget ?? 25_000, 'timeBudget')
   if (!(timeBudgetMs > 0)) throw new ConfigurationError(`timeBudget must be more than 0, got ${JSON.stringify(o.timeBudget)}`)
-  const heartbeatIntervalMs = o.heartbeatInterval === undefined ? heartbeatInterval(served.map((d) => d.retryAfterMs)) : toMs(o.heartbeatInterval, 'heartbeatInterval')
+  const heartbeatIntervalMs = o.heartbeatInterval === undefined ? heartbeatInterval(served.map((d) => d.retryAfterMs)) : timerMs(o.heartbeatInterval, 'heartbeatInterval')
   if (!(heartbeatIntervalMs > 0)) throw new ConfigurationError('heartbeatInterval must be more than 0')
-  const pollIntervalMs = toMs(o.pollInterval ?? 1000, 'pollInterval')
+  // A heartbeat slower than a lease lets another worker rescue, and rerun, a job still running here.
+  const shortest = served.reduce<EntrypointDefinition | undefined>((min, d) => (d.retryAfterMs > 0 && (!min || d.retryAfterMs < min.retryAfterMs) ? d : min), undefined)
+  if (shortest && heartbeatIntervalMs >= shortest.retryAfterMs) {
+    throw new ConfigurationError(
+      `heartbeatInterval (${heartbeatIntervalMs} ms) must be shorter than the leaseTimeout of every served entrypoint (${shortest.name}: ${shortest.retryAfterMs} ms); a third of it is the default`,
+    )
+  }
+  const pollIntervalMs = timerMs(o.pollInterval ?? 1000, 'pollInterval')
   if (!(pollIntervalMs > 0)) throw new ConfigurationError('pollInterval must be more than 0')
   return {
     batchSize,
@@ -129,14 +147,14 @@ export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb:
     served,
     timeBudgetMs,
     pollIntervalMs,
-    shutdownTimeoutMs: toMs(o.shutdownTimeout ?? 30_000, 'shutdownTimeout'),
+    shutdownTimeoutMs: timerMs(o.shutdownTimeout ?? 30_000, 'shutdownTimeout'),
     heartbeatIntervalMs,
-    flushDelayMs: toMs(o.flushDelay ?? 0, 'flushDelay'),
+    flushDelayMs: timerMs(o.flushDelay ?? 0, 'flushDelay'),
     asyncCommit: o.asyncCommit ?? true,
     workerId: workerIdOf(o.workerId),
     listener: {
-      healthCheckIntervalMs: o.listener?.healthCheckInterval === undefined ? undefined : toMs(o.listener.healthCheckInterval, 'listener.healthCheckInterval'),
-      roundTripTimeoutMs: o.listener?.roundTripTimeout === undefined ? undefined : toMs(o.listener.roundTripTimeout, 'listener.roundTripTimeout'),
+      healthCheckIntervalMs: o.listener?.healthCheckInterval === undefined ? undefined : timerMs(o.listener.healthCheckInterval, 'listener.healthCheckInterval'),
+      roundTripTimeoutMs: o.listener?.roundTripTimeout === undefined ? undefined : timerMs(o.listener.roundTripTimeout, 'listener.roundTripTimeout'),
     },
   }
 }

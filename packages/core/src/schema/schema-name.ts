@@ -11,6 +11,10 @@ export function schemaName(name: string = DEFAULT_SCHEMA): string {
       `invalid schema name ${JSON.stringify(name)}: use 1-56 lower-case letters, digits or _, not starting with a digit`,
     )
   }
+  // PostgreSQL's own: pg_* names are reserved, and information_schema is the catalog's.
+  if (name.startsWith('pg_') || name === 'information_schema') {
+    throw new ConfigurationError(`schema name ${JSON.stringify(name)} belongs to PostgreSQL itself: choose another (the default is pgq)`)
+  }
   return name
 }
 

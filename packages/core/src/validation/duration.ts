@@ -12,11 +12,25 @@ export function parseDuration(value: unknown): number | undefined {
   return typeof parsed === 'number' && Number.isFinite(parsed) ? parsed : undefined
 }
 
-/** An option's duration in milliseconds; a ConfigurationError naming the option otherwise. */
+/** 100 years of 365.25 days: past it, PostgreSQL's intervals and dates overflow and nothing means it. */
+export const MAX_DURATION_MS = 100 * 365.25 * 24 * 60 * 60 * 1000
+
+/** The longest delay a JavaScript timer keeps (about 24.8 days): a longer one fires at once, every time. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** An option's duration in milliseconds, at most 100 years; a ConfigurationError naming the option otherwise. */
 export function toMs(value: Duration, what: string): number {
   const parsed = parseDuration(value)
   if (parsed === undefined || parsed < 0) {
     throw new ConfigurationError(`${what} must be a duration >= 0 (milliseconds or text like '30s'), got ${JSON.stringify(value)}`)
   }
+  if (parsed > MAX_DURATION_MS) throw new ConfigurationError(`${what} must be at most 100 years, got ${JSON.stringify(value)}`)
   return parsed
+}
+
+/** A duration a timer waits for: at most MAX_TIMER_MS. */
+export function timerMs(value: Duration, what: string): number {
+  const ms = toMs(value, what)
+  if (ms > MAX_TIMER_MS) throw new ConfigurationError(`${what} must be at most 24 days (${MAX_TIMER_MS} ms: a longer JavaScript timer fires at once), got ${JSON.stringify(value)}`)
+  return ms
 }

@@ -66,14 +66,14 @@ function plain(value: unknown, depth: number): boolean {
   if (depth >= MAX_JSON_DEPTH) return false // also where a cycle ends up
   if (Array.isArray(value)) {
     const n = value.length
-    budget -= n + 2
+    budget -= n + 1 // brackets and n - 1 commas: never more than the text, which is measured after
     if (budget < 0) return false
     for (let i = 0; i < n; i++) if (!plain(value[i], depth + 1)) return false // a hole reads as undefined
     return true
   }
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return false
-  budget -= 2
+  budget -= 1 // braces, less the comma the last key has not (each key counts quotes, colon and comma)
   for (const key in value) {
     budget -= key.length + 4
     if (budget < 0) return false
@@ -119,7 +119,7 @@ function describe(value: unknown, path: string, depth: number, ancestors: object
   if (ancestors.includes(value)) return at('refers back to itself (a cycle)')
   if (depth >= MAX_JSON_DEPTH) return at(`is nested more than ${MAX_JSON_DEPTH} levels deep (MAX_JSON_DEPTH)`)
   if (Array.isArray(value)) {
-    budget -= value.length + 2
+    budget -= value.length + 1
     if (budget < 0) return tooLong(rootOf(path))
     ancestors.push(value)
     for (let i = 0; i < value.length; i++) {
@@ -138,7 +138,7 @@ function describe(value: unknown, path: string, depth: number, ancestors: object
     const problem = textProblem(keys[i]!, 'jsonb')
     if (problem) return at(`has a key (the ${ordinal(i + 1)}) that ${problem}`)
   }
-  budget -= 2
+  budget -= 1
   ancestors.push(value)
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!

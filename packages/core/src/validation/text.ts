@@ -4,6 +4,7 @@
 const SUSPECT = /[\0\uD800-\uDFFF]/
 /** A surrogate that is not half of a pair: the string is not valid Unicode. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const EVERY_LONE_SURROGATE = new RegExp(LONE_SURROGATE.source, 'g')
 
 /**
  * Why Postgres cannot store this string unchanged, or null. `text` refuses U+0000 ("invalid
@@ -17,6 +18,11 @@ export function textProblem(s: string, column: 'text' | 'jsonb' = 'text'): strin
     return `is not valid Unicode (it has a lone surrogate), ${column === 'text' ? 'which the driver would silently send as U+FFFD' : 'which Postgres jsonb refuses'}`
   }
   return null
+}
+
+/** The string with U+0000 and lone surrogates replaced by U+FFFD, so Postgres stores it (a traceback, not data). */
+export function storableText(s: string): string {
+  return SUSPECT.test(s) ? s.replace(/\0/g, '\uFFFD').replace(EVERY_LONE_SURROGATE, '\uFFFD') : s
 }
 
 /**

@@ -22,3 +22,21 @@ export function timestampText(ms: number): string {
   // ISO year 0 is 1 BC, -1 is 2 BC, and so on.
   return `${pad(year > 0 ? year : 1 - year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${time}${year > 0 ? '' : ' BC'}`
 }
+
+// How PostgreSQL writes a timestamptz (DateStyle ISO): '2030-01-31 12:00:00.123456+05:30', '0044-03-15 12:00:00+00 BC'.
+const PG_TIMESTAMPTZ = /^(\d{4,6})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?( BC)?$/
+
+/**
+ * The instant of a timestamptz as PostgreSQL writes it. Date.parse reads most of these, but
+ * takes years 0001-0099 for 2001-2099 and cannot read BC: both are read here.
+ */
+export function parseTimestamptz(text: string): number {
+  const m = PG_TIMESTAMPTZ.exec(text)
+  if (!m) return Date.parse(text)
+  const [, y, mo, d, h, mi, s, fraction, sign, oh, om, os, bc] = m
+  const year = bc ? 1 - Number(y) : Number(y)
+  const date = new Date(Date.UTC(2000, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), fraction ? Math.floor(Number(fraction) * 1000) : 0))
+  date.setUTCFullYear(year) // Date.UTC, too, maps years 0-99 to 1900-1999
+  const offsetMs = (Number(oh) * 3600 + Number(om ?? 0) * 60 + Number(os ?? 0)) * 1000
+  return date.getTime() - (sign === '+' ? offsetMs : -offsetMs)
+}
