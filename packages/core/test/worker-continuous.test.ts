@@ -150,6 +150,8 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
     } finally {
       await worker.stop()
     }
+    // Counted as canceled, not as a run lost to another worker.
+    expect(await worker.done).toMatchObject({ claimed: 1, canceled: 1, lost: 0 })
   })
 
   it('a handler that first reads its signal after the cancel finds it already aborted, with the reason', async () => {

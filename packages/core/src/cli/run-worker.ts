@@ -110,7 +110,7 @@ function report(queue: Queue, io: CliIo): () => void {
 }
 
 function summaryText(mode: string, s: RunSummary & { remaining?: number }): string {
-  const counts = `${s.claimed} claimed, ${s.succeeded} succeeded, ${s.failed} failed, ${s.retried} retried, ${s.lost} lost`
+  const counts = `${s.claimed} claimed, ${s.succeeded} succeeded, ${s.failed} failed, ${s.retried} retried, ${s.lost} lost, ${s.canceled} canceled`
   const left = s.remaining === undefined ? '' : s.remaining < 0 ? '' : `, ${s.remaining} left`
   return `pgq run: ${mode === 'drain' ? 'drained' : 'stopped'}: ${counts} in ${Math.round(s.durationMs)} ms (stopped by ${s.stoppedBy}${left})`
 }

@@ -23,12 +23,15 @@ export interface RunCounts {
   succeeded: number
   failed: number
   retried: number
+  /** Runs this worker no longer held (its lease was taken over): their results were dropped. */
   lost: number
+  /** Runs aborted because the job was canceled while it ran. */
+  canceled: number
 }
 
 /** Runs claimed jobs, tracks what is running, and hands results to the buffer. */
 export class JobRunner {
-  readonly counts: RunCounts = { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0 }
+  readonly counts: RunCounts = { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0, canceled: 0 }
   readonly #running = new Map<JobId, RunningJob>()
   readonly #perEntrypoint = new Map<string, number>()
   readonly #idle: (() => void)[] = []
@@ -89,7 +92,8 @@ export class JobRunner {
       const entry = this.#running.get(id)
       if (!entry || entry.dropped) continue
       entry.dropped = true
-      this.counts.lost++
+      if (reason === 'canceled') this.counts.canceled++
+      else this.counts.lost++
       this.progress.delete(id)
       abort(entry, new Error(reason === 'canceled' ? `job ${id} was canceled` : `job ${id} is no longer held by this worker`))
       entry.span?.end(reason === 'canceled' ? 'canceled' : 'lost')
