@@ -132,7 +132,7 @@ describe('pgq operations commands', () => {
     const one = await pgq(['status', String(id)])
     expect(one.code).toBe(0)
     expect(one.stdout).toMatch(new RegExp(`^job +status +attempts +in queue\\n${id} +queued +0 +yes\\n$`))
-    await expectRefused(['status', 'abc'], /job id must be a positive integer, got "abc"/)
+    await expectRefused(['status', 'abc'], /job id must be a positive integer up to 9007199254740991, got "abc"/)
     await expectRefused(['status'], /pass at least one job id/)
   })
 
@@ -223,7 +223,7 @@ describe('pgq operations commands', () => {
 
   it('cancel removes jobs from the queue, exit 1 naming the ones not in it', async () => {
     const [a, b] = [await f.producer().enqueue('greet', null), await f.producer().enqueue('greet', null)]
-    await expectRefused(['cancel', '0'], /job id must be a positive integer, got "0"/)
+    await expectRefused(['cancel', '0'], /job id must be a positive integer up to 9007199254740991, got "0"/)
     await expectRefused(['cancel'], /pass at least one job id/)
     const result = await pgq(['cancel', String(a), '999999', '--json'])
     expect(result.code).toBe(1)

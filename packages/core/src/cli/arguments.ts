@@ -3,14 +3,27 @@
 import { ConfigurationError } from '../errors.js'
 import type { JobId } from '../types.js'
 import { toMs } from '../validation/duration.js'
+import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { UsageError } from './context.js'
+
+/** A most for a duration flag, with how to say it. */
+export interface DurationBound {
+  ms: number
+  text: string
+}
+
+/** A span of time to look back or keep: past 100 years PostgreSQL's intervals and JavaScript's dates overflow. */
+export const WINDOW: DurationBound = { ms: 100 * 365.25 * 24 * 60 * 60 * 1000, text: '100 years' }
+
+/** A delay a Node timer waits: a longer one than 2^31-1 ms fires after 1 ms, every time. */
+export const TIMER: DurationBound = { ms: 2 ** 31 - 1, text: '24 days (2147483647 ms)' }
 
 /** Job ids as typed: positive integers; at least one unless `optional`. */
 export function jobIds(args: readonly string[], what = 'job id', optional = false): JobId[] {
   if (args.length === 0 && !optional) throw new UsageError(`pass at least one ${what}`)
   return args.map((arg) => {
     const id = /^[0-9]+$/.test(arg) ? Number(arg) : Number.NaN
-    if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`${what} must be a positive integer, got ${JSON.stringify(arg.slice(0, 40))}`)
+    if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`${what} must be a positive integer up to ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(arg.slice(0, 40))}`)
     return id
   })
 }
@@ -23,13 +36,47 @@ export function single(args: readonly string[], name: string): string {
   return args[0]!
 }
 
-/** A duration flag ('30s', '5m', or milliseconds) in milliseconds. */
-export function durationFlag(value: string, flag: string): number {
+/** A duration flag ('30s', '5m', or milliseconds) in milliseconds, at most `max`. */
+export function durationFlag(value: string, flag: string, max: DurationBound = WINDOW): number {
+  let ms: number
   try {
-    return toMs(/^[0-9]+$/.test(value) ? Number(value) : value, flag)
+    ms = toMs(/^[0-9]+$/.test(value) ? Number(value) : value, flag)
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
+  if (ms > max.ms) throw new UsageError(`${flag} must be at most ${max.text}, got ${JSON.stringify(value.slice(0, 40))}`)
+  return ms
+}
+
+/** An entrypoint name as enqueue takes it: 1 to 128 characters. */
+export function entrypointName(value: string, what: string): string {
+  if (value === '') throw new UsageError(`${what} must not be empty`)
+  if (value.length > MAX_ENTRYPOINT_LENGTH) throw new UsageError(`${what} must be at most ${MAX_ENTRYPOINT_LENGTH} characters, got ${value.length}`)
+  return value
+}
+
+/** A repeatable --entrypoint flag; undefined when not given. */
+export const entrypointFlags = (values: readonly string[] | undefined): string[] | undefined =>
+  values?.length ? values.map((v) => entrypointName(v, '--entrypoint')) : undefined
+
+// YYYY-MM-DD, then optionally [T ]hh:mm[:ss]: the parts Date.parse rolls over instead of refusing.
+const ISO_PARTS = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?/
+
+/**
+ * An ISO 8601 time of a real date and clock time (Date.parse reads 2030-02-30 as March 2);
+ * without an offset it is local time, as Date reads it.
+ */
+export function timeFlag(value: string, flag: string): Date {
+  const parts = ISO_PARTS.exec(value)?.slice(1).map((p) => (p === undefined ? 0 : Number(p)))
+  const ms = parts && realTime(parts) ? Date.parse(value) : Number.NaN
+  if (Number.isNaN(ms)) throw new UsageError(`${flag} must be an ISO 8601 time of a real date, such as 2030-01-31T09:00:00Z, got ${JSON.stringify(value.slice(0, 40))}`)
+  return new Date(ms)
+}
+
+function realTime([year, month, day, hour, minute, second]: number[]): boolean {
+  const last = new Date(0)
+  last.setUTCFullYear(year!, month!, 0) // day 0 of the next month: this month's last day
+  return year! >= 1 && month! >= 1 && month! <= 12 && day! >= 1 && day! <= last.getUTCDate() && hour! <= 23 && minute! <= 59 && second! <= 59
 }
 
 /** An integer flag within bounds. */

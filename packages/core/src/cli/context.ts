@@ -32,15 +32,40 @@ export interface ConnectionFlags {
   schema?: string
 }
 
-/** Resolves flags, then env, then defaults; checks the schema name before connecting. */
+/** Resolves flags, then env, then defaults; checks the URL and the schema name before connecting. */
 export function resolveConnection(flags: ConnectionFlags, io: CliIo): { url: string; schema: string } {
   const url = flags.databaseUrl || io.env.DATABASE_URL
   if (!url) throw new UsageError('no database to connect to: pass --database-url <url> or set DATABASE_URL')
+  checkDatabaseUrl(url, flags.databaseUrl ? '--database-url' : 'DATABASE_URL')
   try {
-    return { url, schema: schemaName(flags.schema || io.env.PGQ_SCHEMA || undefined) }
+    return { url, schema: schemaName(schemaSetting(flags, io)) }
   } catch (error) {
     if (error instanceof ConfigurationError) throw new UsageError(error.message)
     throw error
+  }
+}
+
+/** --schema, else $PGQ_SCHEMA, else undefined (the default); an empty one is a mistake, not the default. */
+export function schemaSetting(flags: ConnectionFlags, io: CliIo): string | undefined {
+  if (flags.schema === '') throw new UsageError('--schema must not be empty: pass a schema name, or leave the flag out for the default "pgq"')
+  if (flags.schema === undefined && io.env.PGQ_SCHEMA === '') throw new UsageError('PGQ_SCHEMA is set but empty: set it to a schema name, or unset it for the default "pgq"')
+  return flags.schema ?? io.env.PGQ_SCHEMA
+}
+
+/**
+ * A postgres:// or postgresql:// URL that node-postgres reads as written: it takes any text
+ * ('not a url' becomes host "base") and fails late on a bad port. Never quotes the URL: it
+ * may hold a password.
+ */
+export function checkDatabaseUrl(url: string, source: string): void {
+  const example = 'e.g. postgresql://user@host:5432/db, or postgresql:///db?host=/var/run/postgresql for a unix socket'
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]
+  if (!scheme) throw new UsageError(`${source} must be a postgresql:// URL (${example}), got text that is not one`)
+  if (!/^postgres(ql)?$/i.test(scheme)) throw new UsageError(`${source} must be a postgresql:// URL (${example}), got a ${scheme.slice(0, 20)}:// one`)
+  // As pg-connection-string parses it: spaces and stray % encoded, an empty host after '@' allowed.
+  const text = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(url) ? encodeURI(url).replace(/%25(\d\d)/g, '%$1') : url
+  if (!URL.canParse(text) && !URL.canParse(text.replace('@/', '@___DUMMY___/'))) {
+    throw new UsageError(`${source} is not a valid URL: check its host and port (a number up to 65535), and %-encode special characters in the password`)
   }
 }
 

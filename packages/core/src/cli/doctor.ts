@@ -1,28 +1,22 @@
 import type { Executor } from '../driver/driver.js'
-import { checkHealth } from '../queue/health.js'
-import { toMs } from '../validation/duration.js'
-import { type CliIo, type ConnectionFlags, line, resolveConnection, UsageError, withClient } from './context.js'
+import { checkHealth, type HealthReport } from '../queue/health.js'
+import { durationFlag } from './arguments.js'
+import { type CliIo, type ConnectionFlags, line, resolveConnection, withClient } from './context.js'
 
 type DoctorFlags = ConnectionFlags & { lease?: string; xminAge?: string; vacuumGrace?: string; json?: boolean }
-
-function duration(value: string | undefined, fallback: string, flag: string): number {
-  try {
-    return toMs(value ?? fallback, flag)
-  } catch (error) {
-    throw new UsageError((error as Error).message)
-  }
-}
 
 /** One line per check (ok or FAIL), or the report as JSON; exit code 1 if any check failed. */
 export async function doctor(flags: DoctorFlags, io: CliIo): Promise<number> {
   const { url, schema } = resolveConnection(flags, io)
-  const leaseMs = duration(flags.lease, '60s', '--lease')
-  const xminAgeMs = duration(flags.xminAge, '5m', '--xmin-age')
-  const vacuumGraceMs = duration(flags.vacuumGrace, '10m', '--vacuum-grace')
-  const report = await withClient(url, (conn) => {
-    const db: Executor = { query: (text, values) => conn.query(text, values) }
-    return checkHealth(db, schema, { leaseMs, xminAgeMs, vacuumGraceMs })
-  })
+  const leaseMs = durationFlag(flags.lease ?? '60s', '--lease')
+  const xminAgeMs = durationFlag(flags.xminAge ?? '5m', '--xmin-age')
+  const vacuumGraceMs = durationFlag(flags.vacuumGrace ?? '10m', '--vacuum-grace')
+  const report = notInstalledFails(
+    await withClient(url, (conn) => {
+      const db: Executor = { query: (text, values) => conn.query(text, values) }
+      return checkHealth(db, schema, { leaseMs, xminAgeMs, vacuumGraceMs })
+    }),
+  )
   if (flags.json) {
     line(io.stdout, JSON.stringify(report, null, 2))
   } else {
@@ -30,4 +24,10 @@ export async function doctor(flags: DoctorFlags, io: CliIo): Promise<number> {
     for (const check of report.checks) line(io.stdout, `${check.ok ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(width)}  ${check.message}`)
   }
   return report.healthy ? 0 : 1
+}
+
+/** The durability check reads no level ('unknown') only where pgq is not installed: that is no ok. */
+function notInstalledFails(report: HealthReport): HealthReport {
+  const checks = report.checks.map((c) => (c.name === 'durability' && c.value === 'unknown' ? { ...c, ok: false } : c))
+  return { healthy: checks.every((c) => c.ok), checks }
 }

@@ -1,7 +1,7 @@
 import { DuplicateJobError, InvalidJobError } from '../errors.js'
 import type { Json } from '../types.js'
 import type { EnqueueOptions } from '../validation/job-input.js'
-import { choice, integerFlag } from './arguments.js'
+import { choice, integerFlag, timeFlag } from './arguments.js'
 import { type CliIo, type ConnectionFlags, line, UsageError } from './context.js'
 import { printJson } from './format.js'
 import { withProducer } from './session.js'
@@ -70,22 +70,26 @@ export async function enqueue(flags: EnqueueFlags, io: CliIo, args: string[]): P
   })
 }
 
+const DEDUPE_MODES = ['replace', 'debounce', 'throttle'] as const
+type DedupeMode = (typeof DEDUPE_MODES)[number]
+
 function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
   if (flags.delay !== undefined && flags.runAt !== undefined) throw new UsageError('give --delay or --run-at, not both')
   const options: EnqueueOptions = {}
   if (flags.priority !== undefined) options.priority = integerFlag(flags.priority, '--priority', -32768, 32767)
   if (flags.delay !== undefined) options.delay = duration(flags.delay)
-  if (flags.runAt !== undefined) options.runAt = isoTime(flags.runAt)
+  if (flags.runAt !== undefined) options.runAt = timeFlag(flags.runAt, '--run-at')
   if (flags.dedupeKey !== undefined) options.dedupeKey = flags.dedupeKey
   if (flags.header?.length) options.headers = headers(flags.header)
-  return flags.dedupeMode === undefined ? options : withDedupeMode(flags, options)
+  const mode = flags.dedupeMode === undefined ? undefined : choice(flags.dedupeMode, '--dedupe-mode', DEDUPE_MODES)
+  checkModeFlags(flags, mode)
+  return mode === undefined ? options : withDedupeMode(mode, flags, options)
 }
 
 const duration = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : text)
 
 /** --dedupe-mode: the key goes into `dedupe` with its mode; debounce takes --delay as its own. */
-function withDedupeMode(flags: EnqueueFlags, options: EnqueueOptions): EnqueueOptions {
-  const mode = choice(flags.dedupeMode!, '--dedupe-mode', ['replace', 'debounce', 'throttle'])
+function withDedupeMode(mode: DedupeMode, flags: EnqueueFlags, options: EnqueueOptions): EnqueueOptions {
   const key = options.dedupeKey
   if (key === undefined) throw new UsageError('--dedupe-mode needs --dedupe-key')
   const { dedupeKey: _key, delay, ...rest } = options
@@ -93,21 +97,23 @@ function withDedupeMode(flags: EnqueueFlags, options: EnqueueOptions): EnqueueOp
     if (delay === undefined) throw new UsageError('--dedupe-mode debounce needs --delay (how long after the last enqueue to run)')
     return { ...rest, dedupe: { key, mode, delay, ...(flags.dedupeMaxDelay === undefined ? {} : { maxDelay: duration(flags.dedupeMaxDelay) }) } }
   }
-  if (flags.dedupeMaxDelay !== undefined) throw new UsageError('--dedupe-max-delay is for --dedupe-mode debounce')
   const withDelay = delay === undefined ? rest : { ...rest, delay }
   if (mode === 'throttle') {
     if (flags.dedupeWindow === undefined) throw new UsageError('--dedupe-mode throttle needs --dedupe-window')
     return { ...withDelay, dedupe: { key, mode, window: duration(flags.dedupeWindow) } }
   }
-  if (flags.dedupeWindow !== undefined) throw new UsageError('--dedupe-window is for --dedupe-mode throttle')
   return { ...withDelay, dedupe: { key, mode } }
 }
 
-/** An ISO 8601 time with a date; without an offset it is read as local time, as Date does. */
-function isoTime(text: string): Date {
-  const ms = /^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(text) ? Date.parse(text) : Number.NaN
-  if (Number.isNaN(ms)) throw new UsageError(`--run-at must be an ISO 8601 time such as 2030-01-31T09:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`)
-  return new Date(ms)
+/** A mode's own flags, refused (not ignored) without that mode: the job would not be what was asked. */
+function checkModeFlags(flags: EnqueueFlags, given: DedupeMode | undefined): void {
+  const needs = [
+    ['--dedupe-max-delay', flags.dedupeMaxDelay, 'debounce'],
+    ['--dedupe-window', flags.dedupeWindow, 'throttle'],
+  ] as const
+  for (const [flag, value, mode] of needs) {
+    if (value !== undefined && given !== mode) throw new UsageError(`${flag} needs --dedupe-mode ${mode} (and --dedupe-key)`)
+  }
 }
 
 /** key=value pairs; a value is JSON when it parses as JSON, else the text itself. */

@@ -1,6 +1,6 @@
 import { groupFailures } from '../queue/failure-groups.js'
 import type { FailureQuery } from '../queue/operations.js'
-import { durationFlag, integerFlag } from './arguments.js'
+import { durationFlag, entrypointFlags, integerFlag } from './arguments.js'
 import { type CliIo, type ConnectionFlags, line } from './context.js'
 import { count, firstLine, printJson, table, tracebackLines, when } from './format.js'
 import { withProducer } from './session.js'
@@ -18,7 +18,8 @@ type FailedFlags = ConnectionFlags & {
 /** Jobs that failed for good, newest first, with their last error; or one row per fingerprint with --group. */
 export async function failed(flags: FailedFlags, io: CliIo): Promise<number> {
   const query: FailureQuery = {}
-  if (flags.entrypoint?.length) query.entrypoints = flags.entrypoint
+  const entrypoints = entrypointFlags(flags.entrypoint)
+  if (entrypoints) query.entrypoints = entrypoints
   if (flags.olderThan !== undefined) query.olderThan = durationFlag(flags.olderThan, '--older-than')
   if (flags.newerThan !== undefined) query.newerThan = durationFlag(flags.newerThan, '--newer-than')
   if (flags.heldOnly) query.held = true

@@ -1,7 +1,6 @@
-import { ConfigurationError } from '../errors.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_STARTUP_MESSAGE_BYTES, startWsProxy, type WsProxyTarget } from '../proxy/ws-proxy.js'
-import { toMs } from '../validation/duration.js'
-import { type CliIo, line, UsageError } from './context.js'
+import { durationFlag, TIMER } from './arguments.js'
+import { type CliIo, checkDatabaseUrl, line, UsageError } from './context.js'
 
 export interface ProxyFlags {
   databaseUrl?: string
@@ -38,7 +37,7 @@ export async function proxy(flags: ProxyFlags, io: CliIo): Promise<number> {
 export function proxySettings(flags: ProxyFlags, io: CliIo) {
   const allow = (flags.allow ?? []).map((text) => parseHostPort(text, '--allow'))
   const url = flags.databaseUrl || io.env.DATABASE_URL
-  if (url) allow.push(databaseTarget(url))
+  if (url) allow.push(databaseTarget(url, flags.databaseUrl ? '--database-url' : 'DATABASE_URL'))
   if (allow.length === 0) throw new UsageError('nothing to allow: pass --database-url <url> (or set DATABASE_URL) and/or --allow host:port')
   const listen = parseHostPort(flags.listen ?? '127.0.0.1:8080', '--listen', true)
   return {
@@ -60,14 +59,10 @@ function parseHostPort(text: string, flag: string, zeroOk = false): WsProxyTarge
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port }
 }
 
-function databaseTarget(url: string): WsProxyTarget {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new UsageError('the database URL is not a valid URL')
-  }
-  if (!parsed.hostname) throw new UsageError('the database URL has no TCP host (the proxy cannot reach a unix socket)')
+function databaseTarget(url: string, source: string): WsProxyTarget {
+  checkDatabaseUrl(url, source)
+  const parsed = URL.canParse(url) ? new URL(url) : undefined
+  if (!parsed?.hostname) throw new UsageError('the database URL has no TCP host (the proxy cannot reach a unix socket)')
   return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port ? Number(parsed.port) : 5432 }
 }
 
@@ -87,13 +82,9 @@ function byteSize(text: string | undefined, fallback: number, flag: string): num
 }
 
 function duration(text: string, flag: string): number {
-  try {
-    const ms = toMs(/^[0-9]+$/.test(text) ? Number(text) : text, flag)
-    if (ms <= 0) throw new ConfigurationError(`${flag} must be more than 0`)
-    return ms
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error))
-  }
+  const ms = durationFlag(text, flag, TIMER)
+  if (ms <= 0) throw new UsageError(`${flag} must be more than 0`)
+  return ms
 }
 
 /** What to paste where Neon's driver is configured (a Worker, an edge function). */

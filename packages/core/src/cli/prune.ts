@@ -2,32 +2,25 @@ import { nodePostgresDriver } from '../driver/node-postgres/index.js'
 import { lease } from '../queue/leases.js'
 import { checkRetention, type QueueRetentionPolicy } from '../queue/retention.js'
 import { PrunerService } from '../services/pruner.js'
-import { toMs } from '../validation/duration.js'
+import { asUsage, durationFlag } from './arguments.js'
 import { type CliIo, type ConnectionFlags, line, resolveConnection, UsageError } from './context.js'
 
 type PruneFlags = ConnectionFlags & Record<'successful' | 'exception' | 'canceled' | 'failures' | 'heldJobs' | 'statistics' | 'timeBudget' | 'pace', string | undefined>
 
-const asRetention = (value: string | undefined) => (value === undefined ? undefined : value === 'false' ? false : value)
+const RETENTION_FLAGS = { successful: '--successful', exception: '--exception', canceled: '--canceled', failures: '--failures', heldJobs: '--held-jobs', statistics: '--statistics' } as const
 
 /** One retention pass, if no worker holds the pruner's lease; prints what it deleted. */
 export async function prune(flags: PruneFlags, io: CliIo): Promise<number> {
   const { url, schema } = resolveConnection(flags, io)
-  let retention: ReturnType<typeof checkRetention>
-  let budgetMs: number
-  let pace: number | undefined
-  try {
-    const policy: QueueRetentionPolicy = {}
-    for (const key of ['successful', 'exception', 'canceled', 'failures', 'heldJobs', 'statistics'] as const) {
-      const value = asRetention(flags[key])
-      if (value !== undefined) policy[key] = value
-    }
-    retention = checkRetention(policy, 'retention')
-    budgetMs = toMs(flags.timeBudget ?? '5m', '--time-budget')
-    pace = flags.pace === undefined ? undefined : Number(flags.pace)
-    if (pace !== undefined && !(Number.isFinite(pace) && pace >= 0)) throw new Error(`--pace must be a number >= 0, got ${JSON.stringify(flags.pace)}`)
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/^retention\./, '--'))
+  const policy: QueueRetentionPolicy = {}
+  for (const [key, flag] of Object.entries(RETENTION_FLAGS) as [keyof typeof RETENTION_FLAGS, string][]) {
+    const value = flags[key]
+    if (value !== undefined) policy[key] = value === 'false' ? false : durationFlag(value, flag)
   }
+  const retention = await asUsage(() => checkRetention(policy, 'retention'), (m) => m.replace(/^retention\.(\w+)/, (_, key: string) => RETENTION_FLAGS[key as keyof typeof RETENTION_FLAGS] ?? `--${key}`))
+  const budgetMs = durationFlag(flags.timeBudget ?? '5m', '--time-budget')
+  const pace = flags.pace === undefined ? undefined : Number(flags.pace)
+  if (pace !== undefined && !(Number.isFinite(pace) && pace >= 0)) throw new UsageError(`--pace must be a number >= 0, got ${JSON.stringify(flags.pace)}`)
   const driver = nodePostgresDriver({ connectionString: url, max: 1 })
   try {
     const pruner = new PrunerService({

@@ -1,5 +1,5 @@
 import type { RequeueTarget } from '../queue/jobs.js'
-import { jobIds } from './arguments.js'
+import { entrypointFlags, jobIds } from './arguments.js'
 import { type CliIo, type ConnectionFlags, line, UsageError } from './context.js'
 import { count, printJson } from './format.js'
 import { withProducer } from './session.js'
@@ -12,11 +12,10 @@ type RequeueFlags = ConnectionFlags & { entrypoint?: string[]; all?: boolean; js
  */
 export async function requeue(flags: RequeueFlags, io: CliIo, args: string[]): Promise<number> {
   const ids = jobIds(args, 'job id', true)
-  const entrypoints = flags.entrypoint ?? []
+  const entrypoints = entrypointFlags(flags.entrypoint) ?? []
   const forms = [ids.length > 0, entrypoints.length > 0, flags.all === true].filter(Boolean).length
   if (forms === 0) throw new UsageError('name the held jobs to requeue: job ids, --entrypoint <name> (repeatable) or --all')
   if (forms > 1) throw new UsageError('give job ids, --entrypoint or --all, one of them')
-  if (entrypoints.includes('')) throw new UsageError('--entrypoint must not be empty')
   const target: RequeueTarget = ids.length > 0 ? ids : entrypoints.length > 0 ? { entrypoints } : {}
   const requeued = await withProducer(flags, io, ({ producer }) => producer.requeue(target))
   const back = new Set(requeued)

@@ -1,3 +1,4 @@
+import { entrypointName } from './arguments.js'
 import { type CliIo, type ConnectionFlags, line, UsageError } from './context.js'
 import { count, printJson, table, when } from './format.js'
 import { withProducer } from './session.js'
@@ -11,8 +12,7 @@ type SchedulesFlags = ConnectionFlags & { remove?: string; expression?: string; 
  */
 export async function schedules(flags: SchedulesFlags, io: CliIo): Promise<number> {
   if (flags.expression !== undefined && flags.remove === undefined) throw new UsageError('--expression only narrows --remove <entrypoint>')
-  if (flags.remove === '') throw new UsageError('--remove needs an entrypoint name')
-  const entrypoint = flags.remove
+  const entrypoint = flags.remove === undefined ? undefined : entrypointName(flags.remove, '--remove')
   if (entrypoint !== undefined) {
     const removed = await withProducer(flags, io, ({ producer }) => producer.removeSchedules(entrypoint, flags.expression))
     const what = flags.expression === undefined ? `of ${entrypoint}` : `${JSON.stringify(flags.expression)} of ${entrypoint}`

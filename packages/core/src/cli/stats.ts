@@ -1,6 +1,6 @@
 import type { DurationStats, StatisticsBucket } from '../queue/statistics.js'
 import type { JobStatus } from '../types.js'
-import { durationFlag } from './arguments.js'
+import { durationFlag, entrypointFlags } from './arguments.js'
 import { type CliIo, type ConnectionFlags, line } from './context.js'
 import { duration, printJson, table } from './format.js'
 import { withProducer } from './session.js'
@@ -19,7 +19,7 @@ export interface StatusStats {
 /** Finished work per entrypoint and status over --since (from the per-minute statistics), and the queue as it is now. */
 export async function stats(flags: StatsFlags, io: CliIo): Promise<number> {
   const sinceMs = durationFlag(flags.since ?? '1h', '--since')
-  const entrypoints = flags.entrypoint?.length ? flags.entrypoint : undefined
+  const entrypoints = entrypointFlags(flags.entrypoint)
   const until = new Date()
   const since = new Date(until.getTime() - sinceMs)
   const { overview, buckets } = await withProducer(flags, io, async ({ producer }) => ({

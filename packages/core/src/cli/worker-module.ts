@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Queue } from '../runtime/queue.js'
-import { type CliIo, describeError, UsageError } from './context.js'
+import { type CliIo, describeError, schemaSetting, UsageError } from './context.js'
 
 /** What an exported factory is called with: the connection the command was given, if any. */
 export interface WorkerModuleContext {
@@ -22,6 +22,7 @@ const isQueue = (value: unknown): value is Queue =>
  * of one, called with { databaseUrl, schema }.
  */
 export async function loadQueue(modulePath: string, flags: { databaseUrl?: string; schema?: string }, io: CliIo): Promise<Queue> {
+  const schema = schemaSetting(flags, io)
   const file = path.resolve(process.cwd(), modulePath)
   if (!existsSync(file)) throw new UsageError(`no module at ${modulePath} (resolved to ${file})`)
   let exports: Record<string, unknown>
@@ -43,7 +44,7 @@ export async function loadQueue(modulePath: string, flags: { databaseUrl?: strin
     const found = candidates.length === 0 ? 'it has neither a default nor a `queue` export' : `its export is a ${typeof candidates[0]}`
     throw new UsageError(`${modulePath} exports no queue (${found}): export one as the default export or as \`queue\`, or a function returning one`)
   }
-  const context: WorkerModuleContext = { databaseUrl: flags.databaseUrl || io.env.DATABASE_URL || undefined, schema: flags.schema || io.env.PGQ_SCHEMA || undefined }
+  const context: WorkerModuleContext = { databaseUrl: flags.databaseUrl || io.env.DATABASE_URL || undefined, schema }
   let made: unknown
   try {
     made = await factory(context)

@@ -1,6 +1,6 @@
 // `pgq dashboard`: reads a snapshot every --interval and redraws it in place, until q,
 // Ctrl-C, SIGINT, SIGTERM or SIGHUP. --once prints one frame, for scripts.
-import { durationFlag, integerFlag } from '../arguments.js'
+import { durationFlag, integerFlag, TIMER } from '../arguments.js'
 import { type CliIo, type ConnectionFlags, describeError, UsageError } from '../context.js'
 import { duration } from '../format.js'
 import { explain, withProducer } from '../session.js'
@@ -22,11 +22,11 @@ const SCREEN = { hideCursor: `${ESC}?25l`, showCursor: `${ESC}?25h`, clear: `${E
 const QUIT_KEYS = new Set(['q', 'Q', '\x03', '\x04']) // q, Ctrl-C and Ctrl-D (raw mode turns them into input)
 
 function settings(flags: DashboardFlags): Settings {
-  const intervalMs = durationFlag(flags.interval, '--interval')
+  const intervalMs = durationFlag(flags.interval, '--interval', TIMER)
   if (intervalMs < 100) throw new UsageError(`--interval must be at least 100ms, got ${JSON.stringify(flags.interval)}`)
   const windowMs = durationFlag(flags.window, '--window')
   if (windowMs < 60_000) throw new UsageError(`--window must be at least 1m (the statistics are kept per minute), got ${JSON.stringify(flags.window)}`)
-  return { intervalMs, windowMs, failureLimit: integerFlag(flags.failures, '--failures', 0, 1000), patienceMs: Math.max(10_000, 2 * intervalMs) }
+  return { intervalMs, windowMs, failureLimit: integerFlag(flags.failures, '--failures', 0, 1000), patienceMs: Math.min(TIMER.ms, Math.max(10_000, 2 * intervalMs)) }
 }
 
 /** What one frame draws: the last good snapshot, and the last refresh's error if it failed. */

@@ -1,0 +1,113 @@
+// Bad input to the real `pgq` binary: exit 2 with one line naming the flag, before anything
+// is written; never a raw PostgreSQL or JavaScript error, a stack trace or a silent default.
+import { spawn } from 'node:child_process'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { pgqCli } from './support/pgq-cli.js'
+import { PGQ_BIN } from './support/pgq-proxy.js'
+import { useQueueDatabase } from './support/queue-database.js'
+
+const f = useQueueDatabase('cli_input', 'node-postgres')
+const pgq = (args: string[], env?: Record<string, string>) => pgqCli([...args, '--database-url', f.url], { env })
+const jobCount = async () => Number((await f.sql('select count(*) as n from pgq.jobs'))[0]!.n)
+
+/** Exit 2, one line on stderr matching `reason`, nothing on stdout. */
+function expectRefused(r: { code: number | null; stdout: string; stderr: string }, reason: RegExp) {
+  expect(r.stderr).toMatch(reason)
+  expect(r.stderr.trim().split('\n')).toHaveLength(1)
+  expect(r.stdout).toBe('')
+  expect(r.code).toBe(2)
+}
+
+describe('pgq command-line input', () => {
+  beforeEach(() => f.reset())
+
+  it('refuses a timer duration Node would shorten to 1 ms (over 2^31-1 ms)', async () => {
+    expectRefused(await pgq(['dashboard', '--interval', '30d']), /^pgq: --interval must be at most 24 days/)
+    const proxy = await pgqCli(['proxy', '--allow', '127.0.0.1:5432', '--listen', '127.0.0.1:0', '--idle-timeout', '30d'])
+    expectRefused(proxy, /^pgq: --idle-timeout must be at most 24 days/)
+  })
+
+  it('refuses a time window past 100 years instead of handing it to PostgreSQL or Date', async () => {
+    const cases: [string[], string][] = [
+      [['failed', '--newer-than', '99999999999d'], '--newer-than'],
+      [['failed', '--older-than', '99999999999d'], '--older-than'],
+      [['stats', '--since', '9999999d'], '--since'],
+      [['stats', '--since', '99999999999d'], '--since'],
+      [['dashboard', '--once', '--window', '99999999999d'], '--window'],
+      [['prune', '--successful', '99999999999d'], '--successful'],
+      [['prune', '--held-jobs', '99999999999d'], '--held-jobs'],
+      [['doctor', '--lease', '99999999999d'], '--lease'],
+    ]
+    for (const [args, flag] of cases) expectRefused(await pgq(args), new RegExp(`^pgq: ${flag} must be at most 100 years`))
+    expect((await pgq(['stats', '--since', '36500d'])).code).toBe(0)
+  })
+
+  it('refuses a --run-at that names no real date, and keeps a real one as given', async () => {
+    expectRefused(await pgq(['enqueue', 'x', '--run-at', '2030-02-30T00:00:00Z']), /^pgq: --run-at must be an ISO 8601 time of a real date/)
+    expectRefused(await pgq(['enqueue', 'x', '--run-at', '2029-02-29T00:00:00Z']), /--run-at/)
+    expectRefused(await pgq(['enqueue', 'x', '--run-at', '2030-01-31T24:00:00Z']), /--run-at/)
+    expect(await jobCount()).toBe(0)
+    const leap = await pgq(['enqueue', 'x', '--run-at', '2028-02-29T12:00:00Z'])
+    expect(leap).toMatchObject({ code: 0, stderr: '' })
+    expect((await f.producer().job(Number(leap.stdout)))!.runAt.toISOString()).toBe('2028-02-29T12:00:00.000Z')
+  })
+
+  it('refuses an empty --schema or PGQ_SCHEMA rather than using "pgq"', async () => {
+    expectRefused(await pgq(['status', '2', '--schema', '']), /^pgq: --schema must not be empty/)
+    expectRefused(await pgq(['status', '2'], { PGQ_SCHEMA: '' }), /^pgq: PGQ_SCHEMA is set but empty/)
+  })
+
+  it('exits 0 without a word when the reader of stdout has gone (pgq stats | head -1)', async () => {
+    await f.producer().enqueue('greet', null)
+    const child = spawn(process.execPath, [PGQ_BIN, 'stats', '--database-url', f.url], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.destroy() // closed before pgq writes: its first write fails with EPIPE
+    let stderr = ''
+    child.stderr.on('data', (b: Buffer) => (stderr += b))
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+  })
+
+  it("refuses a dedupe mode's flag given without that mode", async () => {
+    expectRefused(await pgq(['enqueue', 'x', '--dedupe-window', '5m']), /^pgq: --dedupe-window needs --dedupe-mode throttle/)
+    expectRefused(await pgq(['enqueue', 'x', '--dedupe-key', 'k', '--dedupe-max-delay', '5m']), /^pgq: --dedupe-max-delay needs --dedupe-mode debounce/)
+    expectRefused(await pgq(['enqueue', 'x', '--dedupe-key', 'k', '--dedupe-mode', 'replace', '--dedupe-window', '5m']), /--dedupe-window needs --dedupe-mode throttle/)
+    expect(await jobCount()).toBe(0)
+  })
+
+  it('checks entrypoint names and job ids the same way in every command', async () => {
+    expectRefused(await pgq(['failed', '--entrypoint', '']), /^pgq: --entrypoint must not be empty/)
+    expectRefused(await pgq(['stats', '--entrypoint', '']), /^pgq: --entrypoint must not be empty/)
+    expectRefused(await pgq(['pause', 'a'.repeat(300)]), /^pgq: the entrypoint must be at most 128 characters, got 300/)
+    expectRefused(await pgq(['requeue', '--entrypoint', 'a'.repeat(129)]), /^pgq: --entrypoint must be at most 128 characters/)
+    expectRefused(await pgq(['status', '9223372036854775807']), /job id must be a positive integer up to 9007199254740991, got "9223372036854775807"/)
+    expect(await f.sql('select * from pgq.entrypoints')).toEqual([])
+  })
+
+  it('doctor fails the durability check where pgq is not installed', async () => {
+    const text = await pgq(['doctor', '--schema', 'pgq_absent'])
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(/^FAIL {2}durability +pgq is not installed in schema "pgq_absent"/m)
+    const report = JSON.parse((await pgq(['doctor', '--schema', 'pgq_absent', '--json'])).stdout) as { checks: { name: string; ok: boolean }[] }
+    expect(report.checks.find((c) => c.name === 'durability')).toMatchObject({ ok: false })
+  })
+
+  it('refuses a database URL that is no postgres:// URL node-postgres reads as written', async () => {
+    const cases: [string, RegExp][] = [
+      ['not a url', /^pgq: --database-url must be a postgresql:\/\/ URL .*got text that is not one/],
+      ['postgresql://postgres@127.0.0.1:notaport/db', /^pgq: --database-url is not a valid URL: check its host and port/],
+      ['mysql://u:secret@127.0.0.1/db', /^pgq: --database-url must be a postgresql:\/\/ URL .*got a mysql:\/\/ one/],
+    ]
+    for (const [url, reason] of cases) {
+      const r = await pgqCli(['status', '1', '--database-url', url])
+      expectRefused(r, reason)
+      expect(r.stderr).not.toContain('secret')
+    }
+    expectRefused(await pgqCli(['status', '1'], { env: { DATABASE_URL: 'mysql://h/db' } }), /^pgq: DATABASE_URL must be a postgresql:\/\/ URL/)
+    // A unix socket URL passes the check and is tried (no server in that folder: exit 1).
+    const socket = await pgqCli(['status', '1', '--database-url', 'postgresql:///db?host=/nonexistent-pgq-socket'])
+    expect(socket.stderr).toMatch(/^pgq: could not connect to the database/)
+    expect(socket.code).toBe(1)
+    expect((await pgqCli(['status', '1', '--database-url', f.url.replace(/^postgresql:/, 'postgres:')])).code).toBe(1) // job 1 is unknown: it connected
+  })
+})
