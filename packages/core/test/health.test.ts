@@ -183,7 +183,7 @@ describe.each(DRIVERS)('health over %s', (driverName) => {
 
     const none = await createProducer({ driver: q.driver, schema: 'pgq_none' }).health()
     expect(none.healthy).toBe(false)
-    expect(failing(none)).toEqual(['dead-tuples', 'expired-leases', 'schedules', 'schema-version'])
+    expect(failing(none)).toEqual(['dead-tuples', 'expired-leases', 'schedules', 'schema-version', 'durability'])
     expect(check(none, 'schema-version').message).toBe('pgq is not installed in schema "pgq_none" (run pgq install)')
   })
 

@@ -2,7 +2,7 @@
 // the flag or argument, raised before anything connects.
 import { ConfigurationError } from '../errors.js'
 import type { JobId } from '../types.js'
-import { toMs } from '../validation/duration.js'
+import { MAX_DURATION_MS, MAX_TIMER_MS, toMs } from '../validation/duration.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { UsageError } from './context.js'
 
@@ -13,10 +13,10 @@ export interface DurationBound {
 }
 
 /** A span of time to look back or keep: past 100 years PostgreSQL's intervals and JavaScript's dates overflow. */
-export const WINDOW: DurationBound = { ms: 100 * 365.25 * 24 * 60 * 60 * 1000, text: '100 years' }
+export const WINDOW: DurationBound = { ms: MAX_DURATION_MS, text: '100 years' }
 
 /** A delay a Node timer waits: a longer one than 2^31-1 ms fires after 1 ms, every time. */
-export const TIMER: DurationBound = { ms: 2 ** 31 - 1, text: '24 days (2147483647 ms)' }
+export const TIMER: DurationBound = { ms: MAX_TIMER_MS, text: `24 days (${MAX_TIMER_MS} ms)` }
 
 /** Job ids as typed: positive integers; at least one unless `optional`. */
 export function jobIds(args: readonly string[], what = 'job id', optional = false): JobId[] {

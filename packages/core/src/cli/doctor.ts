@@ -1,5 +1,5 @@
 import type { Executor } from '../driver/driver.js'
-import { checkHealth, type HealthReport } from '../queue/health.js'
+import { checkHealth } from '../queue/health.js'
 import { durationFlag } from './arguments.js'
 import { type CliIo, type ConnectionFlags, line, resolveConnection, withClient } from './context.js'
 
@@ -11,12 +11,10 @@ export async function doctor(flags: DoctorFlags, io: CliIo): Promise<number> {
   const leaseMs = durationFlag(flags.lease ?? '60s', '--lease')
   const xminAgeMs = durationFlag(flags.xminAge ?? '5m', '--xmin-age')
   const vacuumGraceMs = durationFlag(flags.vacuumGrace ?? '10m', '--vacuum-grace')
-  const report = notInstalledFails(
-    await withClient(url, (conn) => {
-      const db: Executor = { query: (text, values) => conn.query(text, values) }
-      return checkHealth(db, schema, { leaseMs, xminAgeMs, vacuumGraceMs })
-    }),
-  )
+  const report = await withClient(url, (conn) => {
+    const db: Executor = { query: (text, values) => conn.query(text, values) }
+    return checkHealth(db, schema, { leaseMs, xminAgeMs, vacuumGraceMs })
+  })
   if (flags.json) {
     line(io.stdout, JSON.stringify(report, null, 2))
   } else {
@@ -26,8 +24,3 @@ export async function doctor(flags: DoctorFlags, io: CliIo): Promise<number> {
   return report.healthy ? 0 : 1
 }
 
-/** The durability check reads no level ('unknown') only where pgq is not installed: that is no ok. */
-function notInstalledFails(report: HealthReport): HealthReport {
-  const checks = report.checks.map((c) => (c.name === 'durability' && c.value === 'unknown' ? { ...c, ok: false } : c))
-  return { healthy: checks.every((c) => c.ok), checks }
-}

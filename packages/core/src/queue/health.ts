@@ -237,7 +237,8 @@ const LEVELS: Record<DurabilityLevel, string> = {
 async function durability(db: Executor, t: Tables): Promise<HealthCheck> {
   const rows = await execute(db, tablePersistence(t))
   const unlogged = new Map(rows.map((r) => [r.name as string, r.persistence === 'u']))
-  if (!unlogged.has('jobs')) return { name: 'durability', ok: true, message: notInstalled(t), value: 'unknown' }
+  // Not installed is no level to be ok with (the schema-version check fails on it too).
+  if (!unlogged.has('jobs')) return { name: 'durability', ok: false, message: notInstalled(t), value: 'unknown' }
   // The same reading as readDurability() and `pgq durability`.
   const level = levelOf(unlogged)
   const message =
