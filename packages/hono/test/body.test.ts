@@ -1,6 +1,6 @@
 // The body before validation: its media type, its encoding, its syntax, its size; and the
 // order of checks (token, then size, then parsing).
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createQueueApi } from '../src/index.js'
 import { bearer, testQueue, useAppDatabase } from './support.js'
 
@@ -86,6 +86,26 @@ describe('syntax and encoding', () => {
 })
 
 describe('body limit', () => {
+  it('answers 400, logging nothing, when the client breaks off a streamed body', async () => {
+    const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
+    let sent = 0
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ === 0) controller.enqueue(new TextEncoder().encode('{"entrypoint":'))
+        else controller.error(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })) // as Node's request stream errs on a reset
+      },
+    })
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    try {
+      const res = await send(app, '/jobs', { body: broken, headers: { 'content-type': 'application/json' } })
+      expect(res.status).toBe(400)
+      expect(await res.json()).toEqual({ error: 'invalid_request', issues: [{ path: '', message: 'the body was cut off before its end' }] })
+      expect(errors).not.toHaveBeenCalled()
+    } finally {
+      errors.mockRestore()
+    }
+  })
+
   it('answers 413 for a Content-Length over the limit without reading the body', async () => {
     const app = createQueueApi({ queue: testQueue(fixture.driver), token: 't' })
     const body = countingStream(100 * MiB)
