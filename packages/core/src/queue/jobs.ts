@@ -19,7 +19,7 @@ import {
 } from '../validation/job-input.js'
 import type { InTransaction } from './options.js'
 import type { Executor, PgqDriver } from '../driver/driver.js'
-import { checkJobIds, checkRequeueTarget } from '../validation/job-ids.js'
+import { checkJobId, checkJobIds, checkRequeueTarget } from '../validation/job-ids.js'
 import type { Tracing } from '../observability/tracing.js'
 
 export type OnConflict = 'error' | 'skip'
@@ -157,12 +157,14 @@ export function jobOperations(db: PgqDriver, schema: string, ready: () => Promis
     },
 
     async history(id: JobId): Promise<LogEntry[]> {
+      checkJobId(id)
       await ready()
       return (await execute(db, jobHistory(t, id))).map(toLogEntry)
     },
 
     /** The job's queue row, or null once it has left the queue. */
     async job<P = unknown>(id: JobId): Promise<Job<P> | null> {
+      checkJobId(id)
       await ready()
       const [row] = await execute(db, jobById(t, id))
       return row ? toJob<P>(row) : null

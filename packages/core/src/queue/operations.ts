@@ -7,7 +7,11 @@ import { listSchedules, removeSchedules } from '../sql/list-schedules.js'
 import { entrypointOverview } from '../sql/overview.js'
 import { tablesFor } from '../sql/tables.js'
 import type { Job, JobId, Traceback } from '../types.js'
+import { checkDedupeKey } from '../validation/dedupe-input.js'
 import { type Duration, toMs } from '../validation/duration.js'
+import { entrypointNameProblem, entrypointNamesProblem } from '../validation/entrypoint-names.js'
+import { textProblem } from '../validation/text.js'
+import { checkOptionNames } from '../runtime/entrypoints.js'
 import { fingerprintOf } from './failure-groups.js'
 import { HEALTH_DEFAULTS } from './health.js'
 import { toJob } from './rows.js'
@@ -70,11 +74,11 @@ const MAX_FAILURES = 1000
 
 function checkFailureQuery(q: FailureQuery) {
   if (typeof q !== 'object' || q === null) throw new ConfigurationError('failures() takes { entrypoints?, olderThan?, newerThan?, held?, limit? }')
+  checkOptionNames(q, ['entrypoints', 'olderThan', 'newerThan', 'held', 'limit'], 'failures')
   const limit = q.limit ?? 100
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_FAILURES) throw new ConfigurationError(`limit must be an integer from 1 to ${MAX_FAILURES}, got ${JSON.stringify(q.limit)}`)
-  if (q.entrypoints !== undefined && !(Array.isArray(q.entrypoints) && q.entrypoints.every((e) => typeof e === 'string'))) {
-    throw new ConfigurationError('entrypoints must be an array of entrypoint names')
-  }
+  const names = q.entrypoints === undefined ? null : entrypointNamesProblem(q.entrypoints, 'entrypoints')
+  if (names) throw new ConfigurationError(names)
   if (q.held !== undefined && typeof q.held !== 'boolean') throw new ConfigurationError('held must be true, false or left out')
   return {
     entrypoints: q.entrypoints ? [...q.entrypoints] : null,
@@ -138,15 +142,18 @@ export function operationsView(db: Executor, schema: string, ready: () => Promis
     },
 
     async removeSchedules(entrypoint: string, expression?: string): Promise<number> {
-      if (typeof entrypoint !== 'string' || entrypoint === '') throw new ConfigurationError('entrypoint must be a non-empty entrypoint name')
+      const problem = entrypointNameProblem(entrypoint)
+      if (problem) throw new ConfigurationError(problem)
       if (expression !== undefined && typeof expression !== 'string') throw new ConfigurationError('expression must be a cron expression string or left out')
+      const bad = expression === undefined ? null : textProblem(expression)
+      if (bad) throw new ConfigurationError(`expression ${bad}`)
       await ready()
       const [row] = await execute(db, removeSchedules(t, entrypoint, expression ?? null))
       return Number(row?.count ?? 0)
     },
 
     async jobByDedupeKey<P = unknown>(key: string): Promise<Job<P> | null> {
-      if (typeof key !== 'string' || key === '') throw new ConfigurationError('dedupeKey must be a non-empty string')
+      checkDedupeKey(key, undefined, 'dedupeKey')
       await ready()
       const [row] = await execute(db, jobByDedupeKey(t, key))
       return row ? toJob<P>(row) : null

@@ -3,6 +3,10 @@ import { execute } from '../driver/executor.js'
 import { readStatistics } from '../sql/read-statistics.js'
 import { tablesFor } from '../sql/tables.js'
 import type { JobStatus } from '../types.js'
+import { ConfigurationError } from '../errors.js'
+import { checkOptionNames } from '../runtime/entrypoints.js'
+import { entrypointNamesProblem } from '../validation/entrypoint-names.js'
+import { dateProblem, MIN_TIMESTAMP_MS, timestampText } from '../validation/time.js'
 
 /** Durations of one bucket, in milliseconds; percentiles read from power-of-two buckets (at most 2× off). */
 export interface DurationStats {
@@ -55,11 +59,25 @@ function durations(row: Row, prefix: 'run' | 'wait'): DurationStats | null {
   return { count, mean: Number(row[`${prefix}_ms_sum`]) / count, p50: quantile(histogram, count, 0.5, max), p95: quantile(histogram, count, 0.95, max), max }
 }
 
-/** Reads the per-minute statistics the finishing statements write. */
-export async function readStatisticsBuckets(db: Executor, schema: string, query: StatisticsQuery = {}): Promise<StatisticsBucket[]> {
-  const until = query.until ?? new Date()
-  const since = query.since ?? new Date(until.getTime() - 3_600_000)
-  const rows = await execute(db, readStatistics(tablesFor(schema), since.toISOString(), until.toISOString(), query.entrypoints ? [...query.entrypoints] : null))
+/** Checks a query before any statement: a bad date or name would be a raw Postgres error. */
+function checkStatisticsQuery(query: StatisticsQuery): { sinceMs: number; untilMs: number; entrypoints: string[] | null } {
+  checkOptionNames(query, ['since', 'until', 'entrypoints'], 'statistics')
+  for (const field of ['since', 'until'] as const) {
+    const problem = query[field] === undefined ? null : dateProblem(query[field], field)
+    if (problem) throw new ConfigurationError(problem)
+  }
+  const problem = query.entrypoints === undefined ? null : entrypointNamesProblem(query.entrypoints, 'entrypoints')
+  if (problem) throw new ConfigurationError(problem)
+  const untilMs = query.until?.getTime() ?? Date.now()
+  return { sinceMs: query.since?.getTime() ?? untilMs - 3_600_000, untilMs, entrypoints: query.entrypoints ? [...query.entrypoints] : null }
+}
+
+/** Reads the per-minute statistics the finishing statements write; `ready` is the owner's gate, passed after the query is checked. */
+export async function readStatisticsBuckets(db: Executor, schema: string, query: StatisticsQuery = {}, ready?: () => Promise<unknown>): Promise<StatisticsBucket[]> {
+  const { sinceMs, untilMs, entrypoints } = checkStatisticsQuery(query)
+  await ready?.()
+  // timestampText, not toISOString: Postgres refuses toISOString's years past 9999 and before 1 AD.
+  const rows = await execute(db, readStatistics(tablesFor(schema), timestampText(Math.max(sinceMs, MIN_TIMESTAMP_MS)), timestampText(untilMs), entrypoints))
   return rows.map((r) => ({
     minute: new Date(String(r.bucket)),
     entrypoint: r.entrypoint as string,

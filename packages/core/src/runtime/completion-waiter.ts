@@ -1,5 +1,5 @@
 import type { PgqDriver } from '../driver/driver.js'
-import { PgqError } from '../errors.js'
+import { InvalidJobError, PgqError } from '../errors.js'
 import type { JobState } from '../queue/jobs.js'
 import type { JobId, JobStatus, Json } from '../types.js'
 import { type Listener, startListener } from '../queue/listener.js'
@@ -12,6 +12,13 @@ export class WaitTimeoutError extends PgqError {
   constructor(ids: JobId[], timeoutMs: number) {
     super('PGQ_WAIT_TIMEOUT', `job(s) ${ids.join(', ')} did not finish within ${timeoutMs} ms`)
   }
+}
+
+/** Ids status() does not know: waiting on them would never end. */
+function unknownJobs(ids: JobId[], field: string): InvalidJobError {
+  const named = ids.length > 10 ? `${ids.slice(0, 10).join(', ')} and ${ids.length - 10} more` : ids.join(', ')
+  const why = ids.length > 1 ? 'never enqueued, or their logs were pruned' : 'never enqueued, or its log was pruned'
+  return new InvalidJobError(`no job ${named}: ${why} (a success with logSuccess: false leaves no log either)`, undefined, field, { jobIds: ids })
 }
 
 /** Called with a running job's progress, each time it is seen to change. */
@@ -41,10 +48,12 @@ export class CompletionWaiter {
 
   constructor(private readonly deps: { status(ids: JobId[]): Promise<JobState[]>; driver: PgqDriver; channel: string; pollIntervalMs: number }) {}
 
+  /** `field` names the ids in an error: 'id' or 'ids'. */
   async waitFor(
     ids: JobId[],
-    options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined; onProgress?: ProgressCallback | undefined } = {},
+    options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined; onProgress?: ProgressCallback | undefined; field?: string } = {},
   ): Promise<Map<JobId, FinalStatus>> {
+    if (ids.length === 0) return new Map() // nothing to wait for: no listener, no poll
     const waiter = { ids: new Set(ids), results: new Map(), onProgress: options.onProgress, seen: new Map() } as Waiter
     const finished = new Promise<Map<JobId, FinalStatus>>((resolve) => (waiter.resolve = resolve))
     this.#waiters.add(waiter)
@@ -53,10 +62,13 @@ export class CompletionWaiter {
     let timer: ReturnType<typeof setTimeout> | undefined
     let onAbort: (() => void) | undefined
     try {
-      void this.#check([...waiter.ids]) // a job that finished already resolves at once
+      // The first read resolves a job that finished already, and rejects for an unknown id
+      // or a failed read (a missing schema): later reads only retry.
+      const started = this.#check([...waiter.ids], options.field ?? 'ids')
       return await Promise.race([
         finished,
         new Promise<never>((_, reject) => {
+          started.catch(reject)
           if (options.timeoutMs !== undefined) timer = setTimeout(() => reject(new WaitTimeoutError([...waiter.ids], options.timeoutMs!)), options.timeoutMs)
           onAbort = () => reject(options.signal!.reason)
           if (options.signal?.aborted) onAbort()
@@ -122,18 +134,22 @@ export class CompletionWaiter {
     this.#listener = listening
   }
 
-  async #check(ids: JobId[]): Promise<void> {
+  /** Reads the jobs' states; with `field` (the wait's first read) its errors are thrown and unknown ids refused. */
+  async #check(ids: JobId[], field?: string): Promise<void> {
     if (ids.length === 0) return
     let states: JobState[]
     try {
       states = await this.deps.status(ids)
-    } catch {
+    } catch (error) {
+      if (field) throw error
       return // the next poll tries again
     }
     for (const { id, status, inQueue, progress } of states) {
       if (status && (inQueue ? status === 'failed' : ENDED.has(status))) this.#settle(id, status as FinalStatus)
       else if (inQueue && progress !== null) this.#progress(id, progress)
     }
+    const unknown = field ? states.filter((s) => s.status === null).map((s) => s.id) : []
+    if (unknown.length > 0) throw unknownJobs(unknown, field!)
   }
 
   /** Hands new progress to the waiters that asked for it; a callback's throw is its own business. */

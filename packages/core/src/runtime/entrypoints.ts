@@ -164,6 +164,7 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
   const logSuccess = options.logSuccess ?? true
   if (typeof logSuccess !== 'boolean') throw new ConfigurationError(`logSuccess must be true or false, got ${JSON.stringify(logSuccess)}`)
   const concurrencyLimit = count(options.concurrencyLimit, 'concurrencyLimit', 1)
+  checkSchema(options.schema, name)
   const retention = checkEntrypointRetention(options.retention, name)
   const declared = {
     name,
@@ -194,6 +195,15 @@ function positiveMs(value: Duration, what: string): number {
   const ms = timerMs(value, what)
   if (ms <= 0) throw new ConfigurationError(`${what} must be more than 0, got ${JSON.stringify(value)}`)
   return ms
+}
+
+/** A schema must be a Standard Schema, or every job would be held with a TypeError from validatePayload. */
+function checkSchema(schema: unknown, name: string): void {
+  if (schema === undefined) return
+  const standard = (schema as { '~standard'?: { validate?: unknown } } | null)?.['~standard']
+  if (typeof standard?.validate !== 'function') {
+    throw new ConfigurationError(`entrypoint ${JSON.stringify(name)}: schema must be a Standard Schema (valibot, zod, ArkType...), an object whose ~standard.validate is a function`)
+  }
 }
 
 /** Runs the schema, if any; returns the payload the handler gets. */

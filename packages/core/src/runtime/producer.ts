@@ -12,6 +12,10 @@ import type { Job, JobId, JobStatus, Json, LogEntry, PolicyChange } from '../typ
 import { type Duration, timerMs } from '../validation/duration.js'
 import type { EnqueueOptions, NewJob } from '../validation/job-input.js'
 import { CompletionWaiter, type FinalStatus, type ProgressCallback } from './completion-waiter.js'
+import { checkOptionNames } from './entrypoints.js'
+import { checkAbortSignal } from '../validation/abort-signal.js'
+import { entrypointNameProblem, entrypointNamesProblem } from '../validation/entrypoint-names.js'
+import { checkJobId, checkJobIds } from '../validation/job-ids.js'
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js'
 
 /** Entrypoint name → payload type, grown by each queue.entrypoint() call. */
@@ -54,6 +58,9 @@ export interface WaitOptions {
   onProgress?: ProgressCallback
 }
 
+const PRODUCER_OPTIONS = ['driver', 'schema', 'checkSchema', 'waitPollInterval', 'clock', 'tracing']
+const WAIT_OPTIONS = ['timeout', 'signal', 'onProgress']
+
 /** How a job ended, and what its handler returned. */
 export interface JobOutcome {
   status: FinalStatus
@@ -77,11 +84,15 @@ export class Producer<R extends Registry = {}> {
   readonly #view: OperationsView
   readonly #waiter: CompletionWaiter
   readonly #schemaGate: () => Promise<void>
+  /** The option names the constructor takes, and whose they are (a Queue takes more). */
+  protected static readonly options = { names: PRODUCER_OPTIONS, of: 'createProducer' }
 
   constructor(options: ProducerOptions) {
     if (typeof options !== 'object' || options === null || typeof options.driver?.query !== 'function') {
       throw new ConfigurationError('pass { driver }: a pgq driver such as nodePostgresDriver({ connectionString })')
     }
+    const known = (new.target as typeof Producer).options
+    checkOptionNames(options, known.names, known.of)
     this.schema = schemaName(options.schema)
     this.driver = options.driver
     this.checkSchema = options.checkSchema ?? true
@@ -190,8 +201,7 @@ export class Producer<R extends Registry = {}> {
    * finish jobs, so successes count with logSuccess: false too.
    */
   async statistics(query?: StatisticsQuery): Promise<StatisticsBucket[]> {
-    await this.ready()
-    return readStatisticsBuckets(this.driver, this.schema, query)
+    return readStatisticsBuckets(this.driver, this.schema, query, () => this.ready())
   }
 
   /**
@@ -212,12 +222,20 @@ export class Producer<R extends Registry = {}> {
   waitFor(id: JobId, options?: WaitOptions): Promise<FinalStatus>
   waitFor(ids: readonly JobId[], options?: WaitOptions): Promise<FinalStatus[]>
   async waitFor(idOrIds: JobId | readonly JobId[], options: WaitOptions = {}): Promise<FinalStatus | FinalStatus[]> {
-    const ids = typeof idOrIds === 'number' ? [idOrIds] : [...idOrIds]
+    const { statuses } = await this.#wait(idOrIds, options)
+    return Array.isArray(idOrIds) ? statuses : statuses[0]!
+  }
+
+  /** Checks a wait's arguments before anything runs, then waits: one status per id, in order. */
+  async #wait(idOrIds: unknown, options: WaitOptions): Promise<{ ids: JobId[]; statuses: FinalStatus[] }> {
+    const ids = Array.isArray(idOrIds) ? [...checkJobIds(idOrIds)] : [checkJobId(idOrIds)]
+    checkOptionNames(options, WAIT_OPTIONS, 'waitFor')
     const timeoutMs = options.timeout === undefined ? undefined : timerMs(options.timeout, 'timeout')
+    checkAbortSignal(options.signal)
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ConfigurationError('onProgress must be a function')
-    const results = await this.#waiter.waitFor(ids, { timeoutMs, signal: options.signal, onProgress: options.onProgress })
-    const statuses = ids.map((id) => results.get(id)!)
-    return typeof idOrIds === 'number' ? statuses[0]! : statuses
+    const field = Array.isArray(idOrIds) ? 'ids' : 'id'
+    const results = await this.#waiter.waitFor(ids, { timeoutMs, signal: options.signal, onProgress: options.onProgress, field })
+    return { ids, statuses: ids.map((id) => results.get(id)!) }
   }
 
   /**
@@ -228,31 +246,35 @@ export class Producer<R extends Registry = {}> {
   waitForResult(id: JobId, options?: WaitOptions): Promise<JobOutcome>
   waitForResult(ids: readonly JobId[], options?: WaitOptions): Promise<JobOutcome[]>
   async waitForResult(idOrIds: JobId | readonly JobId[], options: WaitOptions = {}): Promise<JobOutcome | JobOutcome[]> {
-    const ids = typeof idOrIds === 'number' ? [idOrIds] : [...idOrIds]
-    const statuses = await this.waitFor(ids, options)
+    const { ids, statuses } = await this.#wait(idOrIds, options)
     const succeeded = ids.filter((_, i) => statuses[i] === 'successful')
     const results = new Map((await this.#jobs.status(succeeded)).map((s) => [s.id, s.result]))
     const outcomes = ids.map((id, i) => ({ status: statuses[i]!, result: results.get(id) ?? null }))
-    return typeof idOrIds === 'number' ? outcomes[0]! : outcomes
+    return Array.isArray(idOrIds) ? outcomes : outcomes[0]!
   }
 
   /** No worker anywhere claims this entrypoint's jobs until resume(); running jobs finish and enqueue still works. */
-  pause(entrypoint: string): Promise<EntrypointPolicy> {
+  async pause(entrypoint: string): Promise<EntrypointPolicy> {
+    checkEntrypointName(entrypoint)
     return this.#fleet.pause(entrypoint)
   }
 
   /** Lets every worker claim this entrypoint again, and wakes listening ones at once. */
-  resume(entrypoint: string): Promise<EntrypointPolicy> {
+  async resume(entrypoint: string): Promise<EntrypointPolicy> {
+    checkEntrypointName(entrypoint)
     return this.#fleet.resume(entrypoint)
   }
 
   /** Sets fleet-wide policy fields of an entrypoint (until a deployment declaring otherwise registers). */
-  setEntrypointPolicy(entrypoint: string, policy: Omit<PolicyChange, 'paused'>): Promise<EntrypointPolicy> {
+  async setEntrypointPolicy(entrypoint: string, policy: Omit<PolicyChange, 'paused'>): Promise<EntrypointPolicy> {
+    checkEntrypointName(entrypoint)
     return this.#fleet.setEntrypointPolicy(entrypoint, policy)
   }
 
   /** The stored fleet policies (all, or of these entrypoints). */
-  entrypointPolicies(names?: readonly string[]): Promise<EntrypointPolicy[]> {
+  async entrypointPolicies(names?: readonly string[]): Promise<EntrypointPolicy[]> {
+    const problem = names === undefined ? null : entrypointNamesProblem(names, 'names')
+    if (problem) throw new ConfigurationError(problem)
     return this.#fleet.entrypointPolicies(names)
   }
 
@@ -260,6 +282,12 @@ export class Producer<R extends Registry = {}> {
   async close(): Promise<void> {
     await this.#waiter.close()
   }
+}
+
+/** The entrypoint a fleet call names: a raw Postgres error otherwise (22021 for U+0000). */
+function checkEntrypointName(name: unknown): void {
+  const problem = entrypointNameProblem(name)
+  if (problem) throw new ConfigurationError(problem)
 }
 
 /** The edge's handle on a queue: enqueue, inspect and control, no workers. */

@@ -47,6 +47,7 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
   readonly #retention: ReturnType<typeof checkRetention>
   /** The registration of the entrypoints known when it ran (again once more are added). */
   #registration: { count: number; policies: Promise<ReadonlyMap<string, EntrypointPolicy>> } | undefined
+  protected static override readonly options = { names: [...Producer.options.names, 'retention'], of: 'createQueue' }
 
   constructor(options: QueueOptions) {
     super(options)

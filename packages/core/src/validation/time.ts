@@ -1,3 +1,5 @@
+import { kindOf } from './describe-input.js'
+
 /** The first instant timestamptz holds: 4714-11-24 00:00:00 UTC BC (ISO year -4713). */
 export const MIN_TIMESTAMP_MS = Date.UTC(-4713, 10, 24)
 /**
@@ -5,6 +7,15 @@ export const MIN_TIMESTAMP_MS = Date.UTC(-4713, 10, 24)
  * but a later execute_after would read back as an Invalid Date, so this is the limit.
  */
 export const MAX_DATE_MS = 8.64e15
+
+/** Why `value` is no instant a timestamptz holds, or null: a valid Date from MIN_TIMESTAMP_MS on. */
+export function dateProblem(value: unknown, field: string): string | null {
+  if (!(value instanceof Date)) return `${field} must be a Date, got ${kindOf(value)}`
+  const ms = value.getTime()
+  if (Number.isNaN(ms)) return `${field} is an Invalid Date`
+  if (ms < MIN_TIMESTAMP_MS) return `${field} is before 4714-11-24 BC, the first time Postgres stores`
+  return null
+}
 
 // Inside these, toISOString() has a four-digit year, which Postgres reads; outside it writes
 // "+010000-..." or "-000001-...", which Postgres takes for a time zone and refuses.
