@@ -107,7 +107,7 @@ describe.each(DRIVERS)('operations view, over %s', (driverName) => {
     expect(await queue.jobByDedupeKey('user-1')).toMatchObject({ id, entrypoint: 'sync', dedupeKey: 'user-1', status: 'queued' })
     await queue.drain({ timeBudget: 10_000 })
     expect(await queue.jobByDedupeKey('user-1')).toBeNull()
-    await expect(queue.jobByDedupeKey('')).rejects.toThrow(/dedupeKey must be a non-empty string/)
+    await expect(queue.jobByDedupeKey('')).rejects.toThrow(/dedupeKey must be a string of 1 to 512 characters/)
   })
 })
 

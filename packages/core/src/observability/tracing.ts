@@ -3,7 +3,7 @@
 // linked to it (or its child), in whose context the handler runs. Without the option nothing
 // here runs: the enqueue and run paths check one undefined field.
 import { ConfigurationError } from '../errors.js'
-import { checkOptionNames } from '../runtime/entrypoints.js'
+import { checkOptionNames } from '../validation/option-names.js'
 import type { Job, JobId, Traceback } from '../types.js'
 import { MAX_ENTRYPOINT_LENGTH, type NewJob } from '../validation/job-input.js'
 import type { OtelApi, OtelAttributes, OtelContext, OtelLink, OtelSpan, OtelTracer } from './otel-api.js'

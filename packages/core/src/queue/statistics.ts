@@ -4,7 +4,7 @@ import { readStatistics } from '../sql/read-statistics.js'
 import { tablesFor } from '../sql/tables.js'
 import type { JobStatus } from '../types.js'
 import { ConfigurationError } from '../errors.js'
-import { checkOptionNames } from '../runtime/entrypoints.js'
+import { checkOptionNames } from '../validation/option-names.js'
 import { entrypointNamesProblem } from '../validation/entrypoint-names.js'
 import { dateProblem, MIN_TIMESTAMP_MS, timestampText } from '../validation/time.js'
 

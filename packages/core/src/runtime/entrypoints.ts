@@ -6,6 +6,7 @@ import type { DeclaredPolicy, DependencyResult, Job, Json } from '../types.js'
 import { checkMaxResultBytes } from './job-output.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { textProblem } from '../validation/text.js'
+import { checkOptionNames } from '../validation/option-names.js'
 import { type Duration, timerMs, toMs } from '../validation/duration.js'
 
 export interface JobContext {
@@ -138,17 +139,6 @@ export const ENTRYPOINT_OPTIONS: readonly (keyof EntrypointOptions)[] = [
   'onFailure',
   'backoff',
 ]
-
-/** Refuses option names that `known` does not list, naming them: a typo must not be silently ignored. */
-export function checkOptionNames(options: object, known: readonly string[], what: string): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigurationError(`${what} options must be an object`)
-  }
-  const unknown = Object.keys(options).filter((key) => !known.includes(key))
-  if (unknown.length > 0) {
-    throw new ConfigurationError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known: ${known.join(', ')}`)
-  }
-}
 
 export function defineEntrypoint(name: string, options: EntrypointOptions<unknown>, handler: Handler<unknown>): EntrypointDefinition {
   checkOptionNames(options, ENTRYPOINT_OPTIONS, 'entrypoint')

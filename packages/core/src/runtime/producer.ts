@@ -12,7 +12,7 @@ import type { Job, JobId, JobStatus, Json, LogEntry, PolicyChange } from '../typ
 import { type Duration, timerMs } from '../validation/duration.js'
 import type { EnqueueOptions, NewJob } from '../validation/job-input.js'
 import { CompletionWaiter, type FinalStatus, type ProgressCallback } from './completion-waiter.js'
-import { checkOptionNames } from './entrypoints.js'
+import { checkOptionNames } from '../validation/option-names.js'
 import { checkAbortSignal } from '../validation/abort-signal.js'
 import { entrypointNameProblem, entrypointNamesProblem } from '../validation/entrypoint-names.js'
 import { checkJobId, checkJobIds } from '../validation/job-ids.js'

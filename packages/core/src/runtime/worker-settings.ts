@@ -1,9 +1,11 @@
 import type { PgqDriver } from '../driver/driver.js'
 import type { EntrypointPolicy } from '../queue/fleet.js'
 import { ConfigurationError } from '../errors.js'
+import { checkAbortSignal } from '../validation/abort-signal.js'
 import { type Duration, timerMs } from '../validation/duration.js'
 import type { Emitter } from './emitter.js'
-import { checkOptionNames, type EntrypointDefinition } from './entrypoints.js'
+import type { EntrypointDefinition } from './entrypoints.js'
+import { checkOptionNames } from '../validation/option-names.js'
 import { heartbeatInterval } from '../services/heartbeat.js'
 import type { RunCounts } from './job-runner.js'
 import type { QueueEvents } from './queue-events.js'
@@ -107,9 +109,7 @@ const MAX_CONCURRENT_TASKS = 100_000
 export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb: 'drain' | 'start') {
   checkOptionNames(o, verb === 'drain' ? DRAIN_OPTIONS : START_OPTIONS, verb)
   if (o.listener !== undefined) checkOptionNames(o.listener, ['healthCheckInterval', 'roundTripTimeout'], `${verb} listener`)
-  if (o.signal !== undefined && typeof (o.signal as { addEventListener?: unknown } | null)?.addEventListener !== 'function') {
-    throw new ConfigurationError('signal must be an AbortSignal (e.g. AbortController().signal, or AbortSignal.timeout(ms))')
-  }
+  checkAbortSignal(o.signal)
   const batchSize = o.batchSize ?? 10
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
     throw new ConfigurationError(`batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`)
