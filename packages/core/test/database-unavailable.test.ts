@@ -1,11 +1,16 @@
 // Which failures are "the database is unavailable" (DatabaseUnavailableError: transient, a
 // worker's start waits them out) and which are not (they will not mend by waiting: a login
 // refused is DatabaseAccessError), from real drivers' real errors. Starting while the server is down: worker-resilience.test.ts.
-import { startEmbeddedPostgres } from '@pgq/embedded'
+import { findFreePort, startEmbeddedPostgres } from '@pgq/embedded'
+import { Pool as NeonPool } from '@neondatabase/serverless'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { neonServerlessDriver } from '../src/driver/neon-serverless/index.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { translateError } from '../src/driver/translate-error.js'
 import { DatabaseAccessError, DatabaseUnavailableError } from '../src/errors.js'
+import { startWsProxy } from '../src/proxy/ws-proxy.js'
+import { wsProxyPort } from './setup/database.js'
+import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
 import { queueOn } from './support/runtime.js'
 
@@ -109,6 +114,38 @@ describe('a login refused for its password, over node-postgres', () => {
       expect(startErrors).toBe(0)
     } finally {
       await driver.end()
+    }
+  })
+})
+
+// Neon's driver rejects with the WebSocket's ErrorEvent, not an Error: a framework (Hono) would not even see it as an error.
+describe('the Neon driver when its WebSocket endpoint fails', () => {
+  const q = useQueueDatabase('unavailable_ws', 'neon-serverless')
+  afterEach(() => configureNeonForLocalProxy(wsProxyPort()))
+
+  it('a closed port, and a proxy that refuses the target, reject with DatabaseUnavailableError naming why', async () => {
+    const target = new URL(q.url)
+    const refusing = await startWsProxy({ allow: [{ host: '127.0.0.1', port: 1 }] }) // not the database's port: 403
+    try {
+      for (const [port, reason] of [
+        [await findFreePort(), 'ECONNREFUSED'],
+        [refusing.port, 'WebSocket 403'],
+      ] as const) {
+        configureNeonForLocalProxy(port)
+        const pool = new NeonPool({ connectionString: target.toString(), max: 1 })
+        pool.on('error', () => undefined)
+        const driver = neonServerlessDriver({ pool })
+        try {
+          const queue = queueOn(driver).entrypoint('step', {}, () => undefined)
+          const error = await queue.enqueue('step', { card: 'SECRET-4242' }).then(() => undefined, (e: unknown) => e)
+          expect(error).toBeInstanceOf(DatabaseUnavailableError)
+          expect(error).toMatchObject({ code: 'PGQ_DATABASE_UNAVAILABLE', reason })
+        } finally {
+          await pool.end().catch(() => undefined)
+        }
+      }
+    } finally {
+      await refusing.close()
     }
   })
 })

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConfigurationError } from '../src/errors.js'
 import type { ScheduleFiring, ScheduleTick } from '../src/runtime/schedules.js'
 import type { Job } from '../src/types.js'
@@ -79,6 +79,10 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
     refuse(() => queue.schedule('x', '0 3 * * *', { concurrencyLimit: 1 } as never), /unknown schedule option "concurrencyLimit"; known: cleanOld, timezone, mode, handler, payload/)
     refuse(() => queue.schedule('x', '0 3 * * *', { maxAttempts: 2 } as never), /unknown schedule option "maxAttempts"/)
     refuse(() => queue.schedule('x', '0 3 * * *', { payload: { n: Number.NaN } }), /schedule payload\.n is NaN/)
+    // Names Postgres cannot store failed every fire of every schedule.
+    refuse(() => queue.schedule('bad\u0000name', '0 3 * * *'), /schedule entrypoint contains U\+0000/)
+    refuse(() => queue.schedule('x\ud800', '0 3 * * *'), /schedule entrypoint is not valid Unicode/)
+    refuse(() => queue.schedule('x', '0 3 * * *', { cleanOld: 'yes' as never }), /cleanOld of schedule "x" must be true or false/)
     queue.schedule('x', '0 3 * * *')
     refuse(() => queue.schedule('x', '0  3 * * *'), /registered twice/)
     await queue.fireDueSchedules({ now: T0 })
@@ -173,6 +177,47 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
       { entrypoint: 'ok', status: 'idle', last_run: now },
     ])
     expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
+  })
+
+  it('without a listener, a failed inline handler is a warning naming the schedule, not its message', async () => {
+    const queue = queueOn(q.driver).schedule('tidy', '*/5 * * * *', { mode: 'inline', handler: () => Promise.reject(new TypeError('card 4111 refused')) })
+    await queue.fireDueSchedules({ now: T0 })
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    try {
+      await queue.fireDueSchedules({ now: at('2030-01-01T00:05:00Z') })
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+        `pgq: inline schedule "tidy" (*/5 * * * *) failed for 2030-01-01T00:05:00.000Z: TypeError (listen to 'schedule:fired' for the error)`,
+      ])
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it("a drain's inline handlers get its budget: their signal aborts at its end, and the drain ends in time", async () => {
+    let aborted: unknown
+    const queue = queueOn(q.driver)
+      .entrypoint('after', () => undefined)
+      .schedule('slow', '* * * * * *', {
+        mode: 'inline',
+        // Ignores its signal for a while, as a slow handler would; never settles by itself.
+        handler: (_tick, { signal }) => new Promise(() => signal.addEventListener('abort', () => (aborted = signal.reason))),
+      })
+    const fired: ScheduleFiring[] = []
+    queue.on('schedule:fired', (f) => fired.push(f))
+    await queue.fireDueSchedules({ timeoutMs: 0 }) // stored; then make it due
+    fired.length = 0
+    await q.sql(`update pgq.schedules set next_run = now() - interval '1 second', status = 'idle'`)
+    const started = performance.now()
+    expect(await queue.drain({ timeBudget: 1500 })).toMatchObject({ claimed: 0 })
+    // Before, the drain waited for the handler: 6 s for one of 6 s, forever for this one.
+    expect(performance.now() - started).toBeLessThan(3000)
+    expect(aborted).toBeInstanceOf(Error)
+    expect(fired.map((f) => String((f.error as Error)?.message))).toEqual([expect.stringMatching(/still running when the time budget \(\d+ ms\) ended: its signal was aborted/)])
+    const maintained = performance.now()
+    await q.sql(`update pgq.schedules set next_run = now() - interval '1 second', status = 'idle'`)
+    await queue.maintain({ timeBudget: 1000 })
+    expect(performance.now() - maintained).toBeLessThan(3000)
+    await expect(queue.maintain({ budget: 1 } as never)).rejects.toThrow(/unknown maintain option "budget"/)
   })
 
   it('a drain fires due schedules by default, and not with maintenance: false', async () => {

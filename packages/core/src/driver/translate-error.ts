@@ -27,15 +27,27 @@ const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED'
 // What node-postgres (and Neon's copy of it) and pg-pool say, without a code, when a connection goes or never comes.
 const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
 
-/** Why the database is unreachable, when that is what `error` says (a reason for DatabaseUnavailableError). */
+// What ws says when the WebSocket endpoint (Neon's, or a local proxy) answers with an HTTP status instead of upgrading.
+const WEBSOCKET_REFUSED = /^Unexpected server response: (\d{3})/
+
+/**
+ * Why the database is unreachable, when that is what `error` says (a reason for
+ * DatabaseUnavailableError). Neon's driver over ws rejects with a WebSocket ErrorEvent, not an
+ * Error: its socket error is its `error`.
+ */
 function unavailableReason(error: unknown): string | undefined {
-  for (let e = error as { cause?: unknown; errors?: unknown[] } | undefined, depth = 0; e && depth < 4; depth++) {
+  for (let e = error as { cause?: unknown; errors?: unknown[]; error?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && (UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return code
     const message = (e as { message?: unknown }).message
     if (typeof message === 'string' && CONNECTION_LOST.test(message)) return 'connection lost'
-    e = (e.cause ?? e.errors?.[0]) as typeof e
+    const refused = typeof message === 'string' ? WEBSOCKET_REFUSED.exec(message) : null
+    if (refused) return `WebSocket ${refused[1]}`
+    e = (e.cause ?? e.errors?.[0] ?? (e.error !== e ? e.error : undefined)) as typeof e
   }
+  // Any other WebSocket error event: the socket to the database failed (and it is no Error a framework would handle).
+  const event = error as { type?: unknown; target?: unknown } | null
+  if (typeof event === 'object' && event !== null && !(error instanceof Error) && event.type === 'error' && event.target !== undefined) return 'WebSocket error'
   return undefined
 }
 

@@ -10,7 +10,7 @@ import type { Job, JobId, Traceback } from '../types.js'
 import { checkDedupeKey } from '../validation/dedupe-input.js'
 import { type Duration, toMs } from '../validation/duration.js'
 import { entrypointNameProblem, entrypointNamesProblem } from '../validation/entrypoint-names.js'
-import { textProblem } from '../validation/text.js'
+import { normalisedExpression, textProblem } from '../validation/text.js'
 import { checkOptionNames } from '../validation/option-names.js'
 import { fingerprintOf } from './failure-groups.js'
 import { HEALTH_DEFAULTS } from './health.js'
@@ -148,7 +148,7 @@ export function operationsView(db: Executor, schema: string, ready: () => Promis
       const bad = expression === undefined ? null : textProblem(expression)
       if (bad) throw new ConfigurationError(`expression ${bad}`)
       await ready()
-      const [row] = await execute(db, removeSchedules(t, entrypoint, expression ?? null))
+      const [row] = await execute(db, removeSchedules(t, entrypoint, expression === undefined ? null : normalisedExpression(expression)))
       return Number(row?.count ?? 0)
     },
 

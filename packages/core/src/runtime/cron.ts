@@ -1,4 +1,5 @@
 import { Cron } from 'croner'
+import { normalisedExpression } from '../validation/text.js'
 import { ConfigurationError } from '../errors.js'
 
 /** Keeps a schedule's dedupe key (`schedule:<entrypoint>:<expression>:<tick>`) under its 512-character limit. */
@@ -25,7 +26,7 @@ function isTimeZone(timezone: string): boolean {
 /** Parses 5-field (minute) and 6-field (second) cron with croner; throws ConfigurationError on anything else. */
 export function parseCron(expression: unknown, timezone: unknown = 'UTC'): CronExpression {
   if (typeof expression !== 'string') throw new ConfigurationError(`cron expression must be a string, got ${typeof expression}`)
-  const normalised = expression.trim().split(/\s+/).join(' ')
+  const normalised = normalisedExpression(expression)
   if (normalised.length > MAX_EXPRESSION_LENGTH) {
     throw new ConfigurationError(`cron expression must be at most ${MAX_EXPRESSION_LENGTH} characters`)
   }

@@ -16,7 +16,7 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
   const w = new WorkerCore(s, deps, options, budget)
   try {
     await w.prepare()
-    if (w.scheduler) await w.scheduler.runOnce().catch(w.reportError('schedule'))
+    if (w.scheduler) await w.scheduler.runOnce(Math.max(0, budget.remainingMs())).catch(w.reportError('schedule'))
     await w.heartbeat.start()
     // Results may wait a little, so that the last ones go with the look (flushLast).
     w.buffer.hold(LOOK_HOLD_MS)

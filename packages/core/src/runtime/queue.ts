@@ -5,6 +5,7 @@ import { lease } from '../queue/leases.js'
 import { checkRetention, type PruneResult, type QueueRetentionPolicy } from '../queue/retention.js'
 import { PrunerService } from '../services/pruner.js'
 import { type Duration, timerMs } from '../validation/duration.js'
+import { checkOptionNames } from '../validation/option-names.js'
 import { eventsChannel } from '../schema/schema-name.js'
 import { drain } from './drain-loop.js'
 import { startContinuous } from './continuous-loop.js'
@@ -57,7 +58,7 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
       schema: this.schema,
       ready: () => this.ready(),
       enqueueMany: (jobs, o) => this.enqueueMany(jobs as never, o),
-      onFired: (firing) => this.#events.emit('schedule:fired', firing),
+      onFired: (firing) => this.#reportFiring(firing),
       clock: options.clock ?? (() => new Date()),
     })
   }
@@ -101,7 +102,7 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
    * and start() call it themselves; call it from a cron trigger that does not drain.
    * Missed ticks fire once. Inline handlers are awaited; their errors are in the firings, not thrown.
    */
-  fireDueSchedules(options: { now?: Date; signal?: AbortSignal } = {}): Promise<ScheduleFiring[]> {
+  fireDueSchedules(options: { now?: Date; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ScheduleFiring[]> {
     return this.#schedules.fireDue(options)
   }
 
@@ -134,6 +135,14 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
       if (this.#registration === registration) this.#registration = undefined
     })
     return policies
+  }
+
+  /** A failed inline handler is not silent: with nobody listening to schedule:fired, a warning names it (not its message, which may carry data). */
+  #reportFiring(firing: ScheduleFiring): void {
+    if (this.#events.listens('schedule:fired')) return void this.#events.emit('schedule:fired', firing)
+    if (firing.error === undefined) return
+    const kind = firing.error instanceof Error ? firing.error.name : typeof firing.error
+    console.warn(`pgq: inline schedule ${JSON.stringify(firing.entrypoint)} (${firing.expression}) failed for ${firing.scheduledFor.toISOString()}: ${kind} (listen to 'schedule:fired' for the error)`)
   }
 
   #reportConflict(conflict: PolicyConflict): void {
@@ -185,9 +194,10 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
    * 25 s). For a cron trigger that does not drain, or `pgq maintain`.
    */
   async maintain(options: { timeBudget?: Duration } = {}): Promise<MaintenanceSummary> {
+    checkOptionNames(options, ['timeBudget'], 'maintain')
     const deadline = Date.now() + timerMs(options.timeBudget ?? 25_000, 'timeBudget')
     await this.ready()
-    const schedules = await this.fireDueSchedules()
+    const schedules = await this.fireDueSchedules({ timeoutMs: Math.max(0, deadline - Date.now()) })
     const pruned = await this.#pruner(crypto.randomUUID()).runOnce(Math.max(0, deadline - Date.now()))
     return { schedules, pruned }
   }

@@ -4,7 +4,7 @@ import { scheduleStore, type ScheduleStore } from '../queue/schedule-store.js'
 import type { JobId, Json } from '../types.js'
 import type { BatchOptions } from '../queue/jobs.js'
 import type { NewJob } from '../validation/job-input.js'
-import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
+import { entrypointNameProblem } from '../validation/entrypoint-names.js'
 import { jsonProblem } from '../validation/json-value.js'
 import { type CronExpression, parseCron } from './cron.js'
 
@@ -29,6 +29,8 @@ export interface ScheduleOptions<P = Json> {
 }
 
 const SCHEDULE_OPTIONS = ['cleanOld', 'timezone', 'mode', 'handler', 'payload']
+
+const TIMED_OUT = Symbol('timed out')
 
 /** What an inline handler gets for each tick. */
 export interface ScheduleTick {
@@ -64,9 +66,9 @@ const keyOf = (entrypoint: string, expression: string) => JSON.stringify([entryp
 
 /** Validates one registration; throws ConfigurationError before anything is stored. */
 export function defineSchedule(entrypoint: string, expression: string, options: ScheduleOptions<unknown> = {}): ScheduleDefinition {
-  if (typeof entrypoint !== 'string' || entrypoint.length === 0 || entrypoint.length > MAX_ENTRYPOINT_LENGTH) {
-    throw new ConfigurationError(`schedule entrypoint must be 1-${MAX_ENTRYPOINT_LENGTH} characters, got ${JSON.stringify(entrypoint)}`)
-  }
+  // Checked here: a name Postgres cannot store would fail every fire, of every schedule.
+  const nameProblem = entrypointNameProblem(entrypoint, 'schedule entrypoint')
+  if (nameProblem) throw new ConfigurationError(nameProblem)
   if (typeof options !== 'object' || options === null) throw new ConfigurationError(`the options of schedule ${JSON.stringify(entrypoint)} must be an object`)
   for (const key of Object.keys(options)) {
     if (!SCHEDULE_OPTIONS.includes(key)) throw new ConfigurationError(`unknown schedule option ${JSON.stringify(key.slice(0, 64))}; known: ${SCHEDULE_OPTIONS.join(', ')}`)
@@ -82,6 +84,9 @@ export function defineSchedule(entrypoint: string, expression: string, options: 
     throw new ConfigurationError(
       `schedule ${JSON.stringify(entrypoint)}: a handler is for mode 'inline'; an enqueued tick runs the entrypoint's handler (queue.entrypoint(${JSON.stringify(entrypoint)}, handler))`,
     )
+  }
+  if (options.cleanOld !== undefined && typeof options.cleanOld !== 'boolean') {
+    throw new ConfigurationError(`cleanOld of schedule ${JSON.stringify(entrypoint)} must be true or false, got ${JSON.stringify(options.cleanOld)}`)
   }
   const payload = (options.payload ?? null) as Json
   const problem = jsonProblem(payload, 'schedule payload')
@@ -149,7 +154,11 @@ export class Schedules {
     return earliest
   }
 
-  async fireDue(options: { now?: Date; signal?: AbortSignal } = {}): Promise<ScheduleFiring[]> {
+  /**
+   * Fires what is due. `timeoutMs` bounds the wait for inline handlers: past it their signal
+   * aborts and the fire returns (a handler that ignores its signal goes on in the background).
+   */
+  async fireDue(options: { now?: Date; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ScheduleFiring[]> {
     const defs = [...this.#defs.values()]
     if (defs.length === 0) return []
     const now = options.now ?? this.#deps.clock()
@@ -160,7 +169,7 @@ export class Schedules {
     const firings = defs.some((d) => d.mode === 'enqueue')
       ? await this.#deps.driver.transaction((tx) => this.#claimAndEnqueue(now, claims, tx))
       : await this.#claimAndEnqueue(now, claims)
-    await this.#runInline(firings, options.signal ?? new AbortController().signal)
+    await this.#runInline(firings, options.signal, options.timeoutMs)
     for (const firing of firings) this.#deps.onFired(firing)
     return firings
   }
@@ -199,19 +208,44 @@ export class Schedules {
     return firings.map(({ def, ...firing }) => firing)
   }
 
-  async #runInline(firings: ScheduleFiring[], signal: AbortSignal): Promise<void> {
+  async #runInline(firings: ScheduleFiring[], outer: AbortSignal | undefined, timeoutMs: number | undefined): Promise<void> {
     const inline = firings.filter((f) => f.mode === 'inline')
     if (inline.length === 0) return
-    await Promise.all(
-      inline.map(async (f) => {
-        const def = this.#defs.get(keyOf(f.entrypoint, f.expression))!
-        try {
-          await def.inline!({ entrypoint: f.entrypoint, expression: f.expression, scheduledFor: f.scheduledFor, payload: def.payload }, { signal })
-        } catch (error) {
-          f.error = error
-        }
-      }),
-    )
+    const abort = new AbortController()
+    const onOuterAbort = () => abort.abort(outer?.reason)
+    if (outer?.aborted) onOuterAbort()
+    else outer?.addEventListener('abort', onOuterAbort, { once: true })
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timedOut =
+      timeoutMs === undefined
+        ? undefined
+        : new Promise<typeof TIMED_OUT>((resolve) => {
+            timer = setTimeout(() => {
+              abort.abort(new Error(`the time budget ended (${timeoutMs} ms)`))
+              resolve(TIMED_OUT)
+            }, Math.max(0, timeoutMs))
+          })
+    try {
+      await Promise.all(
+        inline.map(async (f) => {
+          const def = this.#defs.get(keyOf(f.entrypoint, f.expression))!
+          const run = Promise.resolve().then(() =>
+            def.inline!({ entrypoint: f.entrypoint, expression: f.expression, scheduledFor: f.scheduledFor, payload: def.payload }, { signal: abort.signal }),
+          )
+          try {
+            if ((await (timedOut ? Promise.race([run, timedOut]) : run)) === TIMED_OUT) {
+              run.catch(() => undefined) // it may still fail, after the fire gave up on it
+              f.error = new Error(`the inline schedule handler was still running when the time budget (${timeoutMs} ms) ended: its signal was aborted`)
+            }
+          } catch (error) {
+            f.error = error
+          }
+        }),
+      )
+    } finally {
+      clearTimeout(timer)
+      outer?.removeEventListener('abort', onOuterAbort)
+    }
     await this.#store.finishInline(inline)
   }
 }

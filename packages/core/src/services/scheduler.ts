@@ -4,7 +4,7 @@ import type { Service } from './service.js'
 /** What the scheduler loop drives: a queue's registered schedules. */
 export interface ScheduleSource {
   readonly size: number
-  fireDue(options: { signal?: AbortSignal }): Promise<unknown>
+  fireDue(options: { signal?: AbortSignal; timeoutMs?: number }): Promise<unknown>
   nextWake(now: Date): Date | null
   /** The schedules' clock. */
   now(): Date
@@ -37,8 +37,9 @@ export class SchedulerService implements Service {
     this.#loop ??= this.#run()
   }
 
-  async runOnce(): Promise<void> {
-    await this.source.fireDue({ signal: this.#abort.signal })
+  /** Fires due schedules once; `timeoutMs` bounds the wait for inline handlers (a drain's budget). */
+  async runOnce(timeoutMs?: number): Promise<void> {
+    await this.source.fireDue({ signal: this.#abort.signal, timeoutMs })
   }
 
   async stop(): Promise<void> {

@@ -36,3 +36,6 @@ const BAD_JSON_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/
 export function jsonTextHasBadEscape(json: string): boolean {
   return json.includes('\\u') && BAD_JSON_ESCAPE.test(json)
 }
+
+/** A cron expression as stored: '0  3 * * *' and ' 0 3 * * *' are the schedule '0 3 * * *'. */
+export const normalisedExpression = (expression: string): string => expression.trim().split(/\s+/).join(' ')
