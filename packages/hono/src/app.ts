@@ -7,7 +7,7 @@ import { type DashboardMount, dashboardPath } from './dashboard/mount.js'
 import type { DashboardQueue } from './dashboard/options.js'
 import { createDashboard } from './dashboard/routes.js'
 import { durationMs } from './duration.js'
-import { notFound, onError } from './errors.js'
+import { errorsAsErrors, notFound, onError } from './errors.js'
 import { flowRoutes } from './routes/flows.js'
 import { jobRoutes } from './routes/jobs.js'
 import { type MetricsOptions, metricsRoutes } from './routes/metrics.js'
@@ -61,6 +61,7 @@ export function createQueueApi<Bindings extends object = object>(options: QueueA
   const app = new Hono<PgqEnv<Bindings>>()
   app.onError(onError)
   app.notFound(notFound)
+  app.use(errorsAsErrors)
   app.get('/healthz', (c) => c.json({ ok: true }))
   // Before the API's bearer check: the dashboard has its own (a login cookie, or the same bearer token).
   if (options.dashboard) {

@@ -1,4 +1,4 @@
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { logError } from './log.js'
 import { invalidRequest } from './validate.js'
@@ -47,6 +47,18 @@ export function invalidJob(c: Context, error: Error, batchLength?: number): Resp
   const position = batchLength === undefined ? undefined : typeof index === 'number' ? index : batchLength === 1 ? 0 : undefined
   const parts = [position === undefined ? '' : String(position), typeof field === 'string' ? field.replace(/\[(\d+)\]/g, '.$1') : '']
   return invalidRequest(c, [{ path: parts.filter((p) => p !== '').join('.'), message: error.message }])
+}
+
+/**
+ * Hono hands only Error instances to onError and rethrows anything else (a driver's WebSocket
+ * ErrorEvent, a thrown string): no answer at all. Wrapped, it is a 500 like any other failure.
+ */
+export const errorsAsErrors: MiddlewareHandler = async (_c, next) => {
+  try {
+    await next()
+  } catch (thrown) {
+    throw thrown instanceof Error ? thrown : new Error('a non-Error value was thrown', { cause: thrown })
+  }
 }
 
 /** A route this API does not have, as JSON like every other answer. */

@@ -92,6 +92,15 @@ describe('logs and answers', () => {
     expect(logged).toEqual(['pgq http: GET /stats failed: TypeError (message withheld: it may quote job data)'])
   })
 
+  it('answers 500 when something throws a value that is not an Error (Hono would answer nothing)', async () => {
+    const event = { type: 'error', message: `socket to ${SECRET} failed`, target: {} } // as a WebSocket ErrorEvent
+    const broken = { queueSize: () => Promise.reject(event) } as never
+    const res = await createQueueApi({ queue: broken, token: 't' }).request('/stats', { headers: bearer('t') })
+    expect(res.status).toBe(500)
+    expect(await res.text()).toBe('{"error":"internal_error"}')
+    expect(logged).toEqual(['pgq http: GET /stats failed: Error <- Object (message withheld: it may quote job data)'])
+  })
+
   it('answers 503 database_unavailable with Retry-After when PostgreSQL cannot be reached, and logs the route and the kind', async () => {
     const port = await closedPort()
     const unreachable = nodePostgresDriver({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres`, max: 1 })
