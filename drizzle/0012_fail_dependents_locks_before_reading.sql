@@ -19,23 +19,36 @@ DECLARE
   v_new bigint[];
   v_ids bigint[];
   v_ended integer;
+  v_try integer;
 BEGIN
   -- Lock, then look again: each pass reads the jobs downstream in a fresh snapshot, taken once
   -- the passes before it hold their locks, and locks those it had not seen (in id order).
   -- It ends when a pass finds nothing new: every link to a locked job has committed and is
   -- in that snapshot, and any link still to come waits for this transaction and then reads
   -- its parent as failed or gone. Nearly always two passes: the first finds them all.
-  LOOP
-    WITH RECURSIVE downstream(child_id) AS (
-      SELECT d.child_id FROM "pgq".job_dependencies d WHERE d.parent_id = ANY (p_failed)
-      UNION
-      SELECT d.child_id FROM "pgq".job_dependencies d JOIN downstream ON d.parent_id = downstream.child_id
-    )
-    SELECT array_agg(x.child_id ORDER BY x.child_id) INTO v_new
-    FROM (SELECT downstream.child_id FROM downstream EXCEPT SELECT unnest(v_locked)) x;
-    EXIT WHEN v_new IS NULL;
-    PERFORM 1 FROM "pgq".jobs j WHERE j.id = ANY (v_new) AND j.status = 'blocked' ORDER BY j.id FOR NO KEY UPDATE;
-    v_locked := v_locked || v_new;
+  -- A later pass may lock a job with a lower id than one it holds, against a link locking its
+  -- parents in id order: a deadlock. The block's locks then go (the link goes on) and it starts over.
+  FOR v_try IN 1..5 LOOP
+    BEGIN
+      v_locked := '{}';
+      LOOP
+        WITH RECURSIVE downstream(child_id) AS (
+          SELECT d.child_id FROM "pgq".job_dependencies d WHERE d.parent_id = ANY (p_failed)
+          UNION
+          SELECT d.child_id FROM "pgq".job_dependencies d JOIN downstream ON d.parent_id = downstream.child_id
+        )
+        SELECT array_agg(x.child_id ORDER BY x.child_id) INTO v_new
+        FROM (SELECT downstream.child_id FROM downstream EXCEPT SELECT unnest(v_locked)) x;
+        EXIT WHEN v_new IS NULL;
+        PERFORM 1 FROM "pgq".jobs j WHERE j.id = ANY (v_new) AND j.status = 'blocked' ORDER BY j.id FOR NO KEY UPDATE;
+        v_locked := v_locked || v_new;
+      END LOOP;
+      EXIT;
+    EXCEPTION WHEN deadlock_detected THEN
+      IF v_try = 5 THEN
+        RAISE;
+      END IF;
+    END;
   END LOOP;
   IF cardinality(v_locked) = 0 THEN
     RETURN 0;

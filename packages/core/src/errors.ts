@@ -89,6 +89,20 @@ export class DatabaseAccessError extends PgqError {
   }
 }
 
+/**
+ * PostgreSQL rolled the transaction back to break a deadlock, or for a serialization failure
+ * (SQLSTATE 40P01, 40001): nothing it did was kept, and running it again will most likely
+ * succeed. pgq retries its own transactions; one of yours (`{ tx }`) is yours to run again.
+ */
+export class TransactionConflictError extends PgqError {
+  /** The SQLSTATE: 40P01 (deadlock) or 40001 (serialization failure). */
+  readonly reason: string
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('PGQ_TRANSACTION_CONFLICT', `PostgreSQL rolled the transaction back (${reason}: ${reason === '40P01' ? 'a deadlock' : 'a serialization failure'}); nothing was kept: run it again.`, options)
+    this.reason = reason
+  }
+}
+
 /** A setting passed to pgq is invalid. */
 export class ConfigurationError extends PgqError {
   constructor(message: string) {

@@ -62,6 +62,49 @@ describe.each(DRIVERS)('dependency cascades racing links, over %s', (driverName)
     }
   })
 
+  // A later pass of the cascade locks a job with a lower id than one it holds, while a link
+  // locks its parents in id order: PostgreSQL breaks the deadlock by rolling one side back.
+  // p <- a <- c, p <- b <- d; the link of g to [c, b] holds c and waits for b, the cascade
+  // holds b and wants c. Before, cancel() rejected with a raw 40P01 and p stayed queued.
+  it('a cascade that deadlocks with a link starts over, and both go through', async () => {
+    const producer = q.producer()
+    const p = await producer.enqueue('child', null, { delay: '1h' })
+    const a = await producer.enqueue('child', null, { dependsOn: [p] })
+    const pool = pgPool(q.url, { max: 3 })
+    const [t2, t3, t4] = await Promise.all([pool.connect(), pool.connect(), pool.connect()])
+    const pidOf = async (c: Queryable) => ((await c.query('select pg_backend_pid() as pid')).rows[0] as { pid: number }).pid
+    // Until some session waits for `pid`'s locks; or until `pid` itself waits for someone's.
+    const waitingFor = async (pid: number) => (await q.sql('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]))[0]!.n as number
+    const untilWaiting = (pid: number) => expect.poll(() => waitingFor(pid), { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(1)
+    const blockedCount = async (pid: number) => (await q.sql('select cardinality(pg_blocking_pids($1))::int as n', [pid]))[0]!.n as number
+    const untilBlocked = (pid: number) => expect.poll(() => blockedCount(pid), { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(1)
+    try {
+      await t2.query('begin')
+      const c = await producer.enqueue('child', null, { dependsOn: [a], tx: t2 })
+      const b = await producer.enqueue('child', null, { dependsOn: [p] })
+      await t4.query('begin')
+      const d = await producer.enqueue('child', null, { dependsOn: [b], tx: t4 })
+      const canceling = producer.cancel([p])
+      await untilWaiting(await pidOf(t2)) // the cascade's first pass waits for a
+      await t2.query('commit')
+      await untilWaiting(await pidOf(t4)) // ... then for b
+      // The link waits longest before it looks for a deadlock: the cascade is the side rolled back.
+      await t3.query('begin')
+      await t3.query(`set local deadlock_timeout = '30s'`)
+      const t3pid = await pidOf(t3)
+      const linking = producer.enqueue('child', null, { dependsOn: [c, b], tx: t3 })
+      await untilBlocked(t3pid) // the link holds c and waits for b too (behind the cascade)
+      await t4.query('commit') // b goes to the cascade, whose next pass wants c: a deadlock
+      const g = await linking // once the cascade's retry let go of b
+      await t3.query('commit')
+      expect(await canceling).toEqual([{ id: p, previousStatus: 'queued' }])
+      expect((await producer.status([a, b, c, d, g])).map((s) => s.status)).toEqual(['failed', 'failed', 'failed', 'failed', 'failed'])
+    } finally {
+      for (const client of [t2, t3, t4]) client.release()
+      await pool.end()
+    }
+  })
+
   // The reviewer's reproduction: chains enqueued one job after another while a running worker
   // fails their heads; no chain may end with its last job blocked.
   it('ends every chain p <- c1 <- c2 whose head fails while a worker runs', async () => {

@@ -95,6 +95,8 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(() => queue.entrypoint('y', { timeout: '30d' }, () => undefined)).toThrow(/timeout must be at most 24 days/)
     // A heartbeat slower than the lease: another worker would rescue and rerun a running job.
     const leased = queueOn(q.driver).entrypoint('x', { leaseTimeout: '5s' }, () => undefined)
+    // The default is always under the lease, even a lease shorter than its 50 ms floor.
+    expect(await queueOn(q.driver).entrypoint('tiny', { leaseTimeout: 40 }, () => undefined).drain({ timeBudget: 500 })).toMatchObject({ claimed: 0 })
     expect(() => leased.start({ heartbeatInterval: 8000 })).toThrow(/heartbeatInterval \(8000 ms\) must be shorter than the leaseTimeout of every served entrypoint \(x: 5000 ms\)/)
     expect(() => queueOn(q.driver).entrypoint('y', { leaseTimeout: 1e15 }, () => undefined)).toThrow(/leaseTimeout must be at most 100 years/)
     expect(() => queue.start({ signal: 5 as unknown as AbortSignal })).toThrow(/signal must be an AbortSignal/)

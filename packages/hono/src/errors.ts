@@ -27,6 +27,10 @@ export const onError: ErrorHandler = (error, c) => {
       logError(`pgq http: ${c.req.method} ${c.req.routePath}: the database is unavailable`, error)
       c.header('Retry-After', '1')
       return c.json({ error: 'database_unavailable', message: 'The queue\'s database is unavailable; retry shortly.', reason: (error as { reason?: string }).reason }, 503)
+    case 'PGQ_TRANSACTION_CONFLICT':
+      // pgq already retried its own transaction; another try a moment later will most likely pass.
+      c.header('Retry-After', '1')
+      return c.json({ error: 'transaction_conflict', message: 'The request conflicted with another and nothing was written; retry it.' }, 503)
     case 'PGQ_DATABASE_ACCESS':
       // Not the client's to fix nor to retry: the deployment's connection string is wrong.
       logError(`pgq http: ${c.req.method} ${c.req.routePath}: the database refused the connection`, error)

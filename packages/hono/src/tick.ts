@@ -22,7 +22,8 @@ export interface TickResult {
 export async function tick(queue: AppQueue, options: TickOptions): Promise<TickResult> {
   const budgetMs = durationMs(options.timeBudget, 'timeBudget')
   const started = Date.now()
-  const schedules = await queue.fireDueSchedules()
+  // Inline handlers get the budget too: past it their signal aborts and the tick goes on.
+  const schedules = await queue.fireDueSchedules({ timeoutMs: budgetMs })
   const timeBudget = Math.max(1, budgetMs - (Date.now() - started))
   // A queue with schedules but no entrypoints has nothing to drain here.
   const summary =

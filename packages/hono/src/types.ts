@@ -7,7 +7,7 @@ type JobMethods = Pick<Producer, 'enqueueMany' | 'flow' | 'requeue' | 'cancel' |
 export interface AppQueue extends JobMethods {
   entrypoints(): string[]
   drain(options?: DrainOptions): Promise<DrainSummary>
-  fireDueSchedules(): Promise<ScheduleFiring[]>
+  fireDueSchedules(options?: { timeoutMs?: number }): Promise<ScheduleFiring[]>
 }
 
 /** What the Node adapter needs on top: a continuous worker and a graceful close. */

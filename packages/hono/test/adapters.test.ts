@@ -1,8 +1,8 @@
 // The runtime adapters: Workers' scheduled() helper and the Node server with its worker.
-import type { DrainSummary, PgqDriver, ScheduleFiring } from '@pgq/core'
+import { type DrainSummary, type PgqDriver, type ScheduleFiring, withPgClient } from '@pgq/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../../core/test/setup/database.js'
-import { type AppQueue, createQueueApi } from '../src/index.js'
+import { type AppQueue, createQueueApi, firingsJson, tick } from '../src/index.js'
 import { serve } from '../src/node.js'
 import { scheduledHandler } from '../src/workers.js'
 import { bearer, driverFor, freshDatabase, testQueue } from './support.js'
@@ -48,6 +48,34 @@ describe('scheduledHandler', () => {
     await expect(handler({ cron: '* * * * *', scheduledTime: 0 }, {}, { waitUntil: (p) => waited.push(p) })).rejects.toThrow('db down')
     await Promise.all(waited)
     expect(ended).toBe(true)
+  })
+})
+
+describe('tick, on a real queue', () => {
+  let db: TestDatabase
+  let driver: PgqDriver
+  beforeAll(async () => {
+    db = await freshDatabase('hono_tick')
+    driver = driverFor(db)
+  })
+  afterAll(async () => {
+    await driver?.end()
+    await db?.drop()
+  })
+
+  it("bounds an inline schedule handler by the tick's budget: its signal aborts and the tick ends", async () => {
+    let aborted = false
+    const queue = testQueue(driver).schedule('slow', '* * * * * *', {
+      mode: 'inline',
+      handler: (_tick, { signal }) => new Promise(() => signal.addEventListener('abort', () => (aborted = true))), // never settles
+    })
+    await queue.fireDueSchedules({ timeoutMs: 0 }) // stored; make it due
+    await withPgClient(db.url, (c) => c.query(`update pgq.schedules set next_run = now() - interval '1 second', status = 'idle'`))
+    const started = performance.now()
+    const result = await tick(queue, { timeBudget: 1000 })
+    expect(performance.now() - started).toBeLessThan(3000) // before: never
+    expect(aborted).toBe(true)
+    expect(firingsJson(result.schedules)).toMatchObject([{ entrypoint: 'slow', error: expect.stringMatching(/still running when the time budget/) }])
   })
 })
 

@@ -26,11 +26,14 @@ it('completes a flow enqueued in a Worker whose steps run on edge drains and on 
     ])
     expect((await queue.status([ids.transform!, ids.publish!])).map((s) => s.status)).toEqual(['blocked', 'blocked'])
 
-    // Edge drain: runs fetch, whose success releases transform (not served here).
-    expect(await queue.drain({ timeBudget: '10s', maintenance: false })).toMatchObject({ succeeded: 1 })
-    // The VM worker, woken by the release, runs transform; publish is released for the edge.
+    // Edge drain: runs fetch, whose success releases transform (not served here). The VM worker,
+    // woken by the release, runs transform, which releases publish for the edge: a quick VM worker
+    // does it while this drain still looks, and the drain runs publish too.
+    const first = await queue.drain({ timeBudget: '10s', maintenance: false })
+    expect(first.succeeded === 1 || first.succeeded === 2).toBe(true)
     expect(await queue.waitFor(ids.transform!, { timeout: '20s' })).toBe('successful')
-    expect(await queue.drain({ timeBudget: '10s', maintenance: false })).toMatchObject({ succeeded: 1 })
+    const second = await queue.drain({ timeBudget: '10s', maintenance: false })
+    expect(first.succeeded + second.succeeded).toBe(2)
     expect(await queue.waitFor(ids.publish!, { timeout: '5s' })).toBe('successful')
 
     // Each step ran once, in order, each on the runtime that serves it.

@@ -1,9 +1,12 @@
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, TransactionConflictError } from '../errors.js'
 import type { Executor, ListenerConnection, PgqDriver, QueryOptions } from './driver.js'
 import type { ClientLike, PoolConfig, PoolLike } from './pool-config.js'
 import { type StandaloneClient, standaloneConnection } from './listener-connection.js'
 import { translateError } from './translate-error.js'
 import { textTimestamps, type TypeParsers } from './type-parsers.js'
+
+/** Runs of one transaction that PostgreSQL rolled back for a conflict, before its error is thrown. */
+const TRANSACTION_ATTEMPTS = 3
 
 /** What a driver folder loads on first use: its package's Pool and Client classes and type parsers. */
 export interface DriverModule {
@@ -63,13 +66,19 @@ export function poolDriver(options: PoolDriverOptions): PgqDriver {
       const tx: Executor = { query: (text, values, queryOptions) => run(client, types, text, values, queryOptions) }
       let broken: unknown
       try {
-        await client.query({ text: 'begin' })
-        const result = await work(tx)
-        await client.query({ text: 'commit' })
-        return result
-      } catch (error) {
-        await client.query({ text: 'rollback' }).catch((e: unknown) => (broken = e))
-        throw translateError(error)
+        // Rolled back to break a deadlock (or a serialization failure): nothing was kept, so run it again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.query({ text: 'begin' })
+            const result = await work(tx)
+            await client.query({ text: 'commit' })
+            return result
+          } catch (error) {
+            await client.query({ text: 'rollback' }).catch((e: unknown) => (broken = e))
+            const translated = translateError(error)
+            if (broken || !(translated instanceof TransactionConflictError) || attempt >= TRANSACTION_ATTEMPTS) throw translated
+          }
+        }
       } finally {
         // A connection that cannot even roll back is not given back to the pool.
         client.release(broken instanceof Error ? broken : undefined)

@@ -1,4 +1,4 @@
-import { DatabaseAccessError, DatabaseUnavailableError, DuplicateJobError, InvalidJobError, PgqError, SchemaOutdatedError } from '../errors.js'
+import { DatabaseAccessError, DatabaseUnavailableError, DuplicateJobError, InvalidJobError, PgqError, SchemaOutdatedError, TransactionConflictError } from '../errors.js'
 
 interface PgErrorFields {
   code?: string
@@ -79,6 +79,7 @@ export function translateError(error: unknown): unknown {
     const key = /\(dedupe_key\)=\((.*)\) already exists/.exec(pg.detail ?? '')?.[1]
     return new DuplicateJobError(key === undefined ? [] : [key], { cause: error })
   }
+  if (pg.code === '40P01' || pg.code === '40001') return new TransactionConflictError(pg.code, { cause: error })
   if (pg.code && MISSING_OBJECT.has(pg.code)) {
     return new SchemaOutdatedError(`the pgq schema is missing an object (${pg.message})`, { cause: error })
   }

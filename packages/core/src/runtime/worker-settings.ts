@@ -134,7 +134,7 @@ export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb:
   if (!(heartbeatIntervalMs > 0)) throw new ConfigurationError('heartbeatInterval must be more than 0')
   // A heartbeat slower than a lease lets another worker rescue, and rerun, a job still running here.
   const shortest = served.reduce<EntrypointDefinition | undefined>((min, d) => (d.retryAfterMs > 0 && (!min || d.retryAfterMs < min.retryAfterMs) ? d : min), undefined)
-  if (shortest && heartbeatIntervalMs >= shortest.retryAfterMs) {
+  if (shortest && o.heartbeatInterval !== undefined && heartbeatIntervalMs >= shortest.retryAfterMs) {
     throw new ConfigurationError(
       `heartbeatInterval (${heartbeatIntervalMs} ms) must be shorter than the leaseTimeout of every served entrypoint (${shortest.name}: ${shortest.retryAfterMs} ms); a third of it is the default`,
     )

@@ -59,9 +59,13 @@ export class HeartbeatService implements Service {
   }
 }
 
-/** A third of the shortest lease timeout, so two beats can be missed before a rescue. */
+/**
+ * A third of the shortest lease timeout, so two beats can be missed before a rescue; at least
+ * 50 ms, but under half of a lease shorter than that.
+ */
 export function heartbeatInterval(leaseMs: number[], fallbackMs = 10_000): number {
   const timers = leaseMs.filter((ms) => ms > 0)
   if (timers.length === 0) return fallbackMs
-  return Math.max(50, Math.min(fallbackMs, Math.floor(Math.min(...timers) / 3)))
+  const shortest = Math.min(...timers)
+  return Math.max(1, Math.min(50, Math.floor(shortest / 2)), Math.min(fallbackMs, Math.floor(shortest / 3)))
 }

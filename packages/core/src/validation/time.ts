@@ -34,20 +34,61 @@ export function timestampText(ms: number): string {
   return `${pad(year > 0 ? year : 1 - year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${time}${year > 0 ? '' : ' BC'}`
 }
 
-// How PostgreSQL writes a timestamptz (DateStyle ISO): '2030-01-31 12:00:00.123456+05:30', '0044-03-15 12:00:00+00 BC'.
-const PG_TIMESTAMPTZ = /^(\d{4,6})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?( BC)?$/
+// How PostgreSQL writes a timestamptz (DateStyle ISO): '2030-01-31 12:00:00.123456+05:30',
+// '0044-03-15 12:00:00+00 BC', '+00:09:21' offsets (LMT), years of 4 to 6 digits.
+
+/** The number in `text` from `start` for `length` digits, or NaN. */
+function digitsAt(text: string, start: number, length: number): number {
+  let value = 0
+  for (let i = start; i < start + length; i++) {
+    const digit = text.charCodeAt(i) - 48
+    if (digit < 0 || digit > 9) return Number.NaN
+    value = value * 10 + digit
+  }
+  return value
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (any year, 0 = 1 BC): H. Hinnant's days_from_civil. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yearOfEra = y - era * 400
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1
+  return era * 146097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719468
+}
 
 /**
- * The instant of a timestamptz as PostgreSQL writes it. Date.parse reads most of these, but
- * takes years 0001-0099 for 2001-2099 and cannot read BC: both are read here.
+ * The instant of a timestamptz as PostgreSQL writes it, in milliseconds (NaN for text it did
+ * not write, such as 'infinity'). Read by position and arithmetic, not Date.parse: that takes
+ * years 0001-0099 for 2001-2099, cannot read BC or LMT offsets, and differs between engines.
  */
 export function parseTimestamptz(text: string): number {
-  const m = PG_TIMESTAMPTZ.exec(text)
-  if (!m) return Date.parse(text)
-  const [, y, mo, d, h, mi, s, fraction, sign, oh, om, os, bc] = m
-  const year = bc ? 1 - Number(y) : Number(y)
-  const date = new Date(Date.UTC(2000, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), fraction ? Math.floor(Number(fraction) * 1000) : 0))
-  date.setUTCFullYear(year) // Date.UTC, too, maps years 0-99 to 1900-1999
-  const offsetMs = (Number(oh) * 3600 + Number(om ?? 0) * 60 + Number(os ?? 0)) * 1000
-  return date.getTime() - (sign === '+' ? offsetMs : -offsetMs)
+  const y = text.indexOf('-', 4) // the year has 4 to 6 digits
+  if (y < 4 || y > 6 || text.charCodeAt(y + 6) !== 32 /* ' ' */) return Number.NaN
+  const year = digitsAt(text, 0, y)
+  const month = digitsAt(text, y + 1, 2)
+  const day = digitsAt(text, y + 4, 2)
+  const hour = digitsAt(text, y + 7, 2)
+  const minute = digitsAt(text, y + 10, 2)
+  const second = digitsAt(text, y + 13, 2)
+  let at = y + 15
+  let fractionMs = 0
+  if (text[at] === '.') {
+    let scale = 100
+    for (at++; at < text.length && text.charCodeAt(at) >= 48 && text.charCodeAt(at) <= 57; at++, scale /= 10) fractionMs += (text.charCodeAt(at) - 48) * scale
+    fractionMs = Math.floor(fractionMs + 1e-9) // microseconds are cut to the millisecond, as Date.parse did
+  }
+  const sign = text[at] === '-' ? -1 : text[at] === '+' ? 1 : 0
+  let offsetSeconds = digitsAt(text, at + 1, 2) * 3600
+  at += 3
+  for (const unit of [60, 1]) {
+    if (text[at] !== ':') break
+    offsetSeconds += digitsAt(text, at + 1, 2) * unit
+    at += 3
+  }
+  const bc = text.endsWith(' BC', at + 3) && at + 3 === text.length
+  if (sign === 0 || (at !== text.length && !bc)) return Number.NaN
+  const days = daysFromCivil(bc ? 1 - year : year, month, day)
+  const ms = days * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + fractionMs - sign * offsetSeconds * 1000
+  return Math.abs(ms) <= MAX_DATE_MS ? ms : Number.NaN
 }
