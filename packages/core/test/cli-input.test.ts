@@ -110,4 +110,19 @@ describe('pgq command-line input', () => {
     expect(socket.code).toBe(1)
     expect((await pgqCli(['status', '1', '--database-url', f.url.replace(/^postgresql:/, 'postgres:')])).code).toBe(1) // job 1 is unknown: it connected
   })
+
+  it('prints text from the database or a handler with its control characters escaped: no message drives the terminal', async () => {
+    const name = 'esc\u001b[2J\u001b]0;pwned\u0007name'
+    const id = await f.producer().enqueue(name, null)
+    await f.sql(`update pgq.jobs set status = 'failed' where id = $1`, [id])
+    await f.sql(
+      `insert into pgq.log (job_id, status, priority, entrypoint, attempts, traceback) values ($1, 'failed', 0, $2, 1, $3)`,
+      [id, name, JSON.stringify({ name: 'Error', message: 'upstream said \u001b[31mRED\nsecond line', stack: null, attempt: 1, workerId: null, entrypoint: name })],
+    )
+    for (const args of [['failed'], ['failed', '--group'], ['stats'], ['dashboard', '--once'], ['history', String(id)]]) {
+      const r = await pgq(args)
+      expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/)
+    }
+    expect((await pgq(['failed'])).stdout).toContain('esc\\x1b[2J\\x1b]0;pwned\\x07name')
+  })
 })

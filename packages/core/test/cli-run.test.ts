@@ -56,6 +56,21 @@ describe('pgq run', () => {
     expect(JSON.parse(worker.stdout())).toMatchObject({ claimed: 2, succeeded: 2, lost: 0, stoppedBy: 'signal' })
   })
 
+  it('--mode drain stops claiming on SIGTERM, and a second signal exits at once, leaving the running job to rescue', async () => {
+    const producer = f.producer()
+    const id = await producer.enqueue('greet', null)
+    const worker = startPgqCli(['run', INSTANCE, '--mode', 'drain', '--time-budget', '60s'], { cwd: CORE, env: { DATABASE_URL: f.url, CLI_FIXTURE_SLEEP_MS: '30000' } })
+    running.push(worker)
+    await expect.poll(async () => (await producer.status([id]))[0]!.status, { timeout: 10_000, interval: 20 }).toBe('picked')
+    worker.child.kill('SIGTERM')
+    await worker.waitFor(/^pgq run: stopping: no more claims; running jobs finish/m)
+    const forced = performance.now()
+    worker.child.kill('SIGTERM')
+    expect(await worker.exit).toBe(1)
+    expect(performance.now() - forced).toBeLessThan(10_000) // not the 30 s the job takes
+    expect((await producer.status([id]))[0]!.status).toBe('picked')
+  })
+
   it('refuses a bad invocation with exit 2 before any job is claimed', async () => {
     const id = await f.producer().enqueue('greet', null)
     const cases: [string[], RegExp][] = [

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { serve as serveHttp } from '@hono/node-server'
 import type { RunSummary, StartOptions, WorkerHandle } from '@pgq/core'
 import { stopOnSignals } from '@pgq/core'
+import { logError } from './log.js'
 import type { NodeQueue } from './types.js'
 
 export interface ServeOptions {
@@ -64,10 +65,15 @@ export async function serve(options: ServeOptions): Promise<NodeDeployment> {
 
   const removeSignalHandlers = stopOnSignals({ stop: close }, options.signals)
 
-  // A worker that dies (e.g. no LISTEN behind a transaction pooler) takes the server down with it.
+  // A worker that dies (e.g. no LISTEN behind a transaction pooler, a login refused) takes the
+  // server down with it, and says why: a process that ends must not end with 0 and nothing said.
   const closed = worker.done.then(
     () => close(),
     async (error: unknown) => {
+      const code = (error as { code?: unknown } | null)?.code
+      if (typeof code === 'string' && code.startsWith('PGQ_')) console.error(`pgq serve: the worker stopped, so the server closed: ${(error as Error).name}: ${(error as Error).message}`)
+      else logError('pgq serve: the worker stopped, so the server closed', error)
+      if (!process.exitCode) process.exitCode = 1
       await close().catch(() => undefined)
       throw error
     },

@@ -1,6 +1,6 @@
 // The runtime adapters: Workers' scheduled() helper and the Node server with its worker.
 import { type DrainSummary, type PgqDriver, type ScheduleFiring, withPgClient } from '@pgq/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { TestDatabase } from '../../core/test/setup/database.js'
 import { type AppQueue, createQueueApi, firingsJson, tick } from '../src/index.js'
 import { serve } from '../src/node.js'
@@ -108,8 +108,18 @@ describe('serve (Node)', () => {
     const real = driverFor(db)
     const noListen: PgqDriver = { ...real, listener: () => Promise.reject(new Error('LISTEN is not available here')) }
     const queue = testQueue(noListen)
-    const server = await serve({ app: createQueueApi({ queue, token: 't' }), queue, port: 0, signals: [], onClose: () => real.end() })
-    await expect(server.closed).rejects.toThrow(/LISTEN is not available here/)
-    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow()
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    const exitCode = process.exitCode
+    try {
+      const server = await serve({ app: createQueueApi({ queue, token: 't' }), queue, port: 0, signals: [], onClose: () => real.end() })
+      await expect(server.closed).rejects.toThrow(/LISTEN is not available here/)
+      await expect(fetch(`${server.url}/healthz`)).rejects.toThrow()
+      // A script that only awaited serve() (the README's) ends with 1 and a line saying why, not 0 and nothing.
+      expect(process.exitCode).toBe(1)
+      expect(errors.mock.calls.map((c) => String(c[0]))).toEqual(['pgq serve: the worker stopped, so the server closed: Error (message withheld: it may quote job data)'])
+    } finally {
+      process.exitCode = exitCode
+      errors.mockRestore()
+    }
   })
 })

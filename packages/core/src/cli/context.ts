@@ -1,6 +1,7 @@
 import { withPgClient } from '../driver/node-postgres/with-client.js'
 import { ConfigurationError } from '../errors.js'
 import type { Queryable as SqlConnection } from '../driver/driver.js'
+import { printable } from '../validation/text.js'
 import { schemaName } from '../schema/schema-name.js'
 
 /** Where the CLI reads settings and writes output; tests pass their own. */
@@ -99,4 +100,5 @@ export function describeError(error: unknown): string {
   return String(error)
 }
 
-export const line = (write: (text: string) => void, text: string) => write(`${text}\n`)
+/** One line of output; text from the database or a handler cannot drive the terminal (see printable). */
+export const line = (write: (text: string) => void, text: string) => write(`${printable(text)}\n`)

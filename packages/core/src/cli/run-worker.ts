@@ -46,7 +46,7 @@ export async function runWorker(flags: RunFlags, io: CliIo, args: string[]): Pro
   const queue = await loadQueue(modulePath, flags, io)
   const unsubscribe = report(queue, io)
   try {
-    const summary = await (mode === 'drain' ? drainOnce(queue, options) : runUntilSignal(queue, options, io)).catch((error: unknown) => {
+    const summary = await (mode === 'drain' ? drainOnce(queue, options, io) : runUntilSignal(queue, options, io)).catch((error: unknown) => {
       throw explain(error)
     })
     if (flags.json) printJson(io, summary)
@@ -84,10 +84,20 @@ async function runUntilSignal(queue: Queue, options: StartOptions, io: CliIo): P
   }
 }
 
-async function drainOnce(queue: Queue, options: DrainOptions): Promise<RunSummary> {
-  // A signal ends the drain early, as gracefully as the end of its budget.
+async function drainOnce(queue: Queue, options: DrainOptions, io: CliIo): Promise<RunSummary> {
+  // A signal ends the drain early, as gracefully as the end of its budget; a second one at once:
+  // the process exits, and what still runs is left to stale rescue, as a forced worker leaves it.
   const abort = new AbortController()
-  const removeHandlers = stopOnSignals({ stop: async () => abort.abort() })
+  const removeHandlers = stopOnSignals({
+    stop: async ({ force }) => {
+      if (force) {
+        line(io.stderr, 'pgq run: a second signal: exiting now; jobs still running are left for another worker to rescue')
+        process.exit(1)
+      }
+      line(io.stderr, 'pgq run: stopping: no more claims; running jobs finish and their results are written (a second signal exits at once)')
+      abort.abort()
+    },
+  })
   try {
     return await asUsage(() => queue.drain({ ...options, signal: abort.signal }), asFlags)
   } finally {

@@ -7,6 +7,7 @@ import { checkMaxResultBytes } from './job-output.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
 import { textProblem } from '../validation/text.js'
 import { checkOptionNames } from '../validation/option-names.js'
+import { redactValue, valueAt } from '../validation/redact-values.js'
 import { type Duration, timerMs, toMs } from '../validation/duration.js'
 
 export interface JobContext {
@@ -106,9 +107,14 @@ export class JobTimeoutError extends PgqError {
 
 /** A payload that its entrypoint's schema rejected: retrying cannot help. */
 export class PayloadValidationError extends PgqError {
-  constructor(entrypoint: string, issues: readonly StandardSchemaV1.Issue[]) {
+  constructor(entrypoint: string, issues: readonly StandardSchemaV1.Issue[], payload?: unknown) {
     const detail = issues
-      .map((i) => `${(i.path ?? []).map((p) => (typeof p === 'object' ? p.key : p)).join('.') || '(payload)'}: ${i.message}`)
+      .map((i) => {
+        const path = (i.path ?? []).map((p) => (typeof p === 'object' ? p.key : p))
+        // The library's message may quote the refused value (or the whole payload): cut out.
+        const message = redactValue(redactValue(i.message, valueAt(payload, path)), payload)
+        return `${path.join('.') || '(payload)'}: ${message}`
+      })
       .join('; ')
     super('PGQ_INVALID_PAYLOAD', `payload rejected by the schema of ${JSON.stringify(entrypoint)}: ${detail}`)
   }
@@ -200,7 +206,7 @@ function checkSchema(schema: unknown, name: string): void {
 export async function validatePayload(def: EntrypointDefinition, payload: unknown): Promise<unknown> {
   if (!def.schema) return payload
   const result = await def.schema['~standard'].validate(payload)
-  if (result.issues) throw new PayloadValidationError(def.name, result.issues)
+  if (result.issues) throw new PayloadValidationError(def.name, result.issues, payload)
   return result.value
 }
 

@@ -39,3 +39,18 @@ export function jsonTextHasBadEscape(json: string): boolean {
 
 /** A cron expression as stored: '0  3 * * *' and ' 0 3 * * *' are the schedule '0 3 * * *'. */
 export const normalisedExpression = (expression: string): string => expression.trim().split(/\s+/).join(' ')
+
+// C0 controls but tab and newline, DEL and C1: what a terminal acts on (ESC clears screens, retitles windows).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+const LINE_BREAKS = /[\t\n]/g
+const escaped = (c: string) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+
+/**
+ * Text from the database or a handler made safe to print: control characters are shown as
+ * escapes (\x1b), so no error message can drive the terminal. `oneLine` escapes tab and newline too.
+ */
+export function printable(text: string, oneLine = false): string {
+  const out = text.replace(TERMINAL_CONTROLS, escaped)
+  return oneLine ? out.replace(LINE_BREAKS, escaped) : out
+}

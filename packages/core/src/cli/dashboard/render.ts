@@ -4,6 +4,7 @@ import Table from 'cli-table3'
 import type { FailureRecord } from '../../queue/operations.js'
 import { duration, firstLine } from '../format.js'
 import { clock, figure, fit, type Paint, paint, percent, rate } from './format.js'
+import { printable } from '../../validation/text.js'
 import type { DashboardSnapshot, EntrypointLine } from './snapshot.js'
 
 export interface RenderOptions {
@@ -71,9 +72,9 @@ function entrypointColumns(rows: EntrypointLine[], width: number): Column<Entryp
     { ...numeric('oldest', (r) => duration(r.oldestQueuedAgeMs)), width: 7 },
   ]
   // As wide as the longest name, as far as the figures leave room (the rest is cut with an ellipsis).
-  const longest = Math.max(10, ...rows.map((r) => r.entrypoint.length))
+  const longest = Math.max(10, ...rows.map((r) => printable(r.entrypoint, true).length))
   const name = Math.min(longest, rest(width, figures.map((c) => c.width), 10))
-  return [{ head: 'entrypoint', width: name, align: 'left', cell: (r) => r.entrypoint }, ...figures]
+  return [{ head: 'entrypoint', width: name, align: 'left', cell: (r) => printable(r.entrypoint, true) }, ...figures]
 }
 
 function failureColumns(failures: FailureRecord[], width: number, now: Date): Column<FailureRecord>[] {
@@ -81,7 +82,7 @@ function failureColumns(failures: FailureRecord[], width: number, now: Date): Co
   const fixed = [idWidth, 14, 7, 11]
   return [
     { head: 'job', width: idWidth, align: 'left', cell: (f) => `#${f.jobId}` },
-    { head: 'entrypoint', width: 14, align: 'left', cell: (f) => f.entrypoint },
+    { head: 'entrypoint', width: 14, align: 'left', cell: (f) => printable(f.entrypoint, true) },
     { head: 'state', width: 7, align: 'left', cell: (f, p) => (f.held ? p('held', 'red') : 'dropped') },
     { head: 'error', width: rest(width, fixed, 10), align: 'left', cell: (f) => errorText(f) },
     { head: 'when', width: 11, align: 'right', cell: (f) => `${duration(Math.max(0, now.getTime() - f.at.getTime()))} ago` },
@@ -92,7 +93,7 @@ function failureColumns(failures: FailureRecord[], width: number, now: Date): Co
 function errorText(f: FailureRecord): string {
   if (!f.traceback) return '(no traceback)'
   const message = firstLine(f.traceback.message).trim()
-  return message ? `${f.traceback.name}: ${message}` : f.traceback.name
+  return printable(message ? `${f.traceback.name}: ${message}` : f.traceback.name, true)
 }
 
 function header(snapshot: DashboardSnapshot | null, options: RenderOptions, p: Paint): string[] {
