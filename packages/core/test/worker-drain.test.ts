@@ -194,6 +194,19 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect((await queue.history(surrogate!)).findLast((e) => e.traceback)?.traceback).toMatchObject({ name: 'Parse\uFFFDError', message: 'lone \uFFFD surrogate' })
   })
 
+  it("starts from the last hour's slowest run, unless the whole budget could not hold it", async () => {
+    const queue = queueOn(q.driver).entrypoint('quick', () => undefined)
+    await queue.enqueueMany(Array.from({ length: 3 }, () => ({ entrypoint: 'quick' as const, payload: null })))
+    // One run of 6 s in the last hour, as the statistics keep it.
+    await q.sql(`insert into pgq.statistics (bucket, entrypoint, status, priority, count, run_ms_sum, run_ms_max, run_ms_histogram, wait_ms_sum, wait_ms_max, wait_ms_histogram)
+      values (date_trunc('minute', now()), 'quick', 'successful', 0, 1, 6000, 6000, '{1}', 0, 0, '{}')`)
+    // Before, a 2 s drain claimed nothing for the hour ("0 claimed, stopped by budget, 3 left").
+    expect(await queue.drain({ timeBudget: 2000 })).toMatchObject({ claimed: 3, succeeded: 3, remaining: 0 })
+    await queue.enqueue('quick', null)
+    // A budget that holds the slowest run trusts it, and still claims what fits.
+    expect(await queue.drain({ timeBudget: 20_000 })).toMatchObject({ claimed: 1, succeeded: 1 })
+  })
+
   it('never runs more than maxConcurrentTasks at once', async () => {
     let running = 0
     let peak = 0

@@ -111,10 +111,12 @@ export class WorkerCore {
   async prepare(): Promise<void> {
     const policies = await this.deps.ready()
     this.limited = this.s.served.some((d) => isLimited(policies.get(d.name)))
-    // A drain starts from the last hour's slowest run rather than claiming one job to learn it.
+    // A drain starts from the last hour's slowest run rather than claiming one job to learn it;
+    // but one the whole budget cannot hold would stop every such drain from running any of its
+    // jobs for the hour: then it learns from one job, as with no history.
     for (const def of this.s.served) {
       const ms = policies.get(def.name)?.recentRunMs
-      if (ms !== undefined) this.budget?.observe(def.name, ms)
+      if (ms !== undefined && this.budget && ms <= this.budget.remainingMs()) this.budget.observe(def.name, ms)
     }
   }
 
