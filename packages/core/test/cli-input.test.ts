@@ -126,4 +126,15 @@ describe('pgq command-line input', () => {
     }
     expect((await pgq(['failed'])).stdout).toContain('esc\\x1b[2J\\x1b]0;pwned\\x07name')
   })
+
+  it('failed --group counts every failure it can read, not the 100 a plain list shows', async () => {
+    const ids = await f.producer().enqueueMany(Array.from({ length: 120 }, () => ({ entrypoint: 'charge', payload: null })))
+    await f.sql(`update pgq.jobs set status = 'failed' where id = any($1::bigint[])`, [ids])
+    const traceback = { name: 'TypeError', message: 'card refused', stack: 'TypeError: card refused\n    at charge (billing.js:1:1)', attempt: 1, workerId: null, entrypoint: 'charge' }
+    await f.sql(`insert into pgq.log (job_id, status, priority, entrypoint, attempts, traceback) select id, 'failed', 0, 'charge', 1, $2 from unnest($1::bigint[]) as id`, [ids, JSON.stringify(traceback)])
+    const r = await pgq(['failed', '--group', '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject([{ fingerprint: 'TypeError at charge (billing.js:1:1)', count: 120 }])
+    expect((await pgq(['failed', '--group', '--limit', '50'])).stdout).toContain('counts cover the newest 50 failures only')
+  })
 })

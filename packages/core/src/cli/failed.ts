@@ -5,6 +5,9 @@ import { type CliIo, type ConnectionFlags, line } from './context.js'
 import { count, firstLine, printJson, table, tracebackLines, when } from './format.js'
 import { withProducer } from './session.js'
 
+/** The most failures one read returns (the library's limit). */
+const MAX_LIMIT = 1000
+
 type FailedFlags = ConnectionFlags & {
   entrypoint?: string[]
   olderThan?: string
@@ -23,7 +26,9 @@ export async function failed(flags: FailedFlags, io: CliIo): Promise<number> {
   if (flags.olderThan !== undefined) query.olderThan = durationFlag(flags.olderThan, '--older-than')
   if (flags.newerThan !== undefined) query.newerThan = durationFlag(flags.newerThan, '--newer-than')
   if (flags.heldOnly) query.held = true
-  if (flags.limit !== undefined) query.limit = integerFlag(flags.limit, '--limit', 1, 1000)
+  // Groups count what was read: as many as may be, unless a limit is asked for.
+  if (flags.limit !== undefined) query.limit = integerFlag(flags.limit, '--limit', 1, MAX_LIMIT)
+  else if (flags.group) query.limit = MAX_LIMIT
   const records = await withProducer(flags, io, ({ producer }) => producer.failures(query))
 
   if (flags.group) {
@@ -33,6 +38,7 @@ export async function failed(flags: FailedFlags, io: CliIo): Promise<number> {
     else {
       const rows = groups.map((g) => [g.count, g.fingerprint, firstLine(g.message), g.entrypoints.join(', '), g.heldJobIds.join(', ') || '-', when(g.lastAt)])
       line(io.stdout, table(['count', 'fingerprint', 'last message', 'entrypoints', 'held (requeue-able)', 'last failed'], rows))
+      if (records.length === query.limit) line(io.stdout, `counts cover the newest ${query.limit} failures only (narrow with --entrypoint or --newer-than to see the rest)`)
     }
     return 0
   }

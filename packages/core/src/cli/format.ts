@@ -11,7 +11,7 @@ export function table(head: string[], rows: Cell[][]): string {
   const none = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '' }
   const sides = { left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' }
   const t = new Table({ head, chars: { ...none, ...sides }, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 } })
-  for (const row of rows) t.push(row.map((cell) => (cell === null || cell === undefined ? '-' : typeof cell === 'string' ? printable(cell, true) : cell)))
+  for (const row of rows) t.push(row.map((cell) => (cell === null || cell === undefined ? '-' : typeof cell === 'string' ? printable(cell) : cell)))
   // cli-table3 pads the last column too; trailing spaces only get in the way.
   return t
     .toString()

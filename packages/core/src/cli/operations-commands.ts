@@ -53,7 +53,7 @@ export function operationsCommands(connection: Record<string, OptionSpec>): Comm
         olderThan: { type: 'string', placeholder: 'duration', description: 'failed at least this long ago' },
         newerThan: { type: 'string', placeholder: 'duration', description: 'failed within this long' },
         heldOnly: { type: 'boolean', description: 'only held jobs (the ones pgq requeue puts back)' },
-        limit: { type: 'string', placeholder: 'n', default: '100', description: 'at most this many, 1..1000' },
+        limit: { type: 'string', placeholder: 'n', description: 'at most this many, 1..1000 (default 100; with --group, 1000)' },
         group: { type: 'boolean', description: 'one row per fingerprint (error name and top stack frame): one bug, one row' },
       },
       run: async (flags, io) => (await import('./failed.js')).failed(flags, io),
