@@ -207,6 +207,13 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(await queue.drain({ timeBudget: 20_000 })).toMatchObject({ claimed: 1, succeeded: 1 })
   })
 
+  it('says empty, not budget, when the time ran short but nothing was left', async () => {
+    const queue = queueOn(q.driver).entrypoint('slowish', () => sleep(600))
+    await queue.enqueue('slowish', null)
+    // After the one job, 600 ms do not fit in what is left: the drain stops for time, with nothing left.
+    expect(await queue.drain({ timeBudget: 1000 })).toMatchObject({ claimed: 1, succeeded: 1, remaining: 0, stoppedBy: 'empty' })
+  })
+
   it('never runs more than maxConcurrentTasks at once', async () => {
     let running = 0
     let peak = 0

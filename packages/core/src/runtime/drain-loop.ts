@@ -33,7 +33,9 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
     // Retention after the jobs, in what is left of the budget (at most 5 s), on the one drain holding the lease.
     const sliceMs = Math.min(5000, budget.deadline - budget.reserveMs - Date.now())
     if (w.pruner && sliceMs > 0 && tail?.pruneDue !== false) await w.pruner.runOnce(sliceMs, { keep: true }).catch(w.reportError('prune'))
-    return { ...summary, remaining }
+    // Stopped for want of time, but nothing was left to do: the queue was empty after all.
+    const stoppedBy = summary.stoppedBy === 'budget' && remaining === 0 ? 'empty' : summary.stoppedBy
+    return { ...summary, stoppedBy, remaining }
   } finally {
     await w.release()
   }
