@@ -1,6 +1,6 @@
 // The demo's jobs and schedule, shared by the Workers and the Node deployment. Replace them
 // with your own: everything else in this app stays as it is.
-import type { Job, PgqDriver, Queue } from '@pgq/core'
+import type { Job, PgqDriver, Queue } from '@pgq/core/edge'
 import { createQueue } from '@pgq/core/edge'
 
 export interface DemoQueueOptions {

@@ -2,12 +2,12 @@
 // worker's start waits them out) and which are not (they will not mend by waiting: a login
 // refused is DatabaseAccessError), from real drivers' real errors. Starting while the server is down: worker-resilience.test.ts.
 import { findFreePort, startEmbeddedPostgres } from '@pgq/embedded'
-import { Pool as NeonPool } from '@neondatabase/serverless'
+import { Pool as NeonPool, neonConfig } from '@neondatabase/serverless'
 import pg from 'pg'
 import { neonServerlessDriver } from '../src/driver/neon-serverless/index.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { translateError } from '../src/driver/translate-error.js'
-import { DatabaseAccessError, DatabaseUnavailableError } from '../src/errors.js'
+import { ConfigurationError, DatabaseAccessError, DatabaseUnavailableError } from '../src/errors.js'
 import { startWsProxy } from '../src/proxy/ws-proxy.js'
 import { wsProxyPort } from './setup/database.js'
 import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
@@ -122,6 +122,20 @@ describe('a login refused for its password, over node-postgres', () => {
 describe('the Neon driver when its WebSocket endpoint fails', () => {
   const q = useQueueDatabase('unavailable_ws', 'neon-serverless')
   afterEach(() => configureNeonForLocalProxy(wsProxyPort()))
+
+  it('no WebSocket at all (Node 20 without ws) is a ConfigurationError saying what to install', async () => {
+    configureNeonForLocalProxy(wsProxyPort())
+    neonConfig.webSocketConstructor = undefined as never
+    const pool = new NeonPool({ connectionString: q.url, max: 1 })
+    pool.on('error', () => undefined)
+    try {
+      const error = await queueOn(neonServerlessDriver({ pool })).enqueue('step', null).then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(ConfigurationError)
+      expect((error as Error).message).toMatch(/npm install ws and set neonConfig\.webSocketConstructor = ws/)
+    } finally {
+      await pool.end().catch(() => undefined)
+    }
+  })
 
   it('a closed port, and a proxy that refuses the target, reject with DatabaseUnavailableError naming why', async () => {
     const target = new URL(q.url)

@@ -54,7 +54,12 @@ export type QueueApiOptions<Bindings> = (
  * Add routes of your own to the returned app, or mount it under a path with app.route().
  */
 export function createQueueApi<Bindings extends object = object>(options: QueueApiOptions<Bindings>): QueueApi<Bindings> {
-  const tokenFor = 'token' in options ? () => options.token : (env: Bindings) => options.tokenFrom(env)
+  // From plain JavaScript anything may come: no token option at all is no usable token (every request refused).
+  const tokenFrom = (options as { tokenFrom?: unknown }).tokenFrom
+  const tokenFor = 'token' in options ? () => options.token : typeof tokenFrom === 'function' ? (env: Bindings) => options.tokenFrom(env) : () => undefined
+  if (!('queue' in options && options.queue) && typeof (options as { queueFor?: unknown }).queueFor !== 'function') {
+    throw new ConfigurationError('createQueueApi needs { queue } (a queue or producer) or { queueFor: (env) => ({ queue, end? }) }')
+  }
   const scopeFor = 'queue' in options ? () => ({ queue: options.queue, end: undefined }) : (env: Bindings) => options.queueFor(env)
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new ConfigurationError(`maxBodyBytes must be a positive integer, not ${maxBodyBytes}`)

@@ -1,9 +1,9 @@
 // Node adapter: serve the app over HTTP next to a continuous worker, and shut both down
 // gracefully on SIGTERM/SIGINT (a second signal forces the worker).
 import type { AddressInfo } from 'node:net'
-import { serve as serveHttp } from '@hono/node-server'
+import type { serve as ServeHttp } from '@hono/node-server'
 import type { RunSummary, StartOptions, WorkerHandle } from '@pgq/core'
-import { stopOnSignals } from '@pgq/core'
+import { MissingDependencyError, stopOnSignals } from '@pgq/core'
 import { logError } from './log.js'
 import type { NodeQueue } from './types.js'
 
@@ -32,10 +32,20 @@ export interface NodeDeployment {
   closed: Promise<RunSummary | undefined>
 }
 
+/** @hono/node-server, an optional peer: imported on first use, so a missing one is named, not a raw module error at import. */
+async function loadNodeServer(): Promise<typeof ServeHttp> {
+  try {
+    return (await import('@hono/node-server')).serve
+  } catch (error) {
+    throw new MissingDependencyError('@hono/node-server', 'serve() from @pgq/hono/node', { cause: error })
+  }
+}
+
 export async function serve(options: ServeOptions): Promise<NodeDeployment> {
   const { queue } = options
+  const serveHttp = await loadNodeServer()
   const worker = queue.start(options.worker)
-  const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
+  const server = await new Promise<ReturnType<typeof ServeHttp>>((resolve, reject) => {
     const s = serveHttp({ fetch: options.app.fetch, port: options.port ?? 3000, hostname: options.hostname ?? '127.0.0.1' }, () => resolve(s))
     s.once('error', reject)
   })

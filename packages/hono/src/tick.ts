@@ -1,4 +1,4 @@
-import type { DrainSummary, Duration, ScheduleFiring } from '@pgq/core'
+import type { DrainSummary, Duration, ScheduleFiring } from '@pgq/core/edge'
 import { durationMs } from './duration.js'
 import type { AppQueue } from './types.js'
 

@@ -1,4 +1,4 @@
-import type { DrainOptions, DrainSummary, Producer, ScheduleFiring, StartOptions, WorkerHandle } from '@pgq/core'
+import type { DrainOptions, DrainSummary, Producer, ScheduleFiring, StartOptions, WorkerHandle } from '@pgq/core/edge'
 
 /** The producer methods the routes call: enqueue, requeue, cancel and look (GET /metrics: overview, policies, health). */
 type JobMethods = Pick<Producer, 'enqueueMany' | 'flow' | 'requeue' | 'cancel' | 'status' | 'history' | 'job' | 'queueSize' | 'overview' | 'entrypointPolicies' | 'health'>

@@ -78,6 +78,12 @@ describe('createQueueApi', () => {
     expect(res.status).toBe(500)
     expect(await res.json()).toEqual({ error: 'server_misconfigured', message: 'no API token is configured on the server' })
     expect((await app.request('/stats', {}, {})).status).toBe(500)
+    // From plain JavaScript: no token option at all, or a misspelt one, is refused the same way.
+    for (const options of [{ queue: testQueue(fixture.driver) }, { queue: testQueue(fixture.driver), tokne: 't' }]) {
+      const untyped = createQueueApi(options as never)
+      expect(await (await untyped.request('/stats', { headers: bearer('t') })).json()).toEqual({ error: 'server_misconfigured', message: 'no API token is configured on the server' })
+    }
+    expect(() => createQueueApi({ token: 't' } as never)).toThrow(/createQueueApi needs \{ queue \}/)
   })
 
   it('refuses everything when the configured token cannot be sent as a bearer token', async () => {

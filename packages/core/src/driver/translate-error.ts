@@ -1,4 +1,4 @@
-import { DatabaseAccessError, DatabaseUnavailableError, DuplicateJobError, InvalidJobError, PgqError, SchemaOutdatedError, TransactionConflictError } from '../errors.js'
+import { ConfigurationError, DatabaseAccessError, DatabaseUnavailableError, DuplicateJobError, InvalidJobError, PgqError, SchemaOutdatedError, TransactionConflictError } from '../errors.js'
 
 interface PgErrorFields {
   code?: string
@@ -27,6 +27,8 @@ const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED'
 // What node-postgres (and Neon's copy of it) and pg-pool say, without a code, when a connection goes or never comes.
 const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
 
+// Neon's driver when no WebSocket it tried could even be made (Node 20 has no global WebSocket).
+const NO_WEBSOCKET = /^All attempts to open a WebSocket/
 // What ws says when the WebSocket endpoint (Neon's, or a local proxy) answers with an HTTP status instead of upgrading.
 const WEBSOCKET_REFUSED = /^Unexpected server response: (\d{3})/
 
@@ -60,11 +62,14 @@ const NO_PASSWORD = /client password must be a string/
 export function translateError(error: unknown): unknown {
   // Already translated (the executor's, then the worker's look): its cause must not be wrapped again.
   if (error instanceof PgqError) return error
+  const message = (error as { message?: unknown } | null)?.message
+  if (typeof message === 'string' && NO_WEBSOCKET.test(message) && typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined') {
+    return new ConfigurationError('the Neon driver has no WebSocket to connect with: on Node 20 (no global WebSocket), npm install ws and set neonConfig.webSocketConstructor = ws')
+  }
   const reason = unavailableReason(error)
   if (reason) return new DatabaseUnavailableError(reason, { cause: error })
   const pg = pgFields(error)
   if (!pg) {
-    const message = (error as { message?: unknown } | null)?.message
     return typeof message === 'string' && NO_PASSWORD.test(message) ? new DatabaseAccessError('no password', 'the server asks for a password and the connection string has none', { cause: error }) : error
   }
   if (pg.code && ACCESS_STATES.test(pg.code)) return new DatabaseAccessError(pg.code, pg.message ?? 'refused', { cause: error })

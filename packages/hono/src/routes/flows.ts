@@ -1,4 +1,4 @@
-import type { FlowStep } from '@pgq/core'
+import type { FlowStep } from '@pgq/core/edge'
 import { Hono } from 'hono'
 import type { QueueVariables } from '../context.js'
 import { invalidJob } from '../errors.js'
