@@ -1,6 +1,6 @@
 // Valibot building blocks for values that must reach PostgreSQL unchanged: strings it can store,
 // JSON it can hold, instants timestamptz can hold. The request shapes are in schemas.ts.
-import { parseDuration } from '@pgq/core/edge'
+import { isRealTime, MAX_DURATION_MS, parseDuration } from '@pgq/core/edge'
 import * as v from 'valibot'
 
 /** Containers nested deeper than this in a payload or headers are refused (recursion stays bounded). */
@@ -10,8 +10,8 @@ export const MAX_JSON_DEPTH = 64
 const MIN_TIME = new Date('0001-01-01T00:00:00Z').getTime()
 const MAX_TIME = new Date('9999-12-31T23:59:59.999Z').getTime()
 
-/** A delay of at most 100 years (365.25-day years), in milliseconds. */
-export const MAX_DELAY_MS = 100 * 365.25 * 24 * 60 * 60 * 1000
+/** A delay of at most 100 years (365.25-day years), in milliseconds: pgq's bound on any duration. */
+export const MAX_DELAY_MS = MAX_DURATION_MS
 
 const RESERVED_HEADER_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
@@ -120,16 +120,9 @@ export function parseTimestamp(s: string): Date | null {
   if (!m) return null
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
   const [offsetHours, offsetMinutes] = [Number(m[9] ?? 0), Number(m[10] ?? 0)]
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null
-  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return null
+  if (!isRealTime(year, month, day, hour, minute, second) || offsetHours > 23 || offsetMinutes > 59) return null
   const date = new Date(s)
   return Number.isNaN(date.getTime()) ? null : date
-}
-
-function daysInMonth(year: number, month: number): number {
-  const d = new Date(0)
-  d.setUTCFullYear(year, month, 0) // day 0 of the next month: the last of this one (no 2-digit-year quirk, unlike Date.UTC)
-  return d.getUTCDate()
 }
 
 /** An ISO timestamp (RFC 3339, with an offset) from 0001-01-01 to 9999-12-31 UTC, as a Date (to the millisecond). */

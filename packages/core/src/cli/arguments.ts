@@ -4,6 +4,7 @@ import { ConfigurationError } from '../errors.js'
 import type { JobId } from '../types.js'
 import { MAX_DURATION_MS, MAX_TIMER_MS, toMs } from '../validation/duration.js'
 import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
+import { isRealTime } from '../validation/time.js'
 import { UsageError } from './context.js'
 
 /** A most for a duration flag, with how to say it. */
@@ -73,11 +74,7 @@ export function timeFlag(value: string, flag: string): Date {
   return new Date(ms)
 }
 
-function realTime([year, month, day, hour, minute, second]: number[]): boolean {
-  const last = new Date(0)
-  last.setUTCFullYear(year!, month!, 0) // day 0 of the next month: this month's last day
-  return year! >= 1 && month! >= 1 && month! <= 12 && day! >= 1 && day! <= last.getUTCDate() && hour! <= 23 && minute! <= 59 && second! <= 59
-}
+const realTime = ([year, month, day, hour, minute, second]: number[]) => year! >= 1 && isRealTime(year!, month!, day!, hour, minute, second)
 
 /** An integer flag within bounds. */
 export function integerFlag(value: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -92,3 +92,10 @@ export function parseTimestamptz(text: string): number {
   const ms = days * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + fractionMs - sign * offsetSeconds * 1000
   return Math.abs(ms) <= MAX_DATE_MS ? ms : Number.NaN
 }
+
+/** Whether year-month-day hour:minute:second names a real time (Date.parse rolls 2030-02-30 over to March 2). */
+export function isRealTime(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): boolean {
+  const last = new Date(0)
+  last.setUTCFullYear(year, month, 0) // day 0 of the next month: this month's last day (no 2-digit-year quirk)
+  return month >= 1 && month <= 12 && day >= 1 && day <= last.getUTCDate() && hour <= 23 && minute <= 59 && second <= 59
+}
