@@ -33,7 +33,7 @@ describe('pgq run', () => {
     const id = await f.producer().enqueue('greet', { secret: 's3cr3t' })
     const result = await run([FACTORY, '--mode', 'drain', '--database-url', f.url], { CLI_FIXTURE_FAIL: '1' })
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^pgq run: drained: 1 claimed, 0 succeeded, 1 failed, 0 retried, 0 lost, 0 canceled in \d+ ms \(stopped by empty, 0 left\)\n$/)
+    expect(result.stdout).toMatch(/^pgq run: drained: 1 claimed, 0 succeeded, 1 failed, 0 retried, 0 lost, 0 canceled in \d+ ms \(nothing left to claim, 0 left\)\n$/)
     expect(result.stderr).toContain(`pgq run: job ${id} (greet) failed for good, held: TypeError: greeting ${id} refused\n`)
     expect(result.stderr).not.toContain('s3cr3t')
     expect((await f.producer().status([id]))[0]!.status).toBe('failed')

@@ -66,6 +66,32 @@ describe('pgq CLI', () => {
     expect(again.stderr.trim().split('\n')).toHaveLength(1)
   })
 
+  it('two installs at once: only the one that began the install says "installed"', async () => {
+    const db = await freshDb()
+    // Hold the migrator's lock so that both installs queue behind it, then let them go.
+    const holder = new pg.Client({ connectionString: db.url })
+    await holder.connect()
+    try {
+      await holder.query('begin')
+      await holder.query(`select pg_advisory_xact_lock(hashtext('pgq-migrate'), hashtext('pgq'))`)
+      const runs = [db.run('install'), db.run('install')]
+      const waiting = async () =>
+        Number((await holder.query(`select count(*) as n from pg_locks where locktype = 'advisory' and not granted`)).rows[0].n)
+      while ((await waiting()) < 2) await new Promise((r) => setTimeout(r, 20))
+      await holder.query('commit')
+      const results = await Promise.all(runs)
+      const began = results.filter((r) => r.stdout.includes('installed pgq in schema "pgq"'))
+      expect(began).toHaveLength(1)
+      expect(began[0]?.code).toBe(0)
+      const other = results.find((r) => r !== began[0])
+      expect(other?.code).toBe(1)
+      expect(other?.stderr).toMatch(/another session was installing pgq in schema "pgq" at the same time|already installed in schema "pgq"/)
+      expect(await db.run('verify')).toEqual({ code: 0, stdout: 'ok\n', stderr: '' })
+    } finally {
+      await holder.end()
+    }
+  })
+
   it('upgrade applies what is pending, then says it is up to date', async () => {
     const db = await freshDb()
     const first = await db.run('upgrade')

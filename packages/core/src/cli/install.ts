@@ -1,3 +1,4 @@
+import { readMigrationFiles } from '../migrations/files.js'
 import { appliedVersions, migrate } from '../migrations/migrator.js'
 import { type CliIo, type ConnectionFlags, line, resolveConnection, withClient } from './context.js'
 
@@ -14,6 +15,12 @@ export async function install(flags: ConnectionFlags, io: CliIo): Promise<number
       return 1
     }
     for (const tag of result.applied) line(io.stdout, `applied ${tag}`)
+    // Migrations that add an enum value commit on their own, so a racing install can apply
+    // the first part while we apply the rest: only the one that began it says "installed".
+    if (!result.applied.includes(readMigrationFiles()[0]?.tag ?? '')) {
+      line(io.stderr, `pgq: another session was installing pgq in schema "${schema}" at the same time; this one applied the rest (version ${result.version})`)
+      return 1
+    }
     line(io.stdout, `installed pgq in schema "${schema}" (version ${result.version})`)
     return 0
   })

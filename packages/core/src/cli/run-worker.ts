@@ -119,8 +119,15 @@ function report(queue: Queue, io: CliIo): () => void {
   }
 }
 
+const STOP_REASONS: Record<RunSummary['stoppedBy'], string> = {
+  empty: 'nothing left to claim',
+  budget: 'time budget spent',
+  signal: 'stopped by a signal',
+  forced: 'forced: running jobs left to rescue',
+}
+
 function summaryText(mode: string, s: RunSummary & { remaining?: number }): string {
   const counts = `${s.claimed} claimed, ${s.succeeded} succeeded, ${s.failed} failed, ${s.retried} retried, ${s.lost} lost, ${s.canceled} canceled`
   const left = s.remaining === undefined ? '' : s.remaining < 0 ? '' : `, ${s.remaining} left`
-  return `pgq run: ${mode === 'drain' ? 'drained' : 'stopped'}: ${counts} in ${Math.round(s.durationMs)} ms (stopped by ${s.stoppedBy}${left})`
+  return `pgq run: ${mode === 'drain' ? 'drained' : 'stopped'}: ${counts} in ${Math.round(s.durationMs)} ms (${STOP_REASONS[s.stoppedBy]}${left})`
 }

@@ -22,7 +22,13 @@ const LOCK_NAMESPACE = 'pgq-migrate'
 
 /** Applied versions of a schema, or an empty list when pgq was never installed there. */
 export async function appliedVersions(conn: SqlConnection, schema: string): Promise<{ version: number; tag: string; hash: string }[]> {
-  const exists = await conn.query('select to_regclass($1) is not null as ok', [`"${schemaName(schema)}".pgq_migrations`])
+  // A catalog scan, not to_regclass(): that reads the session's cache, which an advisory
+  // lock does not refresh, so a racing install's commit would go unseen.
+  const exists = await conn.query(
+    `select exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                    where n.nspname = $1 and c.relname = 'pgq_migrations') as ok`,
+    [schemaName(schema)],
+  )
   if (!exists.rows[0]?.ok) return []
   const { rows } = await conn.query(`select version, tag, hash from "${schema}".pgq_migrations order by version`)
   return rows as { version: number; tag: string; hash: string }[]
