@@ -106,6 +106,26 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
   })
 
+  it('counts a run canceled under it as canceled, and one taken over by another worker as lost', async () => {
+    let started = () => {}
+    const queue = queueOn(q.driver).entrypoint('wait', (_job, ctx) => {
+      started()
+      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))
+    })
+    const runOne = async (meddle: (id: number) => Promise<unknown>) => {
+      const running = new Promise<void>((resolve) => (started = resolve))
+      const id = await queue.enqueue('wait', null)
+      const drain = queue.drain({ timeBudget: 10_000, heartbeatInterval: 50 })
+      await running
+      await meddle(id as number)
+      return drain
+    }
+    // Before, a drain heard of both only from its heartbeat and counted both as lost.
+    expect(await runOne((id) => queue.cancel([id]))).toMatchObject({ claimed: 1, canceled: 1, lost: 0, succeeded: 0 })
+    const takenOver = (id: number) => q.sql(`update pgq.jobs set worker_id = gen_random_uuid() where id = $1`, [id])
+    expect(await runOne(takenOver)).toMatchObject({ claimed: 1, canceled: 0, lost: 1, succeeded: 0 })
+  })
+
   it('takes a workerId only as a UUID, and runs its jobs under the one given', async () => {
     let seen: string | undefined
     const queue = queueOn(q.driver).entrypoint('x', (_job, ctx) => {

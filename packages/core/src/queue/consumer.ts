@@ -4,7 +4,7 @@ import { claimJobs } from '../sql/claim-jobs.js'
 import { dependencyResults } from '../sql/dependency-results.js'
 import { drainTail as drainTailQuery } from '../sql/drain-tail.js'
 import { finishJobs } from '../sql/finish-jobs.js'
-import { heartbeatJobs } from '../sql/heartbeat-jobs.js'
+import { canceledAmong, heartbeatJobs } from '../sql/heartbeat-jobs.js'
 import { eligibleCount } from '../sql/inspect-jobs.js'
 import { toClaimedJobs, toId } from './rows.js'
 import type { Row } from '../driver/driver.js'
@@ -169,6 +169,12 @@ export function createConsumer(options: ConsumerOptions & { ready?: () => Promis
       if (ids.length === 0) return []
       await ready()
       return (await execute(db, heartbeatJobs(t, workerId, [...ids], async, progress))).map(toId)
+    },
+
+    /** Of jobs no longer held, the ones canceled: a drain hears of a cancel only this way. */
+    async canceledAmong(ids: readonly JobId[]): Promise<JobId[]> {
+      if (ids.length === 0) return []
+      return (await execute(db, canceledAmong(t, [...ids]))).map(toId)
     },
 
     /** Queued jobs of these entrypoints that could be claimed now. */

@@ -91,7 +91,10 @@ export class WorkerCore {
       intervalMs: s.heartbeatIntervalMs,
       heldIds: () => [...this.runner.ids(), ...this.buffer.pendingIds()],
       progress: this.runner.progress,
-      onLost: (ids) => this.runner.drop(ids, 'not-held'),
+      onLost: (ids, canceled) => {
+        this.runner.drop(canceled, 'canceled')
+        this.runner.drop(ids, 'not-held')
+      },
       onError: this.reportError('heartbeat'),
     })
     this.scheduler = firesSchedules(options, deps) ? new SchedulerService(deps.schedules!, { onError: this.reportError('schedule') }) : undefined

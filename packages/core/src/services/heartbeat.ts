@@ -21,7 +21,8 @@ export class HeartbeatService implements Service {
       heldIds(): JobId[]
       /** Progress waiting for the next beat. */
       progress?: ProgressBuffer
-      onLost(ids: JobId[]): void
+      /** `canceled`: those of `ids` canceled; the others were taken over or finished elsewhere. */
+      onLost(ids: JobId[], canceled: ReadonlySet<JobId>): void
       onError(error: unknown): void
     },
   ) {}
@@ -40,7 +41,7 @@ export class HeartbeatService implements Service {
     try {
       const held = new Set(await this.deps.consumer.heartbeat(ids, progress))
       const lost = ids.filter((id) => !held.has(id))
-      if (lost.length) this.deps.onLost(lost)
+      if (lost.length) this.deps.onLost(lost, new Set(await this.deps.consumer.canceledAmong(lost).catch(() => [])))
     } catch (error) {
       if (progress) this.deps.progress?.putBack(progress)
       this.deps.onError(error)

@@ -28,3 +28,8 @@ export function heartbeatJobs(t: Tables, workerId: string, ids: number[], async:
     progress_event as (select ${t.notifyIds}('progress'::text, array(select id from beat where reported), null::text))
     select id from beat where (select count(*) from progress_event) >= 0 and ${asyncCommit(async)}`
 }
+
+/** Of jobs a heartbeat no longer holds, those canceled (the rest were taken over or finished elsewhere). */
+export function canceledAmong(t: Tables, ids: number[]): SQL {
+  return sql`select distinct job_id as id from ${t.log} where job_id = any(${numberArray(ids)}::bigint[]) and status = 'canceled'`
+}
