@@ -1,15 +1,11 @@
 // Request bodies and parameters, checked by Hono's validator before any handler runs: every
 // value either reaches PostgreSQL as sent or is refused here, with its path. pgq checks again
 // (its InvalidJobError is a 400 too).
+import { MAX_DEDUPE_KEY_LENGTH, MAX_DEPENDENCIES, MAX_ENTRYPOINT_LENGTH, MAX_FLOW_KEY_LENGTH } from '@pgq/core/edge'
 import * as v from 'valibot'
 import { delay, jsonObject, jsonValue, text, timestamp } from './values.js'
 
 export const MAX_JOBS_PER_REQUEST = 1000
-/** pgq's limits (MAX_ENTRYPOINT_LENGTH, MAX_DEDUPE_KEY_LENGTH); a smallint's range for priority. */
-const MAX_ENTRYPOINT_LENGTH = 128
-const MAX_DEDUPE_KEY_LENGTH = 512
-const MAX_DEPENDENCIES = 1000
-const MAX_FLOW_KEY_LENGTH = 256
 const DEDUPE_MODES = ['error', 'skip', 'replace', 'debounce', 'throttle'] as const
 
 const entrypoint = text(MAX_ENTRYPOINT_LENGTH)

@@ -3,7 +3,7 @@
 import { ConfigurationError } from '../errors.js'
 import type { JobId } from '../types.js'
 import { MAX_DURATION_MS, MAX_TIMER_MS, toMs } from '../validation/duration.js'
-import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
+import { entrypointNameProblem } from '../validation/entrypoint-names.js'
 import { isRealTime } from '../validation/time.js'
 import { UsageError } from './context.js'
 
@@ -51,8 +51,8 @@ export function durationFlag(value: string, flag: string, max: DurationBound = W
 
 /** An entrypoint name as enqueue takes it: 1 to 128 characters. */
 export function entrypointName(value: string, what: string): string {
-  if (value === '') throw new UsageError(`${what} must not be empty`)
-  if (value.length > MAX_ENTRYPOINT_LENGTH) throw new UsageError(`${what} must be at most ${MAX_ENTRYPOINT_LENGTH} characters, got ${value.length}`)
+  const problem = entrypointNameProblem(value, what)
+  if (problem) throw new UsageError(problem)
   return value
 }
 

@@ -5,7 +5,8 @@
 import { ConfigurationError } from '../errors.js'
 import { checkOptionNames } from '../validation/option-names.js'
 import type { Job, JobId, Traceback } from '../types.js'
-import { MAX_ENTRYPOINT_LENGTH, type NewJob } from '../validation/job-input.js'
+import { MAX_ENTRYPOINT_LENGTH } from '../validation/entrypoint-names.js'
+import type { NewJob } from '../validation/job-input.js'
 import type { OtelApi, OtelAttributes, OtelContext, OtelLink, OtelSpan, OtelTracer } from './otel-api.js'
 import { formatTraceparent, isValidTraceParent, parseTraceparent } from './trace-context.js'
 

@@ -9,6 +9,7 @@ import { tablesFor } from '../sql/tables.js'
 import type { DeclaredPolicy, PolicyChange } from '../types.js'
 import type { QueueConnectionOptions } from './options.js'
 import { schemaGate } from './schema-check.js'
+import { entrypointNameProblem } from '../validation/entrypoint-names.js'
 
 /** An entrypoint's fleet policy as stored: what every worker's claim obeys. */
 export interface EntrypointPolicy {
@@ -65,7 +66,8 @@ const unset = (stored: unknown) => stored === null || stored === undefined || st
 export const isLimited = (p: EntrypointPolicy | undefined) => !!p && (p.concurrencyLimit > 0 || p.requestsPerSecond > 0)
 
 function checkChange(name: unknown, c: PolicyChange): void {
-  if (typeof name !== 'string' || name === '') throw new ConfigurationError('the entrypoint name must be a non-empty string')
+  const problem = entrypointNameProblem(name, 'the entrypoint name')
+  if (problem) throw new ConfigurationError(problem)
   const known = new Set(['concurrencyLimit', 'requestsPerSecond', 'paused', 'maxAttempts', 'onExhausted'])
   for (const key of Object.keys(c)) if (!known.has(key)) throw new ConfigurationError(`unknown policy field ${JSON.stringify(key)}; known: ${[...known].join(', ')}`)
   const { concurrencyLimit: lim, requestsPerSecond: rate, maxAttempts: max, onExhausted: on } = c

@@ -18,6 +18,7 @@ export interface FlowOptions {
 }
 
 const MAX_FLOW_STEPS = 10_000
+export const MAX_FLOW_KEY_LENGTH = 256
 
 /** The steps in levels: each level waits only for earlier ones. A cycle or an unknown key is refused. */
 function levels(steps: readonly FlowStep[]): FlowStep[][] {
@@ -26,7 +27,7 @@ function levels(steps: readonly FlowStep[]): FlowStep[][] {
   const byKey = new Map<string, number>()
   steps.forEach((step, i) => {
     if (typeof step !== 'object' || step === null) throw new InvalidJobError('the step must be an object { key, entrypoint, payload, after? }', i, 'step')
-    if (typeof step.key !== 'string' || step.key.length === 0 || step.key.length > 256) throw new InvalidJobError('key must be a string of 1 to 256 characters', i, 'key')
+    if (typeof step.key !== 'string' || step.key.length === 0 || step.key.length > MAX_FLOW_KEY_LENGTH) throw new InvalidJobError(`key must be a string of 1 to ${MAX_FLOW_KEY_LENGTH} characters`, i, 'key')
     if (byKey.has(step.key)) throw new InvalidJobError(`key ${JSON.stringify(step.key)} is also used by step #${byKey.get(step.key)}`, i, 'key')
     // A step that may enqueue nothing would leave the steps after it waiting on no job.
     const mode = (step as { dedupe?: { mode?: unknown } }).dedupe?.mode

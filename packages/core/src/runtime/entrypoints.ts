@@ -4,8 +4,7 @@ import { checkRetention, type RetentionPolicy } from '../queue/retention.js'
 import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
 import type { DeclaredPolicy, DependencyResult, Job, Json } from '../types.js'
 import { checkMaxResultBytes } from './job-output.js'
-import { MAX_ENTRYPOINT_LENGTH } from '../validation/job-input.js'
-import { textProblem } from '../validation/text.js'
+import { entrypointNameProblem } from '../validation/entrypoint-names.js'
 import { checkOptionNames } from '../validation/option-names.js'
 import { redactValue, valueAt } from '../validation/redact-values.js'
 import { type Duration, timerMs, toMs } from '../validation/duration.js'
@@ -148,11 +147,8 @@ export const ENTRYPOINT_OPTIONS: readonly (keyof EntrypointOptions)[] = [
 
 export function defineEntrypoint(name: string, options: EntrypointOptions<unknown>, handler: Handler<unknown>): EntrypointDefinition {
   checkOptionNames(options, ENTRYPOINT_OPTIONS, 'entrypoint')
-  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_ENTRYPOINT_LENGTH) {
-    throw new ConfigurationError(`entrypoint name must be 1-${MAX_ENTRYPOINT_LENGTH} characters, got ${JSON.stringify(name)}`)
-  }
-  const problem = textProblem(name)
-  if (problem) throw new ConfigurationError(`entrypoint name: ${problem}`)
+  const problem = entrypointNameProblem(name, 'entrypoint name')
+  if (problem) throw new ConfigurationError(problem)
   if (typeof handler !== 'function') throw new ConfigurationError(`entrypoint ${JSON.stringify(name)} needs a handler function`)
   checkRetryPolicy(options)
   const rate = options.requestsPerSecond ?? 0

@@ -5,6 +5,7 @@ import { type JsonIssue, jsonText, MAX_JSON_DEPTH, MAX_JSON_LENGTH } from './jso
 import { addDedupeColumns, type CheckedDedupe, checkDedupe, checkDedupeKey, type Dedupe, type DedupeColumns, MAX_DEDUPE_KEY_LENGTH } from './dedupe-input.js'
 import { durationProblem, kindOf, unknownOption } from './describe-input.js'
 import { type Duration, parseDuration } from './duration.js'
+import { entrypointNameProblem } from './entrypoint-names.js'
 import { textProblem } from './text.js'
 import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
 
@@ -62,7 +63,6 @@ import { MAX_DATE_MS, MIN_TIMESTAMP_MS, timestampText } from './time.js'
  * keep their value (jsonb numeric holds every finite double exactly).
  */
 
-export const MAX_ENTRYPOINT_LENGTH = 128
 export { MAX_DEDUPE_KEY_LENGTH }
 /** Most jobs one job may depend on. */
 export const MAX_DEPENDENCIES = 1000
@@ -321,11 +321,8 @@ function dependencyIds(ids: unknown, index: number | undefined): string | null {
 const invalid = (issue: JsonIssue, index: number | undefined) => new InvalidJobError(issue.message, index, issue.field)
 
 function checkEntrypoint(entrypoint: unknown, index: number | undefined): asserts entrypoint is string {
-  if (typeof entrypoint !== 'string') throw new InvalidJobError(`entrypoint must be a string, got ${kindOf(entrypoint)}`, index, 'entrypoint')
-  if (entrypoint.length === 0) throw new InvalidJobError('entrypoint must not be empty', index, 'entrypoint')
-  if (entrypoint.length > MAX_ENTRYPOINT_LENGTH) throw new InvalidJobError(`entrypoint must be at most ${MAX_ENTRYPOINT_LENGTH} characters`, index, 'entrypoint')
-  const problem = textProblem(entrypoint)
-  if (problem) throw new InvalidJobError(`entrypoint ${problem}`, index, 'entrypoint')
+  const problem = entrypointNameProblem(entrypoint)
+  if (problem) throw new InvalidJobError(problem, index, 'entrypoint')
 }
 
 function headersJson(headers: unknown): string | JsonIssue {

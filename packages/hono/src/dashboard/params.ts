@@ -1,15 +1,13 @@
 // Query and form values, bounded: anything else is a 400 page naming the parameter.
 import type { JobId } from '@pgq/core/edge'
-import { parseDuration } from '@pgq/core/edge'
+import { MAX_DEDUPE_KEY_LENGTH, MAX_ENTRYPOINT_LENGTH, parseDuration } from '@pgq/core/edge'
 import { HTTPException } from 'hono/http-exception'
 import { textProblem } from '../values.js'
 
 export const MINUTE = 60_000
 export const HOUR = 60 * MINUTE
 export const DAY = 24 * HOUR
-/** pgq's limits on names and keys (as in schemas.ts), and failures()'s on rows. */
-const MAX_ENTRYPOINT_LENGTH = 128
-const MAX_DEDUPE_KEY_LENGTH = 512
+/** failures()'s limit on rows. */
 export const MAX_IDS = 1000
 
 export function badParam(name: string, message: string): HTTPException {
