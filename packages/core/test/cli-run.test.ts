@@ -29,6 +29,22 @@ describe('pgq run', () => {
     expect((await producer.status(ids)).map((s) => s.status)).toEqual(['successful', 'successful', 'successful'])
   })
 
+  it('--async-commit off makes every worker write wait for the WAL flush; a value other than on or off exits 2', async () => {
+    const producer = f.producer()
+    await producer.enqueue('greet', 1)
+    const marked = { CLI_FIXTURE_MARK_ASYNC: '1' }
+    const asDefault = await run([FACTORY, '--mode', 'drain', '--database-url', f.url], marked)
+    expect(asDefault.code).toBe(0)
+    expect(asDefault.stderr).toContain('fixture: an asynchronous commit')
+    await producer.enqueue('greet', 2)
+    const durable = await run([FACTORY, '--mode', 'drain', '--async-commit', 'off', '--json', '--database-url', f.url], marked)
+    expect(durable).toMatchObject({ code: 0, stderr: '' })
+    expect(JSON.parse(durable.stdout)).toMatchObject({ claimed: 1, succeeded: 1, unwritten: 0 })
+    const refused = await run([FACTORY, '--mode', 'drain', '--async-commit', 'maybe', '--database-url', f.url])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/--async-commit/)
+  })
+
   it('--mode drain reports each job that fails for good on stderr, without its payload', async () => {
     const id = await f.producer().enqueue('greet', { secret: 's3cr3t' })
     const result = await run([FACTORY, '--mode', 'drain', '--database-url', f.url], { CLI_FIXTURE_FAIL: '1' })

@@ -180,8 +180,8 @@ describe.each(DRIVERS)('fleet policy over %s', (driverName) => {
       buffer.complete(jobs[0]!, 1)
       buffer.complete(jobs[1]!, 1)
       const traceback = { name: 'Error', message: 'x', stack: null, attempt: 1, workerId: consumer.workerId, entrypoint: 'f' }
-      buffer.fail({ id: jobs[2]!.id, action: { kind: 'hold' }, traceback })
-      buffer.fail({ id: jobs[3]!.id, action: { kind: 'retry', delayMs: 1000 }, traceback })
+      buffer.fail(jobs[2]!, { id: jobs[2]!.id, action: { kind: 'hold' }, traceback })
+      buffer.fail(jobs[3]!, { id: jobs[3]!.id, action: { kind: 'retry', delayMs: 1000 }, traceback })
       const before = counting.statements.length
       await buffer.flush()
       expect(counting.statements.slice(before).map((t) => t.trim().slice(0, 40))).toHaveLength(1)

@@ -126,6 +126,29 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(await runOne(takenOver)).toMatchObject({ claimed: 1, canceled: 0, lost: 1, succeeded: 0 })
   })
 
+  it('counts a run that finished after another worker took its job over as lost: its result was not recorded', async () => {
+    let started = () => {}
+    let release = () => {}
+    const running = new Promise<void>((resolve) => (started = resolve))
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const lost: number[] = []
+    const queue = queueOn(q.driver).entrypoint('late', async () => {
+      started()
+      await gate
+    })
+    queue.on('job:lost', ({ job, reason }) => void (reason === 'not-held' && lost.push(job.id)))
+    const id = await queue.enqueue('late', null)
+    // No heartbeat before the end: only the finishing statement can find the job gone.
+    const drain = queue.drain({ timeBudget: 10_000, heartbeatInterval: '50s' })
+    await running
+    await q.sql(`update pgq.jobs set worker_id = gen_random_uuid() where id = $1`, [id])
+    release()
+    // Before, it said succeeded: 1 (and lost: 0) for a result nobody wrote.
+    expect(await drain).toMatchObject({ claimed: 1, succeeded: 0, lost: 1, unwritten: 0 })
+    expect(lost).toEqual([id])
+    expect(await q.sql(`select status::text from pgq.jobs where id = $1`, [id])).toEqual([{ status: 'picked' }])
+  })
+
   it('takes a workerId only as a UUID, and runs its jobs under the one given', async () => {
     let seen: string | undefined
     const queue = queueOn(q.driver).entrypoint('x', (_job, ctx) => {

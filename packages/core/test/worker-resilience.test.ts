@@ -205,6 +205,57 @@ describe.each(DRIVERS)('worker across a PostgreSQL restart, over %s', (driverNam
   })
 })
 
+describe.each(DRIVERS)('results the database is gone for, over %s', (driverName) => {
+  /** One job that runs until released, on a server of its own; the server stops while it runs. */
+  async function runningWhenServerStops(cleanups: Cleanup[]) {
+    const server = await ownServer(driverName, 'unwritten', cleanups)
+    let started = () => {}
+    let release = () => {}
+    const running = new Promise<void>((resolve) => (started = resolve))
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const queue = queueOn(server.driver).entrypoint('step', {}, async () => {
+      started()
+      await gate
+    })
+    queue.on('worker:error', () => undefined)
+    const id = await queue.enqueue('step', null)
+    return { server, queue, id, running, stopServerThenFinish: async () => {
+      await running
+      await server.stop()
+      release()
+    } }
+  }
+
+  it('a drain that cannot write a result rejects with DatabaseUnavailableError; the job stays picked for rescue', { timeout: 60_000 }, async () => {
+    const cleanups: Cleanup[] = []
+    try {
+      const { server, queue, id, stopServerThenFinish } = await runningWhenServerStops(cleanups)
+      const drain = queue.drain({ timeBudget: '3s' })
+      await stopServerThenFinish()
+      // Before, it resolved with succeeded: 1 for a result it never wrote.
+      await expect(drain).rejects.toBeInstanceOf(DatabaseUnavailableError)
+      await server.start()
+      const { rows } = await withPgClient(server.url, (c) => c.query('select status::text from pgq.jobs where id = $1', [id]))
+      expect(rows).toEqual([{ status: 'picked' }])
+    } finally {
+      for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('cleanup failed:', e))
+    }
+  })
+
+  it('a worker stopped then counts the run as unwritten, not succeeded', { timeout: 60_000 }, async () => {
+    const cleanups: Cleanup[] = []
+    try {
+      const { queue, stopServerThenFinish } = await runningWhenServerStops(cleanups)
+      const worker = queue.start({ pollInterval: 200, shutdownTimeout: '1s' })
+      cleanups.push(() => worker.stop({ force: true }).catch(() => undefined))
+      await stopServerThenFinish()
+      expect(await worker.stop()).toMatchObject({ claimed: 1, succeeded: 0, unwritten: 1 })
+    } finally {
+      for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('cleanup failed:', e))
+    }
+  })
+})
+
 describe.each(DRIVERS)('a worker started while PostgreSQL is down, over %s', (driverName) => {
   /** A migrated server of its own, stopped; `start()` brings it back on the same port. */
   async function stoppedServer(cleanups: Cleanup[]) {

@@ -131,6 +131,7 @@ export function operationsCommands(connection: Record<string, OptionSpec>): Comm
         timeBudget: { type: 'string', placeholder: 'duration', description: 'drain: start no job that would not finish within this (default: 25s)' },
         shutdownTimeout: { type: 'string', placeholder: 'duration', description: 'continuous: on a signal, wait this long for running jobs (default: 30s)' },
         entrypoint: { type: 'string', placeholder: 'name', multiple: true, description: 'serve only this registered entrypoint (repeatable; default: all)' },
+        asyncCommit: { type: 'string', placeholder: 'on|off', description: "off: every claim and result waits for the WAL flush, so a database crash forgets no recorded result (default: on)" },
         json: { type: 'boolean', description: "print the run's summary as JSON" },
       },
       run: async (flags, io, args) => (await import('./run-worker.js')).runWorker(flags, io, args),

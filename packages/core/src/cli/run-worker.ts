@@ -18,6 +18,7 @@ export type RunFlags = {
   timeBudget?: string
   shutdownTimeout?: string
   entrypoint?: string[]
+  asyncCommit?: string
   json?: boolean
 }
 
@@ -35,7 +36,7 @@ const asFlags = (message: string) => FLAGS.reduce((m, [option, flag]) => m.repla
 /**
  * Runs a worker on the queue a module exports. continuous: queue.start() until SIGTERM or
  * SIGINT, then a graceful stop (a second signal forces it). drain: queue.drain() once. Prints
- * the run's summary; exit 0 once the worker has stopped.
+ * the run's summary; exit 0 once the worker has stopped with every result written.
  */
 export async function runWorker(flags: RunFlags, io: CliIo, args: string[]): Promise<number> {
   const modulePath = single(args, 'module path')
@@ -51,7 +52,9 @@ export async function runWorker(flags: RunFlags, io: CliIo, args: string[]): Pro
     })
     if (flags.json) printJson(io, summary)
     else line(io.stdout, summaryText(mode, summary))
-    return 0
+    if (summary.unwritten === 0) return 0
+    line(io.stderr, `pgq run: ${summary.unwritten} results could not be written before the end; those jobs stay picked and are rerun or held after their lease`)
+    return 1
   } finally {
     unsubscribe()
     await queue.close().catch(() => undefined)
@@ -69,6 +72,7 @@ function workerOptions(flags: RunFlags): DrainOptions & StartOptions {
   if (flags.timeBudget !== undefined) o.timeBudget = durationFlag(flags.timeBudget, '--time-budget')
   if (flags.shutdownTimeout !== undefined) o.shutdownTimeout = durationFlag(flags.shutdownTimeout, '--shutdown-timeout')
   if (flags.entrypoint?.length) o.entrypoints = flags.entrypoint
+  if (flags.asyncCommit !== undefined) o.asyncCommit = choice(flags.asyncCommit, '--async-commit', ['on', 'off']) === 'on'
   return o
 }
 
@@ -127,7 +131,8 @@ const STOP_REASONS: Record<RunSummary['stoppedBy'], string> = {
 }
 
 function summaryText(mode: string, s: RunSummary & { remaining?: number }): string {
-  const counts = `${s.claimed} claimed, ${s.succeeded} succeeded, ${s.failed} failed, ${s.retried} retried, ${s.lost} lost, ${s.canceled} canceled`
+  const unwritten = s.unwritten > 0 ? `, ${s.unwritten} unwritten` : ''
+  const counts = `${s.claimed} claimed, ${s.succeeded} succeeded, ${s.failed} failed, ${s.retried} retried, ${s.lost} lost, ${s.canceled} canceled${unwritten}`
   const left = s.remaining === undefined ? '' : s.remaining < 0 ? '' : `, ${s.remaining} left`
   return `pgq run: ${mode === 'drain' ? 'drained' : 'stopped'}: ${counts} in ${Math.round(s.durationMs)} ms (${STOP_REASONS[s.stoppedBy]}${left})`
 }

@@ -24,6 +24,8 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
     // Running jobs get until the budget's reserve; what still runs then is abandoned to stale rescue.
     const summary = await w.finish(Math.max(0, budget.deadline - budget.reserveMs - Date.now()), budget.deadline)
     if (w.failure) throw w.failure
+    // "Writes every result": one it could not write is this drain's failure, not a success.
+    if (summary.unwritten > 0 && w.writeFailure !== undefined) throw w.writeFailure
     const remaining =
       tail?.eligible ??
       (await w.consumer.eligible([...w.servedNames]).catch((error) => {

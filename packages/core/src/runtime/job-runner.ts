@@ -3,7 +3,7 @@ import type { DependencyResult, Failure, Job, JobId } from '../types.js'
 import type { Emitter } from './emitter.js'
 import { type EntrypointDefinition, type JobContext, JobTimeoutError, PayloadValidationError, validatePayload } from './entrypoints.js'
 import type { QueueEvents } from './queue-events.js'
-import type { ResultBuffer } from './result-buffer.js'
+import type { BufferedResult, ResultBuffer } from './result-buffer.js'
 import { resultText } from './job-output.js'
 import { RunContext, type RunContextDeps, type RunState } from './run-context.js'
 import { ProgressBuffer } from './progress-buffer.js'
@@ -27,11 +27,16 @@ export interface RunCounts {
   lost: number
   /** Runs aborted because the job was canceled while it ran. */
   canceled: number
+  /**
+   * Runs whose result could not be written before the worker stopped (the database was
+   * unreachable): the jobs stay picked, and after their lease they are rerun or held.
+   */
+  unwritten: number
 }
 
 /** Runs claimed jobs, tracks what is running, and hands results to the buffer. */
 export class JobRunner {
-  readonly counts: RunCounts = { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0, canceled: 0 }
+  readonly counts: RunCounts = { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0, canceled: 0, unwritten: 0 }
   readonly #running = new Map<JobId, RunningJob>()
   readonly #perEntrypoint = new Map<string, number>()
   readonly #idle: (() => void)[] = []
@@ -98,6 +103,18 @@ export class JobRunner {
       abort(entry, new Error(reason === 'canceled' ? `job ${id} was canceled` : `job ${id} is no longer held by this worker`))
       entry.span?.end(reason === 'canceled' ? 'canceled' : 'lost')
       this.deps.events.emit('job:lost', { job: entry.job, reason })
+    }
+  }
+
+  /**
+   * Finished runs whose result was not recorded: `lost` when the write found the job taken
+   * over by another worker, `unwritten` when no write got through before the end.
+   */
+  recount(results: readonly BufferedResult[], as: 'lost' | 'unwritten'): void {
+    for (const { job, counted } of results) {
+      this.counts[counted]--
+      this.counts[as]++
+      if (as === 'lost') this.deps.events.emit('job:lost', { job, reason: 'not-held' })
     }
   }
 
@@ -188,7 +205,7 @@ export class JobRunner {
     }
     // A payload the schema rejects fails for good at once: retrying cannot fix it.
     const failure: Failure = failureOf(job, error, workerId, def.policy.backoff, error instanceof PayloadValidationError)
-    buffer.fail(failure, durationMs)
+    buffer.fail(job, failure, durationMs)
     const { action, traceback } = failure
     span?.end(action.kind === 'retry' ? 'retried' : action.kind === 'hold' ? 'held' : 'failed', { error, traceback, retryDelayMs: action.kind === 'retry' ? action.delayMs : undefined })
     if (failure.action.kind === 'retry') {

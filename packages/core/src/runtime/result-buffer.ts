@@ -2,10 +2,12 @@ import type { Consumer, DrainTail } from '../queue/consumer.js'
 import { SuccessTally } from '../queue/success-tally.js'
 import type { Failure, Job, JobId } from '../types.js'
 
-/** One write's worth of results. */
+/** One write's worth of results; the jobs beside their ids, in the same order. */
 interface Batch {
   done: JobId[]
+  doneJobs: Job[]
   failed: Failure[]
+  failedJobs: Job[]
   runMs: Map<JobId, number>
   results: Map<JobId, string>
   tally: SuccessTally
@@ -20,6 +22,14 @@ export interface ResultBufferOptions {
   onError(error: unknown): void
   /** After results were written: limited entrypoints may have room again. */
   onWritten?(): void
+  /** Results the write found this worker no longer held (another worker took the job over): nothing was recorded. */
+  onNotHeld?(results: BufferedResult[]): void
+}
+
+/** A result in the buffer, as the run counted it. */
+export interface BufferedResult {
+  job: Job
+  counted: 'succeeded' | 'retried' | 'failed'
 }
 
 /**
@@ -30,7 +40,11 @@ export interface ResultBufferOptions {
 export class ResultBuffer {
   readonly #o: ResultBufferOptions
   #done: JobId[] = []
+  #doneJobs: Job[] = []
   #failed: Failure[] = []
+  #failedJobs: Job[] = []
+  /** Why the last write failed, until one succeeds. */
+  #writeError: unknown
   /** How long each buffered job ran, for the statistics. */
   #runMs = new Map<JobId, number>()
   /** The JSON text of what succeeded jobs returned, for their log rows (most return nothing). */
@@ -59,14 +73,16 @@ export class ResultBuffer {
   /** `job` as claimed (its wait is from when it was due to its claim). */
   complete(job: Job, runMs: number, result?: string): void {
     this.#done.push(job.id)
+    this.#doneJobs.push(job)
     this.#runMs.set(job.id, runMs)
     this.#tally.add(job.entrypoint, job.priority, runMs, job.updated.getTime() - job.runAt.getTime())
     if (result !== undefined) this.#results.set(job.id, result)
     this.#schedule()
   }
 
-  fail(failure: Failure, runMs?: number): void {
+  fail(job: Job, failure: Failure, runMs?: number): void {
     this.#failed.push(failure)
+    this.#failedJobs.push(job)
     if (runMs !== undefined) this.#runMs.set(failure.id, runMs)
     this.#schedule()
   }
@@ -96,18 +112,22 @@ export class ResultBuffer {
     while (this.#flushing) await this.#flushing
     const batch = this.#take()
     try {
-      const { tail } = await this.#o.consumer.finishLast(batch.done, batch.failed, entrypoints, batch)
-      this.#retryDelayMs = 0
+      const { finished, tail } = await this.#o.consumer.finishLast(batch.done, batch.failed, entrypoints, batch)
+      this.#written(batch, finished)
       if (batch.done.length + batch.failed.length > 0) this.#o.onWritten?.()
       return tail
     } catch (error) {
       this.#putBack(batch)
+      this.#writeError = error
       throw error
     }
   }
 
   #take(): Batch {
-    const batch = { done: this.#done.splice(0), failed: this.#failed.splice(0), runMs: this.#runMs, results: this.#results, tally: this.#tally }
+    const batch = {
+      done: this.#done.splice(0), doneJobs: this.#doneJobs.splice(0), failed: this.#failed.splice(0), failedJobs: this.#failedJobs.splice(0),
+      runMs: this.#runMs, results: this.#results, tally: this.#tally,
+    }
     this.#runMs = new Map()
     this.#results = new Map()
     this.#tally = new SuccessTally()
@@ -116,7 +136,9 @@ export class ResultBuffer {
 
   #putBack(batch: Batch): void {
     this.#done.unshift(...batch.done)
+    this.#doneJobs.unshift(...batch.doneJobs)
     this.#failed.unshift(...batch.failed)
+    this.#failedJobs.unshift(...batch.failedJobs)
     for (const [id, ms] of batch.runMs) this.#runMs.set(id, ms)
     for (const [id, text] of batch.results) this.#results.set(id, text)
     this.#tally.merge(batch.tally)
@@ -136,10 +158,26 @@ export class ResultBuffer {
     return this.size === 0 && !this.#flushing
   }
 
+  /** What is still unwritten (after a drain that gave up), as the run counted it, and why its last write failed. */
+  unwritten(): { results: BufferedResult[]; error: unknown } {
+    return { results: resultsOf(this.#doneJobs, this.#failed, this.#failedJobs), error: this.#writeError }
+  }
+
+  /** A write went through: the results of jobs this worker no longer held were not recorded. */
+  #written(batch: Batch, finished: readonly { id: JobId }[]): void {
+    this.#retryDelayMs = 0
+    this.#writeError = undefined
+    if (finished.length === batch.done.length + batch.failed.length) return
+    const held = new Set(finished.map((f) => f.id))
+    const notHeld = (job: Job) => !held.has(job.id)
+    const failedJobs = batch.failedJobs.filter(notHeld)
+    const gone = resultsOf(batch.doneJobs.filter(notHeld), batch.failed.filter((f) => !held.has(f.id)), failedJobs)
+    if (gone.length > 0) this.#o.onNotHeld?.(gone)
+  }
+
   async #write(batch: Batch): Promise<void> {
     try {
-      await this.#o.consumer.finish(batch.done, batch.failed, batch)
-      this.#retryDelayMs = 0
+      this.#written(batch, await this.#o.consumer.finish(batch.done, batch.failed, batch))
     } catch (error) {
       this.#requeue(error, () => this.#putBack(batch))
     }
@@ -155,6 +193,7 @@ export class ResultBuffer {
 
   #requeue(error: unknown, putBack: () => void): void {
     putBack()
+    this.#writeError = error
     this.#o.onError(error)
     this.#retryDelayMs = Math.min(5000, Math.max(100, this.#retryDelayMs * 2))
     if (!this.#closed) this.#timer ??= setTimeout(() => void this.flush(), this.#retryDelayMs)
@@ -180,4 +219,11 @@ export class ResultBuffer {
       this.#timer ??= setTimeout(() => void this.flush(), Math.max(this.#o.delayMs, this.#holdMs))
     }
   }
+}
+
+/** Successes, then failures (`failures` and `failedJobs` in the same order). */
+function resultsOf(doneJobs: readonly Job[], failures: readonly Failure[], failedJobs: readonly Job[]): BufferedResult[] {
+  const out: BufferedResult[] = doneJobs.map((job) => ({ job, counted: 'succeeded' }))
+  failures.forEach((f, i) => out.push({ job: failedJobs[i]!, counted: f.action.kind === 'retry' ? 'retried' : 'failed' }))
+  return out
 }

@@ -43,6 +43,8 @@ export class WorkerCore {
   stoppedBy: RunSummary['stoppedBy'] = 'signal'
   /** A drain's claim failed for a reason waiting will not mend: the drain rejects with it once its jobs are written. */
   failure: Error | undefined
+  /** Why the last results could not be written before the end (see RunCounts.unwritten). */
+  writeFailure: unknown
   readonly #forcedWaiters: (() => void)[] = []
   #claimFailures = 0
 
@@ -71,6 +73,7 @@ export class WorkerCore {
       onWritten: () => {
         if (this.limited) this.wakeup.wake()
       },
+      onNotHeld: (results) => this.runner.recount(results, 'lost'),
     })
     this.runner = new JobRunner({
       workerId: s.workerId,
@@ -209,7 +212,11 @@ export class WorkerCore {
     const whenForced = this.forced ? Promise.resolve(false) : new Promise<boolean>((resolve) => this.#forcedWaiters.push(() => resolve(false)))
     if (!(await Promise.race([this.runner.idle(graceMs), whenForced]))) this.stop(true)
     if (this.forced) this.stoppedBy = 'forced'
-    await this.buffer.drain(deadline)
+    if (!(await this.buffer.drain(deadline))) {
+      const { results, error } = this.buffer.unwritten()
+      this.runner.recount(results, 'unwritten')
+      this.writeFailure = error
+    }
     this.buffer.close()
     await this.heartbeat.stop()
     return { ...this.runner.counts, durationMs: performance.now() - this.started, stoppedBy: this.stoppedBy }
