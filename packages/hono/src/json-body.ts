@@ -1,6 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { jsonTextIssues } from './json-text.js'
+import { jsonTextIssues, nestedDeeperThan } from './json-text.js'
+import { MAX_JSON_DEPTH } from './values.js'
 import { invalidRequest } from './validate.js'
+
+/** A value's own limit, plus the request's envelope around it (a flow's { steps: [{ payload }] }) and one to spare. */
+const MAX_BODY_DEPTH = MAX_JSON_DEPTH + 4
 
 const JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i
 
@@ -28,6 +32,11 @@ export function jsonBody(options: { optional?: boolean } = {}): MiddlewareHandle
       return invalidRequest(c, [{ path: '', message: 'the body is not UTF-8 text' }])
     }
     if (text.trim() === '') return invalidRequest(c, [{ path: '', message: 'the body is empty: send a JSON value' }])
+    // Before JSON.parse, whose work on a megabyte of `[[[[` is seconds and hundreds of MB.
+    if (nestedDeeperThan(text, MAX_BODY_DEPTH)) {
+      const [deep] = jsonTextIssues(text, 1, MAX_BODY_DEPTH)
+      return invalidRequest(c, [{ path: deep?.path ?? '', message: `${deep?.message ?? 'nests too deep'} (a payload or headers may nest at most ${MAX_JSON_DEPTH} levels)` }])
+    }
     try {
       JSON.parse(text)
     } catch {

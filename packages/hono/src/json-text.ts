@@ -12,14 +12,37 @@ const TOKEN = /"(?:[^"\\]|\\.)*"|[{}[\],:]|-?\d[\d.eE+-]*|true|false|null/g
 
 interface Frame {
   kind: 'object' | 'array'
-  /** Object: keys seen so far and the current one. Array: the current index. */
-  keys: Set<string>
+  /** Object: keys seen so far (made at the first) and the current one. Array: the current index. */
+  keys: Set<string> | undefined
   key: string | number
   expectKey: boolean
 }
 
-/** Problems in a text JSON.parse accepted; at most `limit` of them. */
-export function jsonTextIssues(text: string, limit = 10): TextIssue[] {
+/** Whether arrays and objects nest deeper than `limit` anywhere in the text (strings skipped): one pass, no allocation. */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i)
+        if (d === 0x5c) i++
+        else if (d === 0x22) break
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--
+    }
+  }
+  return false
+}
+
+/**
+ * Problems in a text JSON.parse accepted; at most `limit` of them. Past `maxDepth` levels of
+ * nesting the scan stops with that one problem, at the path where it went too deep.
+ */
+export function jsonTextIssues(text: string, limit = 10, maxDepth = Number.POSITIVE_INFINITY): TextIssue[] {
   const issues: TextIssue[] = []
   const stack: Frame[] = []
   const pathOf = () => stack.map((f) => f.key).join('.')
@@ -29,7 +52,8 @@ export function jsonTextIssues(text: string, limit = 10): TextIssue[] {
     switch (token) {
       case '{':
       case '[':
-        stack.push({ kind: token === '{' ? 'object' : 'array', keys: new Set(), key: 0, expectKey: token === '{' })
+        if (stack.length >= maxDepth) return [{ path: pathOf(), message: `nests arrays and objects more than ${maxDepth} levels deep in all` }]
+        stack.push({ kind: token === '{' ? 'object' : 'array', keys: undefined, key: 0, expectKey: token === '{' })
         break
       case '}':
       case ']':
@@ -50,6 +74,7 @@ export function jsonTextIssues(text: string, limit = 10): TextIssue[] {
           const key = JSON.parse(token) as string
           top.expectKey = false
           top.key = key
+          top.keys ??= new Set()
           if (top.keys.has(key)) issues.push({ path: pathOf(), message: 'is given twice (JSON keeps only the last): send each key once' })
           top.keys.add(key)
         } else if (!isExact(token)) {

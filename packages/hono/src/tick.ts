@@ -42,5 +42,5 @@ export function firingsJson(firings: ScheduleFiring[]) {
 }
 
 function emptySummary(): DrainSummary {
-  return { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0, canceled: 0, remaining: 0, durationMs: 0, stoppedBy: 'empty' }
+  return { claimed: 0, succeeded: 0, failed: 0, retried: 0, lost: 0, canceled: 0, unwritten: 0, remaining: 0, durationMs: 0, stoppedBy: 'empty' }
 }

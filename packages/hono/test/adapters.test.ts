@@ -9,7 +9,7 @@ import { bearer, driverFor, freshDatabase, testQueue } from './support.js'
 
 describe('scheduledHandler', () => {
   const firing: ScheduleFiring = { entrypoint: 'ok', expression: '* * * * *', scheduledFor: new Date(0), mode: 'enqueue', jobId: 7 }
-  const summary: DrainSummary = { claimed: 1, succeeded: 1, failed: 0, retried: 0, lost: 0, canceled: 0, remaining: 0, durationMs: 5, stoppedBy: 'empty' }
+  const summary: DrainSummary = { claimed: 1, succeeded: 1, failed: 0, retried: 0, lost: 0, canceled: 0, unwritten: 0, remaining: 0, durationMs: 5, stoppedBy: 'empty' }
 
   it('fires schedules, then drains in the budget left (without firing them again), and ends the queue in waitUntil', async () => {
     const steps: string[] = []

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
+import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../../core/test/setup/database.js'
@@ -118,5 +119,50 @@ describe('a 100 MB body on a real Node server', () => {
 
     const health = await fetch(`${url}/healthz`)
     expect(health.status).toBe(200)
+  })
+})
+
+/** Raw HTTP/1.1 on one socket: writes `text`, then reads until `answers` responses arrived (or the server closed). */
+function onOneSocket(text: Buffer, answers: number): Promise<{ heads: string[]; closed: boolean }> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    let got = ''
+    // Each answer from its status line on (its body is short JSON, which holds no status line).
+    const heads = () => got.split(/(?=HTTP\/1\.1 \d{3} )/).filter((part) => part.startsWith('HTTP/1.1 '))
+    const finish = (closed: boolean) => {
+      socket.destroy()
+      resolve({ heads: heads(), closed })
+    }
+    socket.setEncoding('utf8')
+    socket.on('data', (d: string) => {
+      got += d
+      if (heads().length >= answers) finish(false)
+    })
+    socket.on('end', () => finish(true))
+    socket.on('error', reject)
+    socket.write(text)
+  })
+}
+
+describe('a 413 on a real Node server keeps its word about the connection', () => {
+  it('a Content-Length over the limit, sent whole: 413, and the next request on that connection is answered', async () => {
+    const body = Buffer.alloc(MiB + 1024, 0x20)
+    const big = Buffer.from(`POST /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`)
+    const next = Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+    // Before, the server answered 413 "keep-alive", then closed the connection 500 ms later with the GET unanswered.
+    const { heads } = await onOneSocket(Buffer.concat([big, body, next]), 2)
+    expect(heads[0]).toMatch(/^HTTP\/1\.1 413 /)
+    expect(heads[0]).not.toMatch(/\r\nconnection: close/i)
+    expect(heads[1]).toMatch(/^HTTP\/1\.1 200 /)
+  })
+
+  it('a chunked body over the limit: 413 with Connection: close, since the rest of it goes unread', async () => {
+    const chunk = Buffer.alloc(256 * 1024, 0x20)
+    const head = Buffer.from('POST /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n')
+    const chunks = Array.from({ length: 6 }, () => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]))
+    const { heads } = await onOneSocket(Buffer.concat([head, ...chunks]), 1)
+    expect(heads[0]).toMatch(/^HTTP\/1\.1 413 /)
+    expect(heads[0]).toMatch(/\r\nconnection: close/i)
   })
 })

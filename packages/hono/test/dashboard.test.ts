@@ -237,6 +237,18 @@ describe('dashboard', () => {
       expect((await queue.overview()).find((e) => e.entrypoint === 'ok')?.paused).toBe(false)
     })
 
+    it('answers a form it cannot read (malformed multipart) with a 400 page, logged in or not', async () => {
+      const { cookie } = await login()
+      const garbage = (path: string, headers: Record<string, string>) =>
+        app().request(path, { method: 'POST', body: 'garbage', headers: { origin: ORIGIN, 'content-type': 'multipart/form-data; boundary=zz', ...headers } })
+      // Before, each was a 500 and an error line in the server's log.
+      for (const [path, headers] of [['/dashboard/login', {}], ['/dashboard/failures/requeue', { cookie }]] as const) {
+        const res = await garbage(path, headers)
+        expect(res.status, path).toBe(400)
+        expect(await res.text()).toContain('The form could not be read')
+      }
+    })
+
     it('pauses and resumes an entrypoint, redirecting back with a flash shown once', async () => {
       const { cookie, csrf } = await login()
       const paused = await post('/dashboard/entrypoints/pause', { entrypoint: 'ok', _csrf: csrf }, { cookie })

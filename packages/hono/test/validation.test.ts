@@ -31,7 +31,8 @@ describe('POST /jobs refuses what PostgreSQL or JSON would refuse or change', ()
     ['headers that are null', job(',"headers":null'), 'headers'],
     ['a header key pgq would drop', job(',"headers":{"constructor":1}'), 'headers'],
     ['a payload nested 65 deep', job(`,"payload":${'['.repeat(65)}${']'.repeat(65)}`), `payload${'.0'.repeat(64)}`],
-    ['a payload nested 100 000 deep', job(`,"payload":${'['.repeat(100_000)}${']'.repeat(100_000)}`), `payload${'.0'.repeat(64)}`],
+    // Refused before JSON.parse, where the body as a whole passes 68 levels.
+    ['a payload nested 100 000 deep', job(`,"payload":${'['.repeat(100_000)}${']'.repeat(100_000)}`), `payload${'.0'.repeat(67)}`],
     ['a payload number beyond a double', job(',"payload":1e400'), 'payload'],
     ['a payload integer a double rounds', job(',"payload":{"id":12345678901234567890}'), 'payload.id'],
     ['year 0000', job(',"runAt":"0000-12-31T23:00:00Z"'), 'runAt'],

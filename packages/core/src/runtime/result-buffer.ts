@@ -169,9 +169,7 @@ export class ResultBuffer {
     this.#writeError = undefined
     if (finished.length === batch.done.length + batch.failed.length) return
     const held = new Set(finished.map((f) => f.id))
-    const notHeld = (job: Job) => !held.has(job.id)
-    const failedJobs = batch.failedJobs.filter(notHeld)
-    const gone = resultsOf(batch.doneJobs.filter(notHeld), batch.failed.filter((f) => !held.has(f.id)), failedJobs)
+    const gone = resultsOf(batch.doneJobs, batch.failed, batch.failedJobs).filter((r) => !held.has(r.job.id))
     if (gone.length > 0) this.#o.onNotHeld?.(gone)
   }
 
@@ -223,7 +221,6 @@ export class ResultBuffer {
 
 /** Successes, then failures (`failures` and `failedJobs` in the same order). */
 function resultsOf(doneJobs: readonly Job[], failures: readonly Failure[], failedJobs: readonly Job[]): BufferedResult[] {
-  const out: BufferedResult[] = doneJobs.map((job) => ({ job, counted: 'succeeded' }))
-  failures.forEach((f, i) => out.push({ job: failedJobs[i]!, counted: f.action.kind === 'retry' ? 'retried' : 'failed' }))
-  return out
+  const failed = failures.map((f, i): BufferedResult => ({ job: failedJobs[i]!, counted: f.action.kind === 'retry' ? 'retried' : 'failed' }))
+  return [...doneJobs.map((job): BufferedResult => ({ job, counted: 'succeeded' })), ...failed]
 }

@@ -4,11 +4,10 @@ import type { JobId } from '@pgq/core/edge'
 import { Hono } from 'hono'
 import { type DashboardContext, type DashboardEnv, type Flash, to } from './env.js'
 import { redirectWithFlash } from './flash.js'
-import { badParam, entrypointParam, formIds, formText, jobIdParam } from './params.js'
+import { badParam, entrypointParam, formIds, formOf as form, formText, jobIdParam } from './params.js'
 
 export function actionRoutes(secureCookie: boolean | undefined) {
   const done = (c: DashboardContext, path: string, flash: Flash) => redirectWithFlash(c, to(c, path), flash, secureCookie)
-  const form = (c: DashboardContext) => c.req.parseBody({ all: true })
 
   return new Hono<DashboardEnv>()
     .post('/jobs/:id/requeue', async (c) => {

@@ -5,6 +5,7 @@ import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
 import { tokenMatches } from '../auth.js'
 import type { DashboardEnv } from './env.js'
+import { formOf } from './params.js'
 
 export const CSRF_FIELD = '_csrf'
 
@@ -17,7 +18,7 @@ export function formTokenCheck(): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
     if (c.req.method !== 'POST') return next()
     const session = c.get('session')
-    const form = await c.req.parseBody({ all: true })
+    const form = await formOf(c)
     const given = form[CSRF_FIELD]
     if (!session || typeof given !== 'string' || !(await tokenMatches(given, session.csrfToken))) {
       throw new HTTPException(403, { message: 'The form is missing its security token or it is out of date: reload the page and try again.' })

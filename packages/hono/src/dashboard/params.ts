@@ -1,6 +1,7 @@
 // Query and form values, bounded: anything else is a 400 page naming the parameter.
 import type { JobId } from '@pgq/core/edge'
 import { MAX_DEDUPE_KEY_LENGTH, MAX_ENTRYPOINT_LENGTH, parseDuration } from '@pgq/core/edge'
+import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { textProblem } from '../values.js'
 
@@ -12,6 +13,15 @@ export const MAX_IDS = 1000
 
 export function badParam(name: string, message: string): HTTPException {
   return new HTTPException(400, { message: `${name} ${message}` })
+}
+
+/** A POST's form, or a 400 page when its body cannot be read as one (malformed multipart, a body cut off). */
+export async function formOf(c: Context): Promise<Record<string, string | File | (string | File)[]>> {
+  try {
+    return await c.req.parseBody({ all: true })
+  } catch {
+    throw new HTTPException(400, { message: 'The form could not be read: send it from the page, as a browser does.' })
+  }
 }
 
 /** A duration such as 15m, 6h or 7d (or milliseconds) from `min` to `max`. */

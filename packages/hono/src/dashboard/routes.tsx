@@ -15,6 +15,7 @@ import { keysFor } from './keys.js'
 import { LoginPage } from './login.js'
 import { type DashboardOptions, dashboardConfig } from './options.js'
 import { pageRoutes } from './pages.js'
+import { formOf } from './params.js'
 import { render } from './render.js'
 import { authenticate, endSession, startSession } from './session.js'
 import { viewOf } from './view.js'
@@ -63,7 +64,7 @@ export function createDashboard<Bindings extends object = object>(options: Dashb
 
   app.get('/login', (c) => render(c, <LoginPage view={viewOf(c)} />))
   app.post('/login', async (c) => {
-    const given = (await c.req.parseBody())['token']
+    const given = (await formOf(c))['token']
     if (typeof given !== 'string' || !(await tokenMatches(given, config.tokenFor(c.env as object)!))) {
       return render(c, <LoginPage view={viewOf(c)} problem={REFUSALS.wrong} />, 401)
     }
