@@ -101,6 +101,9 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(() => queueOn(q.driver).entrypoint('y', { leaseTimeout: 1e15 }, () => undefined)).toThrow(/leaseTimeout must be at most 100 years/)
     expect(() => queue.start({ signal: 5 as unknown as AbortSignal })).toThrow(/signal must be an AbortSignal/)
     expect(() => queue.start({ listener: { foo: 1 } as never })).toThrow(/unknown start listener option "foo"/)
+    // Before, a drain listing one twice retried its failing claim for the whole budget.
+    await expect(queue.drain({ entrypoints: ['x', 'x'] })).rejects.toThrow(/entrypoints lists "x" twice/)
+    expect(() => queue.start({ entrypoints: 'x' as never })).toThrow(/entrypoints must be an array of entrypoint names/)
     // Past 100 years, PostgreSQL's intervals overflow.
     await expect(queue.failures({ olderThan: '99999999999d' })).rejects.toThrow(/olderThan must be at most 100 years/)
     expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])

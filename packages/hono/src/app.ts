@@ -49,6 +49,9 @@ export type QueueApiOptions<Bindings> = (
     metrics?: MetricsOptions
   }
 
+/** What the routes call beyond a producer's methods. */
+const QUEUE_METHODS = ['entrypoints', 'drain', 'fireDueSchedules', 'enqueueMany'] as const
+
 /**
  * pgq's HTTP API as a Hono app. Every route but GET /healthz needs `Authorization: Bearer <token>`.
  * Add routes of your own to the returned app, or mount it under a path with app.route().
@@ -58,9 +61,16 @@ export function createQueueApi<Bindings extends object = object>(options: QueueA
   const tokenFrom = (options as { tokenFrom?: unknown }).tokenFrom
   const tokenFor = 'token' in options ? () => options.token : typeof tokenFrom === 'function' ? (env: Bindings) => options.tokenFrom(env) : () => undefined
   if (!('queue' in options && options.queue) && typeof (options as { queueFor?: unknown }).queueFor !== 'function') {
-    throw new ConfigurationError('createQueueApi needs { queue } (a queue or producer) or { queueFor: (env) => ({ queue, end? }) }')
+    throw new ConfigurationError('createQueueApi needs { queue } (a queue from createQueue()) or { queueFor: (env) => ({ queue, end? }) }')
   }
-  const scopeFor = 'queue' in options ? () => ({ queue: options.queue, end: undefined }) : (env: Bindings) => options.queueFor(env)
+  const checked = <S extends { queue: unknown }>(scope: S): S => {
+    const missing = QUEUE_METHODS.filter((m) => typeof (scope.queue as Record<string, unknown> | null)?.[m] !== 'function')
+    // A producer (createProducer()) enqueues but serves nothing: POST /jobs checks entrypoints, /drain runs them.
+    if (missing.length > 0) throw new ConfigurationError(`createQueueApi needs a queue from createQueue(), with its entrypoints; this one has no ${missing.join(', ')} (a producer cannot serve the API)`)
+    return scope
+  }
+  if ('queue' in options) checked({ queue: options.queue })
+  const scopeFor = 'queue' in options ? () => ({ queue: options.queue, end: undefined }) : (env: Bindings) => checked(options.queueFor(env))
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new ConfigurationError(`maxBodyBytes must be a positive integer, not ${maxBodyBytes}`)
   const app = new Hono<PgqEnv<Bindings>>()

@@ -103,7 +103,9 @@ export const requeueBody = object({
 export const drainBody = object({
   /** Milliseconds, or text such as '10s'. */
   timeBudget: v.optional(v.pipe(delay, v.minValue(1, 'must be at least 1 millisecond'))),
-  entrypoints: v.optional(v.pipe(entrypoints, v.minLength(1, 'must list at least one entrypoint'))),
+  entrypoints: v.optional(
+    v.pipe(entrypoints, v.minLength(1, 'must list at least one entrypoint'), v.check((list) => new Set(list).size === list.length, 'lists an entrypoint twice: list each once')),
+  ),
 })
 
 /** POST /flows: steps { key, after?, ...a job } enqueued in one transaction. */

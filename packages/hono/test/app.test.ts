@@ -1,5 +1,6 @@
 // The app in Node over node-postgres: what the workerd tests leave out (drain budget cap,
 // requeue by id, per-request scopes, a server without a token, errors that must not leak).
+import { createProducer } from '@pgq/core'
 import { describe, expect, it } from 'vitest'
 import { type AppQueue, createQueueApi } from '../src/index.js'
 import { bearer, testQueue, useAppDatabase } from './support.js'
@@ -86,6 +87,16 @@ describe('createQueueApi', () => {
     expect(() => createQueueApi({ token: 't' } as never)).toThrow(/createQueueApi needs \{ queue \}/)
   })
 
+  it('refuses a producer for a queue: it has no entrypoints to check or drain', async () => {
+    // Before, it was accepted and every POST /jobs, /flows and /drain answered 500.
+    const producer = createProducer({ driver: fixture.driver })
+    expect(() => createQueueApi({ queue: producer as never, token: 't' })).toThrow(/a producer cannot serve the API/)
+    const perRequest = createQueueApi({ queueFor: () => ({ queue: producer as never, end: async () => undefined }), token: 't' })
+    const res = await perRequest.request('/jobs', { method: 'POST', headers: { ...bearer('t'), 'content-type': 'application/json' }, body: '{"entrypoint":"ok"}' })
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({ error: 'server_misconfigured', message: expect.stringContaining('a producer cannot serve the API') })
+  })
+
   it('refuses everything when the configured token cannot be sent as a bearer token', async () => {
     const app = createQueueApi({ queue: testQueue(fixture.driver), token: 'p@ss word!' })
     for (const headers of [{}, bearer('p@ss word!'), bearer('wrong')]) {
@@ -96,7 +107,7 @@ describe('createQueueApi', () => {
   })
 
   it('answers 500 without the details of an unexpected error', async () => {
-    const broken = { queueSize: () => Promise.reject(new Error('connect ECONNREFUSED fixture.db.internal:5432 password=hunter2')) } as unknown as AppQueue
+    const broken = Object.assign(testQueue(fixture.driver), { queueSize: () => Promise.reject(new Error('connect ECONNREFUSED fixture.db.internal:5432 password=hunter2')) }) as unknown as AppQueue
     const app = createQueueApi({ queue: broken, token: 't' })
     const res = await app.request('/stats', { headers: bearer('t') })
     expect(res.status).toBe(500)

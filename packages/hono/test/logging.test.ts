@@ -85,7 +85,7 @@ describe('logs and answers', () => {
   })
 
   it('answers 500 for an unexpected error, logged by name only', async () => {
-    const broken = { queueSize: () => Promise.reject(new TypeError(`connect ECONNREFUSED db.internal:5432 password=${SECRET}`)) } as never
+    const broken = Object.assign(testQueue(driver), { queueSize: () => Promise.reject(new TypeError(`connect ECONNREFUSED db.internal:5432 password=${SECRET}`)) }) as never
     const res = await createQueueApi({ queue: broken, token: 't' }).request('/stats', { headers: bearer('t') })
     expect(res.status).toBe(500)
     expect(await res.text()).toBe('{"error":"internal_error"}')
@@ -94,7 +94,7 @@ describe('logs and answers', () => {
 
   it('answers 500 when something throws a value that is not an Error (Hono would answer nothing)', async () => {
     const event = { type: 'error', message: `socket to ${SECRET} failed`, target: {} } // as a WebSocket ErrorEvent
-    const broken = { queueSize: () => Promise.reject(event) } as never
+    const broken = Object.assign(testQueue(driver), { queueSize: () => Promise.reject(event) }) as never
     const res = await createQueueApi({ queue: broken, token: 't' }).request('/stats', { headers: bearer('t') })
     expect(res.status).toBe(500)
     expect(await res.text()).toBe('{"error":"internal_error"}')

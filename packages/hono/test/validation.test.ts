@@ -141,6 +141,8 @@ describe('other routes', () => {
     await expectIssue('/jobs/requeue', '{"id":[1]}', 'id')
     await expectIssue('/drain', '{"entrypoints":["ok\\u0000"]}', 'entrypoints.0')
     await expectIssue('/drain', '{"entrypoints":["ok","nope"]}', 'entrypoints.1')
+    // Before, a drain that listed one twice retried its claim for the whole budget, then answered 200.
+    await expectIssue('/drain', '{"entrypoints":["ok","ok"]}', 'entrypoints')
     await expectIssue('/drain', '{"entrypoints":[]}', 'entrypoints')
     await expectIssue('/drain', '{"timeBudget":1e999}', 'timeBudget')
     await expectIssue('/drain', '{"timeBudget":0}', 'timeBudget')
@@ -166,8 +168,7 @@ describe("pgq's own checks", () => {
   // InvalidJobError (whatever its message) still becomes a 400 naming the job.
   const refusing = (index: number | undefined) => {
     const queue = testQueue(fixture.driver)
-    // POST /jobs calls only these two.
-    return { entrypoints: () => queue.entrypoints(), enqueueMany: () => Promise.reject(new InvalidJobError('a rule pgq gained later', index)) } as unknown as AppQueue
+    return Object.assign(queue, { enqueueMany: () => Promise.reject(new InvalidJobError('a rule pgq gained later', index)) }) as unknown as AppQueue
   }
 
   it('turns InvalidJobError into 400 invalid_request naming the batch index', async () => {

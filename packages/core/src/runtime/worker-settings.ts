@@ -11,6 +11,7 @@ import type { RunCounts } from './job-runner.js'
 import type { QueueEvents } from './queue-events.js'
 import type { PrunerService } from '../services/pruner.js'
 import type { ScheduleSource } from '../services/scheduler.js'
+import { entrypointNamesProblem } from '../validation/entrypoint-names.js'
 import type { Tracing } from '../observability/tracing.js'
 
 /** What both run verbs take. */
@@ -122,6 +123,10 @@ export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb:
   }
   if (maxConcurrentTasks > MAX_CONCURRENT_TASKS) throw new ConfigurationError(`maxConcurrentTasks must be at most ${MAX_CONCURRENT_TASKS}, got ${maxConcurrentTasks}`)
   const names = o.entrypoints ?? [...deps.definitions.keys()]
+  const listing = entrypointNamesProblem(names, 'entrypoints')
+  if (listing) throw new ConfigurationError(listing)
+  const twice = names.find((name, i) => names.indexOf(name) !== i)
+  if (twice !== undefined) throw new ConfigurationError(`entrypoints lists ${JSON.stringify(twice)} twice: list each once`)
   const served = names.map((name) => {
     const def = deps.definitions.get(name)
     if (!def) throw new ConfigurationError(`cannot serve ${JSON.stringify(name)}: no such entrypoint is registered`)

@@ -1,5 +1,5 @@
 import { translateError } from '../driver/translate-error.js'
-import { DatabaseAccessError, DatabaseUnavailableError, SchemaOutdatedError } from '../errors.js'
+import { ConfigurationError, DatabaseAccessError, DatabaseUnavailableError, SchemaOutdatedError } from '../errors.js'
 import { type ClaimEntrypoint, type Consumer, createConsumer } from '../queue/consumer.js'
 import { isLimited } from '../queue/fleet.js'
 import { HeartbeatService } from '../services/heartbeat.js'
@@ -187,7 +187,8 @@ export class WorkerCore {
       this.#claimFailures = 0
     } catch (error) {
       this.reportError('claim')(error)
-      if (this.budget && (error instanceof SchemaOutdatedError || error instanceof DatabaseAccessError)) {
+      // Waiting mends none of these: a drain rejects with it once its jobs are written.
+      if (this.budget && (error instanceof SchemaOutdatedError || error instanceof DatabaseAccessError || error instanceof ConfigurationError)) {
         this.failure = error
         this.stop()
         return undefined
