@@ -41,6 +41,9 @@ async function loadNodeServer(): Promise<typeof ServeHttp> {
   }
 }
 
+/** How long the process may stay up after a signal's shutdown (pgq run's CLI waits as long). */
+const EXIT_GRACE_MS = 2000
+
 export async function serve(options: ServeOptions): Promise<NodeDeployment> {
   const { queue } = options
   const serveHttp = await loadNodeServer()
@@ -73,7 +76,8 @@ export async function serve(options: ServeOptions): Promise<NodeDeployment> {
     return closing
   }
 
-  const removeSignalHandlers = stopOnSignals({ stop: close }, options.signals)
+  // Once closed after a signal, the process ends even if an abandoned handler holds it open.
+  const removeSignalHandlers = stopOnSignals({ stop: close }, options.signals, { exitAfterMs: EXIT_GRACE_MS })
 
   // A worker that dies (e.g. no LISTEN behind a transaction pooler, a login refused) takes the
   // server down with it, and says why: a process that ends must not end with 0 and nothing said.
