@@ -95,6 +95,39 @@ describe.each(DRIVERS)('dependencies, over %s', (driverName) => {
     expect((await producer.history(child)).at(-1)!.traceback).toMatchObject({ name: 'DependencyFailed', parentId: parent })
   })
 
+  it('ends a parent and a child of the same entrypoint and priority in one statistics row, on every path that ends a parent', async () => {
+    // Before, the statement ending the parent failed ("ON CONFLICT DO UPDATE command cannot
+    // affect row a second time"): the worker's results were never written, and a lost parent
+    // made every claim of its entrypoint fail, for good.
+    const queue = queueOn(q.driver).entrypoint('x', { maxAttempts: 1 }, (job: { payload: { fail: boolean } }) => {
+      if (job.payload.fail) throw new Error('parent broke')
+    })
+    const failing = await queue.enqueue('x', { fail: true })
+    const child = await queue.enqueue('x', { fail: false }, { dependsOn: [failing] })
+    const bystander = await queue.enqueue('x', { fail: false })
+    expect(await queue.drain({ timeBudget: 10_000 })).toMatchObject({ failed: 1, succeeded: 1 })
+    expect((await queue.status([failing, child, bystander])).map((s) => s.status)).toEqual(['failed', 'failed', 'successful'])
+
+    const canceledParent = await queue.enqueue('x', { fail: false }, { delay: '1h' })
+    const canceledChild = await queue.enqueue('x', { fail: false }, { dependsOn: [canceledParent], onParentFailure: 'cancel' })
+    expect(await queue.cancel([canceledParent])).toHaveLength(1)
+    expect(await statusOf(canceledChild)).toBe('canceled')
+
+    const lost = await queue.enqueue('x', { fail: false })
+    const lostChild = await queue.enqueue('x', { fail: false }, { dependsOn: [lost] })
+    const specs = [{ name: 'x', cap: 10, retryAfterMs: 1000 }]
+    expect(await q.consumer().claim(10, specs)).toHaveLength(1)
+    await q.sql(`update pgq.jobs set heartbeat = now() - interval '5 seconds' where status = 'picked'`)
+    expect(await q.consumer().claim(10, specs)).toEqual([]) // ends it: WorkerLost, held
+    expect((await queue.status([lost, lostChild])).map((s) => s.status)).toEqual(['failed', 'failed'])
+    const counts = await q.sql(`select status::text, sum(count)::int as n from pgq.statistics where entrypoint = 'x' group by 1 order by 1`)
+    expect(counts).toEqual([
+      { status: 'canceled', n: 2 },
+      { status: 'failed', n: 4 },
+      { status: 'successful', n: 1 },
+    ])
+  })
+
   it('judges parents that already left the queue by their log, and refuses ids never issued', async () => {
     const queue = queueOn(q.driver)
       .entrypoint('ok', () => undefined)

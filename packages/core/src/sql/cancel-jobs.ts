@@ -20,10 +20,11 @@ export function cancelJobs(t: Tables, ids: number[]): SQL {
     ),
     notified as (${notifyIds(t, 'cancel', sql`gone`)}),
     counted as (${countFinished(t, sql`(select id, 'canceled' as status, priority, entrypoint, null::float8 as run_ms, null::float8 as wait_ms from gone)`)}),
-    -- Jobs waiting for a canceled one end too (their on_parent_failure says how).
+    -- Jobs waiting for a canceled one end too (their on_parent_failure says how), after
+    -- counted: see releaseDependents in finish-jobs.ts.
     released as (
       select ${t.releaseDependents}('{}'::bigint[], array(select id from gone where has_dependents))
-      where exists (select 1 from gone where has_dependents)
+      where exists (select 1 from gone where has_dependents) and (select count(*) from counted) >= 0
     )
     select id, status as previous_status from gone where (select count(*) from notified) + (select count(*) from released) >= 0`
 }

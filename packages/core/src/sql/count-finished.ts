@@ -48,7 +48,9 @@ function histogram(column: 'run_ms' | 'wait_ms'): string {
  * wait_ms; durations may be null) to this minute's statistics bucket, in the statement
  * that finishes them. Keys are written in one order, so concurrent finishes cannot deadlock.
  * `tallied`: groups added up already (the rows of a statistics row, status included), for
- * keys that no row of `source` has.
+ * keys that no row of `source` has. It returns a row per key: a statement that also ends jobs
+ * downstream (release_dependents, which counts them too) must read it first, so that its own
+ * insert comes before theirs (see sql/finish-jobs.ts).
  */
 export function countFinished(t: Tables, source: SQL, tallied?: SQL): SQL {
   const aggregated = sql`select g.entrypoint, g.status, g.priority, g.count,
@@ -72,5 +74,6 @@ export function countFinished(t: Tables, source: SQL, tallied?: SQL): SQL {
       run_ms_sum = s.run_ms_sum + excluded.run_ms_sum, run_ms_max = greatest(s.run_ms_max, excluded.run_ms_max),
       run_ms_histogram = ${sql.raw(merged('run_ms_histogram'))},
       wait_ms_sum = s.wait_ms_sum + excluded.wait_ms_sum, wait_ms_max = greatest(s.wait_ms_max, excluded.wait_ms_max),
-      wait_ms_histogram = ${sql.raw(merged('wait_ms_histogram'))}`
+      wait_ms_histogram = ${sql.raw(merged('wait_ms_histogram'))}
+    returning 1`
 }

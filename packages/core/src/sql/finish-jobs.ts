@@ -119,7 +119,6 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
     parts.logs.push(sql`select id, status, priority, entrypoint, attempts, traceback, null::jsonb as result from failed`)
     parts.counted.push(sql`select f.id, f.status, f.priority, f.entrypoint, f.run_ms, c.wait_ms from failed f left join claimed c on c.id = f.id`)
   }
-  parts.ctes.push(releaseDependents(t, r.done.length > 0, r.failed.length > 0))
   const events = [...parts.results.map((name) => `(select count(*) from ${name}_event)`), '(select count(*) from released)'].join(' + ')
   // One row whatever the batch (1,000 rows cost the worker ~1 µs a job to read): the ids of the
   // successes only when some were no longer held (null: all of them were), failures with the
@@ -134,7 +133,8 @@ export function finishJobs(t: Tables, workerId: string, r: Results, async: boole
       select id, status::${sql.raw(`"${t.schema}".job_status`)}, priority, entrypoint, attempts, traceback, result
       from (${sql.join(parts.logs, sql` union all `)}) l
     ),
-    counted as (${countFinished(t, sql`(${sql.join(parts.counted, sql` union all `)})`, tallied)})
+    counted as (${countFinished(t, sql`(${sql.join(parts.counted, sql` union all `)})`, tallied)}),
+    ${releaseDependents(t, r.done.length > 0, r.failed.length > 0)}
     select ${succeeded} as succeeded, ${sql.raw(failedIds)} as failed_ids, ${sql.raw(failedStatuses)} as failed_statuses
       ${r.tail ? sql`, ${drainTailColumns(t, r.tail)}, (select coalesce(sum(n), 0)::integer from released as x(n)) as released` : sql``}
     where ${sql.raw(events)} >= 0 and ${asyncCommit(async)}`
@@ -150,5 +150,8 @@ function releaseDependents(t: Tables, succeeded: boolean, failed: boolean): SQL 
   const ok = succeeded ? sql`array(select id from succeeded where has_dependents)` : none
   const bad = failed ? sql`array(select id from failed where has_dependents and status <> 'queued')` : none
   const any = [succeeded ? 'exists (select 1 from succeeded where has_dependents)' : null, failed ? 'exists (select 1 from failed where has_dependents)' : null]
-  return sql`released as (select ${t.releaseDependents}(${ok}, ${bad}) where ${sql.raw(any.filter(Boolean).join(' or '))})`
+  // After `counted`, which it reads: a dependent ending with a finished job's entrypoint, status and
+  // priority is counted in the same statistics row, and the function's insert must come second
+  // (this statement's own, coming after, would meet a row it cannot see, and fail).
+  return sql`released as (select ${t.releaseDependents}(${ok}, ${bad}) where (${sql.raw(any.filter(Boolean).join(' or '))}) and (select count(*) from counted) >= 0)`
 }
