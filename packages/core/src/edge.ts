@@ -17,7 +17,7 @@ export type { PruneResult, QueueRetentionPolicy, RetentionPolicy } from './queue
 export { type Backoff, backoffDelayMs, failureOf, type RetryPolicy, tracebackOf } from './queue/retry-policy.js'
 export type { DurationStats, StatisticsBucket, StatisticsQuery } from './queue/statistics.js'
 export { type FinalStatus, type ProgressCallback, WaitTimeoutError } from './runtime/completion-waiter.js'
-export { type EntrypointOptions, type Handler, type JobContext, JobTimeoutError, PayloadValidationError } from './runtime/entrypoints.js'
+export { DrainBudgetError, type EntrypointOptions, type Handler, type JobContext, JobTimeoutError, PayloadValidationError } from './runtime/entrypoints.js'
 export { createProducer, type JobOutcome, Producer, type ProducerOptions, type WaitOptions } from './runtime/producer.js'
 export { DEFAULT_MAX_RESULT_BYTES, InvalidProgressError, MAX_PROGRESS_BYTES } from './runtime/job-output.js'
 export { createQueue, type EntrypointName, type MaintenanceSummary, type PayloadOf, Queue, type QueueOptions, type Registry, type TypedNewJob } from './runtime/queue.js'

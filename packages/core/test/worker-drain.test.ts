@@ -152,6 +152,25 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(await q.sql(`select status::text from pgq.jobs where id = $1`, [id])).toEqual([{ status: 'picked' }])
   })
 
+  it('fails a run still going when its budget runs out (DrainBudgetError): retried or held at once, its run time counted', async () => {
+    let aborted = 0
+    const queue = queueOn(q.driver)
+      .entrypoint('long', { maxAttempts: 2, estimatedDuration: 100 }, (_job, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => (aborted++, reject(ctx.signal.reason)))))
+    const id = await queue.enqueue('long', null)
+    // Before, it was left picked: a rescue a lease later, an attempt lost, and a WorkerLost reason.
+    expect(await queue.drain({ timeBudget: 1500 })).toMatchObject({ claimed: 1, retried: 1, failed: 0, lost: 0, stoppedBy: 'budget' })
+    expect(aborted).toBe(1)
+    expect(await q.sql(`select status::text, attempts from pgq.jobs where id = $1`, [id])).toEqual([{ status: 'queued', attempts: 1 }])
+    const [attempt] = await queue.history(id as number)
+    expect(attempt!.traceback).toMatchObject({ name: 'DrainBudgetError', message: expect.stringMatching(new RegExp(`^job ${id} \\(long\\) was still running when the drain's time budget ran out, after \\d+ ms$`)) })
+    const [{ run_ms }] = (await q.sql(`select max(run_ms_max)::float8 as run_ms from pgq.statistics where entrypoint = 'long'`)) as [{ run_ms: number }]
+    expect(run_ms).toBeGreaterThan(500)
+    // With no attempts left, the next budget's end holds it, saying why.
+    await q.sql(`update pgq.jobs set execute_after = now() where id = $1`, [id])
+    expect(await queue.drain({ timeBudget: 1500 })).toMatchObject({ claimed: 1, failed: 1 })
+    expect(await q.sql(`select status::text from pgq.jobs where id = $1`, [id])).toEqual([{ status: 'failed' }])
+  })
+
   it('takes a workerId only as a UUID, and runs its jobs under the one given', async () => {
     let seen: string | undefined
     const queue = queueOn(q.driver).entrypoint('x', (_job, ctx) => {

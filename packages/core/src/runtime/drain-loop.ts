@@ -21,8 +21,8 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
     // Results may wait a little, so that the last ones go with the look (flushLast).
     w.buffer.hold(LOOK_HOLD_MS)
     const tail = await claimUntilDone(w, budget)
-    // Running jobs get until the budget's reserve; what still runs then is abandoned to stale rescue.
-    const summary = await w.finish(Math.max(0, budget.deadline - budget.reserveMs - Date.now()), budget.deadline)
+    // Running jobs get until the budget's reserve; what still runs then fails with DrainBudgetError.
+    const summary = await w.finish(Math.max(0, budget.deadline - budget.reserveMs - Date.now()), budget.deadline, 'expire')
     if (w.failure) throw w.failure
     // "Writes every result": one it could not write is this drain's failure, not a success.
     if (summary.unwritten > 0 && w.writeFailure !== undefined) throw w.writeFailure
@@ -36,7 +36,7 @@ export async function drain(options: DrainOptions, deps: WorkerDeps): Promise<Dr
     const sliceMs = Math.min(5000, budget.deadline - budget.reserveMs - Date.now())
     if (w.pruner && sliceMs > 0 && tail?.pruneDue !== false) await w.pruner.runOnce(sliceMs, { keep: true }).catch(w.reportError('prune'))
     // Stopped for want of time, but nothing was left to do: the queue was empty after all.
-    const stoppedBy = summary.stoppedBy === 'budget' && remaining === 0 ? 'empty' : summary.stoppedBy
+    const stoppedBy = summary.stoppedBy === 'budget' && remaining === 0 && !w.cutShort ? 'empty' : summary.stoppedBy
     return { ...summary, stoppedBy, remaining }
   } finally {
     await w.release()

@@ -104,6 +104,13 @@ export class JobTimeoutError extends PgqError {
   }
 }
 
+/** A drain's run still going when its time budget ran out: aborted, and failed like any attempt. */
+export class DrainBudgetError extends PgqError {
+  constructor(id: number, entrypoint: string, ranMs: number) {
+    super('PGQ_DRAIN_BUDGET', `job ${id} (${entrypoint}) was still running when the drain's time budget ran out, after ${Math.round(ranMs)} ms`)
+  }
+}
+
 /** A payload that its entrypoint's schema rejected: retrying cannot help. */
 export class PayloadValidationError extends PgqError {
   constructor(entrypoint: string, issues: readonly StandardSchemaV1.Issue[], payload?: unknown) {

@@ -118,6 +118,19 @@ export class JobRunner {
     }
   }
 
+  /**
+   * A drain's budget ran out: each run still going is aborted and fails with `errorFor`, its
+   * attempt counted by its retry policy, so its job is retried or held at once, with its run
+   * time in the statistics (the next drain's estimate), rather than left for a rescue.
+   */
+  expireAll(errorFor: (job: Job, ranMs: number) => Error): void {
+    for (const entry of [...this.#running.values()]) {
+      const error = errorFor(entry.job, performance.now() - entry.startedAt)
+      abort(entry, error)
+      this.#settle(entry, false, error)
+    }
+  }
+
   /** Forced stop: abort everything; the jobs stay 'picked' for stale rescue. */
   abandonAll(): void {
     for (const entry of this.#running.values()) {

@@ -7,6 +7,7 @@ import type { PrunerService } from '../services/pruner.js'
 import { SchedulerService } from '../services/scheduler.js'
 import type { Job } from '../types.js'
 import type { DrainBudget } from './drain-budget.js'
+import { DrainBudgetError } from './entrypoints.js'
 import { JobRunner } from './job-runner.js'
 import type { QueueEvents } from './queue-events.js'
 import { ResultBuffer } from './result-buffer.js'
@@ -43,6 +44,8 @@ export class WorkerCore {
   stoppedBy: RunSummary['stoppedBy'] = 'signal'
   /** A drain's claim failed for a reason waiting will not mend: the drain rejects with it once its jobs are written. */
   failure: Error | undefined
+  /** A drain's budget ran out with runs still going (they failed with DrainBudgetError). */
+  cutShort = false
   /** Why the last results could not be written before the end (see RunCounts.unwritten). */
   writeFailure: unknown
   readonly #forcedWaiters: (() => void)[] = []
@@ -207,11 +210,20 @@ export class WorkerCore {
 
   /**
    * The end of a run: running jobs get `graceMs`, then what still runs is abandoned to stale
-   * rescue; results are written until `deadline`; the heartbeat stops last.
+   * rescue (a drain's, `expire`: failed with DrainBudgetError, unless a signal forced the
+   * stop); results are written until `deadline`; the heartbeat stops last.
    */
-  async finish(graceMs: number, deadline: number): Promise<RunSummary> {
+  async finish(graceMs: number, deadline: number, atGraceEnd: 'abandon' | 'expire' = 'abandon'): Promise<RunSummary> {
     const whenForced = this.forced ? Promise.resolve(false) : new Promise<boolean>((resolve) => this.#forcedWaiters.push(() => resolve(false)))
-    if (!(await Promise.race([this.runner.idle(graceMs), whenForced]))) this.stop(true)
+    if (!(await Promise.race([this.runner.idle(graceMs), whenForced]))) {
+      if (atGraceEnd === 'expire' && !this.forced) {
+        this.runner.expireAll((job, ranMs) => new DrainBudgetError(job.id, job.entrypoint, ranMs))
+        this.stoppedBy = 'budget'
+        this.cutShort = true
+      } else {
+        this.stop(true)
+      }
+    }
     if (this.forced) this.stoppedBy = 'forced'
     if (!(await this.buffer.drain(deadline))) {
       const { results, error } = this.buffer.unwritten()
