@@ -75,6 +75,15 @@ describe('pgq command-line input', () => {
     expect(await jobCount()).toBe(0)
   })
 
+  it("bounds enqueue's durations at 100 years like every other duration flag, writing nothing", async () => {
+    // Before, each enqueued a job (one due in 2127) and exited 0.
+    expectRefused(await pgq(['enqueue', 'x', '--delay', '101y']), /^pgq: --delay must be at most 100 years/)
+    expectRefused(await pgq(['enqueue', 'x', '--dedupe-mode', 'throttle', '--dedupe-key', 'w', '--dedupe-window', '101y']), /^pgq: --dedupe-window must be at most 100 years/)
+    expectRefused(await pgq(['enqueue', 'x', '--dedupe-mode', 'debounce', '--dedupe-key', 'd', '--delay', '1s', '--dedupe-max-delay', '101y']), /^pgq: --dedupe-max-delay must be at most 100 years/)
+    expectRefused(await pgq(['enqueue', 'x', '--delay', 'soon']), /^pgq: --delay/)
+    expect(await jobCount()).toBe(0)
+  })
+
   it('checks entrypoint names and job ids the same way in every command', async () => {
     expectRefused(await pgq(['failed', '--entrypoint', '']), /^pgq: --entrypoint must not be empty/)
     expectRefused(await pgq(['stats', '--entrypoint', '']), /^pgq: --entrypoint must not be empty/)

@@ -13,14 +13,20 @@ const JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i
  * (UTF-8); 400 for bytes that are not UTF-8, text that is not JSON, and JSON that
  * JSON.parse would quietly change (repeated keys, numbers a double cannot hold).
  * The bytes stay in Hono's body cache, where the validator reads them (known to be UTF-8 by then).
- * `optional`: no body at all (and no Content-Type) stands for `{}`.
+ * `optional`: no body at all (with no Content-Type, or the JSON one) stands for `{}`.
  * Runs after the body limit, so the body read here is bounded.
  */
 export function jsonBody(options: { optional?: boolean } = {}): MiddlewareHandler {
   return async (c, next) => {
     const type = c.req.header('content-type')
-    if (type === undefined && options.optional && (await bytesOf(c))?.byteLength === 0) return next()
-    if (type === undefined || !JSON_TYPE.test(type.trim())) {
+    const json = type !== undefined && JSON_TYPE.test(type.trim())
+    if (options.optional && (type === undefined || json) && (await bytesOf(c))?.byteLength === 0) {
+      // Many clients send the JSON Content-Type on every POST, even one without a body: the
+      // validator then reads `{}` from Hono's body cache (c.req.json() parses its text).
+      if (json) (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve('{}')
+      return next()
+    }
+    if (!json) {
       return c.json({ error: 'unsupported_media_type', message: 'send the body as JSON, with Content-Type: application/json' }, 415)
     }
     const bytes = await bytesOf(c)

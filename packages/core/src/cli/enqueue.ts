@@ -1,7 +1,7 @@
 import { DuplicateJobError, InvalidJobError } from '../errors.js'
 import type { Json } from '../types.js'
 import type { EnqueueOptions } from '../validation/job-input.js'
-import { choice, integerFlag, timeFlag } from './arguments.js'
+import { choice, durationFlag, integerFlag, timeFlag } from './arguments.js'
 import { type CliIo, type ConnectionFlags, line, UsageError } from './context.js'
 import { printJson } from './format.js'
 import { withProducer } from './session.js'
@@ -77,7 +77,7 @@ function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
   if (flags.delay !== undefined && flags.runAt !== undefined) throw new UsageError('give --delay or --run-at, not both')
   const options: EnqueueOptions = {}
   if (flags.priority !== undefined) options.priority = integerFlag(flags.priority, '--priority', -32768, 32767)
-  if (flags.delay !== undefined) options.delay = duration(flags.delay)
+  if (flags.delay !== undefined) options.delay = durationFlag(flags.delay, '--delay')
   if (flags.runAt !== undefined) options.runAt = timeFlag(flags.runAt, '--run-at')
   if (flags.dedupeKey !== undefined) options.dedupeKey = flags.dedupeKey
   if (flags.header?.length) options.headers = headers(flags.header)
@@ -86,8 +86,6 @@ function enqueueOptions(flags: EnqueueFlags): EnqueueOptions {
   return mode === undefined ? options : withDedupeMode(mode, flags, options)
 }
 
-const duration = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : text)
-
 /** --dedupe-mode: the key goes into `dedupe` with its mode; debounce takes --delay as its own. */
 function withDedupeMode(mode: DedupeMode, flags: EnqueueFlags, options: EnqueueOptions): EnqueueOptions {
   const key = options.dedupeKey
@@ -95,12 +93,12 @@ function withDedupeMode(mode: DedupeMode, flags: EnqueueFlags, options: EnqueueO
   const { dedupeKey: _key, delay, ...rest } = options
   if (mode === 'debounce') {
     if (delay === undefined) throw new UsageError('--dedupe-mode debounce needs --delay (how long after the last enqueue to run)')
-    return { ...rest, dedupe: { key, mode, delay, ...(flags.dedupeMaxDelay === undefined ? {} : { maxDelay: duration(flags.dedupeMaxDelay) }) } }
+    return { ...rest, dedupe: { key, mode, delay, ...(flags.dedupeMaxDelay === undefined ? {} : { maxDelay: durationFlag(flags.dedupeMaxDelay, '--dedupe-max-delay') }) } }
   }
   const withDelay = delay === undefined ? rest : { ...rest, delay }
   if (mode === 'throttle') {
     if (flags.dedupeWindow === undefined) throw new UsageError('--dedupe-mode throttle needs --dedupe-window')
-    return { ...withDelay, dedupe: { key, mode, window: duration(flags.dedupeWindow) } }
+    return { ...withDelay, dedupe: { key, mode, window: durationFlag(flags.dedupeWindow, '--dedupe-window') } }
   }
   return { ...withDelay, dedupe: { key, mode } }
 }
