@@ -97,7 +97,7 @@ describe('pgq run', () => {
       [[FACTORY, '--batch-size', '0', '--database-url', f.url], /--batch-size must be an integer >= 1, got "0"/],
       [[FACTORY, '--poll-interval', 'often', '--database-url', f.url], /--poll-interval must be a duration/],
       [[FACTORY, '--mode', 'drain', '--shutdown-timeout', '5s'], /--shutdown-timeout is for --mode continuous/],
-      [[FACTORY, '--mode', 'drain', '--batch-size', '10', '--max-concurrent-tasks', '5', '--database-url', f.url], /--max-concurrent-tasks \(5\) must be an integer of at least 2 × --batch-size \(20\)/],
+      [[FACTORY, '--mode', 'drain', '--batch-size', '10', '--max-concurrent-tasks', '5', '--database-url', f.url], /--max-concurrent-tasks \(5\) must be an integer of at least 20, 2 × --batch-size \(10\)/],
       [[FACTORY, '--mode', 'drain', '--entrypoint', 'nope', '--database-url', f.url], /cannot serve "nope": no such entrypoint is registered/],
       [[INSTANCE, '--database-url', f.url], /exports a queue with its own driver; --database-url and --schema are only passed to a module that exports a function/],
     ]

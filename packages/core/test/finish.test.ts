@@ -94,6 +94,22 @@ describe.each(DRIVERS)('finishing jobs over %s', (driverName) => {
     await session.close()
   })
 
+  it('requeues the held jobs whose dedupe key is free, leaving held the one whose key is taken again', async () => {
+    const producer = q.producer()
+    const ids = await producer.enqueueMany(['r1', 'r2', 'r3'].map((key) => ({ entrypoint: 'held', payload: key, dedupeKey: key })))
+    // Two more held jobs sharing a key, r4: the older is requeued, the other stays held.
+    const twins = await producer.enqueueMany([{ entrypoint: 'held', payload: 'a', dedupeKey: 'r4' }])
+    const worker = q.consumer()
+    for (const job of await worker.claim(10, [spec('held')])) await worker.fail([failureOf(job, new Error('x'), worker.workerId)])
+    const [twin] = await producer.enqueueMany([{ entrypoint: 'held', payload: 'b', dedupeKey: 'r4' }])
+    for (const job of await worker.claim(10, [spec('held')])) await worker.fail([failureOf(job, new Error('x'), worker.workerId)])
+    const reused = await producer.enqueue('held', 'again', { dedupeKey: 'r2' }) // r2's key is held again
+    // Before, one taken key refused the whole requeue with DuplicateJobError (advising an option requeue has not).
+    const requeued = await producer.requeue({ entrypoints: ['held'] })
+    expect(requeued.sort((a, b) => a - b)).toEqual([ids[0], ids[2], twins[0]])
+    expect((await producer.status([ids[1]!, twin!, reused!])).map((s) => s.status)).toEqual(['failed', 'failed', 'queued'])
+  })
+
   it('heartbeats all running jobs of a worker in one statement', async () => {
     await q.producer().enqueueMany([1, 2, 3].map((n) => ({ entrypoint: 'a', payload: n })))
     const worker = q.consumer()

@@ -77,7 +77,11 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
   it('rejects maxConcurrentTasks below 2 × batchSize with a configuration error', () => {
     const queue = queueOn(q.driver).entrypoint('x', () => undefined)
     expect(() => queue.start({ batchSize: 10, maxConcurrentTasks: 15 })).toThrow(ConfigurationError)
-    expect(() => queue.start({ batchSize: 10, maxConcurrentTasks: 15 })).toThrow(/at least 2 × batchSize \(20\)/)
+    expect(() => queue.start({ batchSize: 10, maxConcurrentTasks: 15 })).toThrow(/at least 20, 2 × batchSize \(10\)/)
+    // The default named as one, and a string shown as a string (it read as "(20) ... at least 2 × batchSize (20)").
+    expect(() => queue.start({ maxConcurrentTasks: 5 })).toThrow(/\(5\) must be an integer of at least 20, 2 × batchSize \(default 10\).*workerConcurrency/)
+    expect(() => queue.start({ maxConcurrentTasks: '20' as never })).toThrow(/maxConcurrentTasks \("20" \(string\)\)/)
+    expect(() => queue.start({ batchSize: '10' as never })).toThrow(/batchSize must be an integer from 1 to 10000, got "10" \(string\)/)
     expect(() => queueOn(q.driver).start({})).toThrow(/no entrypoints to serve/)
     expect(() => queue.start({ entrypoints: ['y'] })).toThrow(/no such entrypoint/)
   })

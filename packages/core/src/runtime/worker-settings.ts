@@ -113,12 +113,13 @@ export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb:
   checkAbortSignal(o.signal)
   const batchSize = o.batchSize ?? 10
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-    throw new ConfigurationError(`batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`)
+    throw new ConfigurationError(`batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${shown(batchSize)}`)
   }
   const maxConcurrentTasks = o.maxConcurrentTasks ?? 2 * batchSize
   if (!Number.isInteger(maxConcurrentTasks) || maxConcurrentTasks < 2 * batchSize) {
+    const batch = o.batchSize === undefined ? `batchSize (default ${batchSize})` : `batchSize (${batchSize})`
     throw new ConfigurationError(
-      `maxConcurrentTasks (${maxConcurrentTasks}) must be an integer of at least 2 × batchSize (${2 * batchSize}), so one batch can be claimed while the previous one runs`,
+      `maxConcurrentTasks (${shown(maxConcurrentTasks)}) must be an integer of at least ${2 * batchSize}, 2 × ${batch}, so one batch can be claimed while the previous one runs; to run fewer of an entrypoint's jobs at once, set its workerConcurrency`,
     )
   }
   if (maxConcurrentTasks > MAX_CONCURRENT_TASKS) throw new ConfigurationError(`maxConcurrentTasks must be at most ${MAX_CONCURRENT_TASKS}, got ${maxConcurrentTasks}`)
@@ -176,3 +177,6 @@ function workerIdOf(workerId: unknown): string {
   }
   return workerId
 }
+
+/** A number as is; anything else quoted with its type, so '20' does not read as 20. */
+const shown = (value: unknown) => (typeof value === 'number' ? String(value) : `${JSON.stringify(value)} (${value === null ? 'null' : typeof value})`)
