@@ -283,6 +283,25 @@ describe('ws proxy limits', () => {
     }
   })
 
+  it('closes a session that does not log in in time (1008), freeing its slot, and leaves logged-in ones alone', async () => {
+    const proxy = await startWsProxy({ allow: [serverTarget()], maxConnections: 2, loginTimeoutMs: 300 })
+    const { host, port } = serverTarget()
+    try {
+      const silent = new WebSocket(`${proxy.url}/v2?address=${host}:${port}`)
+      const closed = new Promise<[number, string]>((resolve) => silent.once('close', (code, reason) => resolve([code, reason.toString()])))
+      const client = neonClientVia(proxy, testDatabaseUrl())
+      client.on('error', () => {})
+      await client.connect()
+      // Before, a socket that never sent its startup message held a slot for the idle timeout (5 minutes).
+      expect(await closed).toEqual([1008, 'no login in time'])
+      await until(() => proxy.stats().open === 1)
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }])
+      await client.end()
+    } finally {
+      await proxy.close()
+    }
+  })
+
   it('close() terminates open sessions', async () => {
     const proxy = await startWsProxy({ allow: [serverTarget()] })
     const client = neonClientVia(proxy, testDatabaseUrl())

@@ -118,6 +118,7 @@ export const COMMANDS: CommandSpec[] = [
       listen: { type: 'string', placeholder: 'host:port', default: '127.0.0.1:8080', description: 'where to listen; port 0 picks a free one' },
       maxConnections: { type: 'string', placeholder: 'n', default: '100', description: 'most sessions at once' },
       idleTimeout: { type: 'string', placeholder: 'duration', default: '5m', description: "close a session idle this long (ms or e.g. '5m')" },
+      loginTimeout: { type: 'string', placeholder: 'duration', default: '10s', description: 'close a session whose login Postgres has not accepted this long after it connected' },
       maxMessageSize: { type: 'string', placeholder: 'bytes', default: '64m', description: "largest WebSocket message once Postgres has accepted the login (bytes, or e.g. '512k', '64m')" },
       maxStartupMessageSize: { type: 'string', placeholder: 'bytes', default: '1m', description: 'largest message before that, and most bytes held while connecting to Postgres' },
     },

@@ -8,6 +8,7 @@ export interface ProxyFlags {
   listen?: string
   maxConnections?: string
   idleTimeout?: string
+  loginTimeout?: string
   // Sizes in bytes or e.g. '64k', '4m' (options in commands.ts).
   maxMessageSize?: string
   maxStartupMessageSize?: string
@@ -22,7 +23,7 @@ export async function proxy(flags: ProxyFlags, io: CliIo): Promise<number> {
   const server = await startWsProxy(settings)
   const where = `${settings.listenHost.includes(':') ? `[${settings.listenHost}]` : settings.listenHost}:${server.port}`
   const allowed = settings.allow.map((t) => `${t.host}:${t.port}`).join(', ')
-  line(io.stdout, `pgq proxy: listening on ws://${where}, allowing ${allowed} (at most ${settings.maxConnections} connections, idle ones closed after ${settings.idleTimeoutMs} ms, messages up to ${settings.maxStartupMessageBytes} bytes before login and ${settings.maxMessageBytes} after)`)
+  line(io.stdout, `pgq proxy: listening on ws://${where}, allowing ${allowed} (at most ${settings.maxConnections} connections, idle ones closed after ${settings.idleTimeoutMs} ms and those not logged in after ${settings.loginTimeoutMs} ms, messages up to ${settings.maxStartupMessageBytes} bytes before login and ${settings.maxMessageBytes} after)`)
   line(io.stdout, neonSnippet(where))
   const signal = await new Promise<string>((resolve) => {
     const stop = (name: string) => () => resolve(name)
@@ -46,6 +47,7 @@ export function proxySettings(flags: ProxyFlags, io: CliIo) {
     listenPort: listen.port,
     maxConnections: positiveInteger(flags.maxConnections ?? '100', '--max-connections'),
     idleTimeoutMs: duration(flags.idleTimeout ?? '5m', '--idle-timeout'),
+    loginTimeoutMs: duration(flags.loginTimeout ?? '10s', '--login-timeout'),
     maxMessageBytes: byteSize(flags.maxMessageSize, DEFAULT_MAX_MESSAGE_BYTES, '--max-message-size'),
     maxStartupMessageBytes: byteSize(flags.maxStartupMessageSize, DEFAULT_MAX_STARTUP_MESSAGE_BYTES, '--max-startup-message-size'),
   }

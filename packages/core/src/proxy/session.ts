@@ -8,6 +8,7 @@ import type { WsProxyTarget } from './target.js'
 // WebSocket close codes (RFC 6455 section 7.4.1).
 const NORMAL = 1000
 const GOING_AWAY = 1001
+const POLICY_VIOLATION = 1008
 const MESSAGE_TOO_BIG = 1009
 const INTERNAL_ERROR = 1011
 
@@ -18,6 +19,8 @@ const LINGER_MS = 5_000
 
 export interface SessionLimits {
   idleTimeoutMs: number
+  /** From the upgrade until Postgres accepts the login: a slot held by a stranger frees this soon. */
+  loginTimeoutMs: number
   /** Bytes from the client held while the TCP connection is still being opened. */
   maxPendingBytes: number
   /** Largest message once Postgres has accepted the login (until then, the server's maxPayload). */
@@ -29,6 +32,7 @@ export class Session {
   private pending: Buffer[] | undefined = []
   private pendingBytes = 0
   private idleTimer: NodeJS.Timeout | undefined
+  private loginTimer: NodeJS.Timeout | undefined
   private done = false
   /** Until Postgres accepts the login; then the message cap is raised and this is dropped. */
   private sawAuthOk: ((chunk: Buffer) => boolean) | undefined = authOkWatcher()
@@ -56,6 +60,11 @@ export class Session {
     this.socket.on('error', (err) => this.closeClient(INTERNAL_ERROR, `upstream: ${(err as NodeJS.ErrnoException).code ?? err.message}`))
     this.socket.on('close', () => this.closeClient(NORMAL, 'upstream closed'))
     this.touch()
+    this.loginTimer = setTimeout(() => {
+      this.closeClient(POLICY_VIOLATION, 'no login in time')
+      this.socket.destroy()
+    }, limits.loginTimeoutMs)
+    this.loginTimer.unref()
   }
 
   private fromClient(data: RawData): void {
@@ -87,6 +96,7 @@ export class Session {
     this.touch()
     if (this.sawAuthOk?.(chunk)) {
       this.sawAuthOk = undefined
+      clearTimeout(this.loginTimer)
       raiseMaxPayload(this.ws, this.limits.maxMessageBytes)
     }
     if (this.ws.readyState !== WebSocket.OPEN) return
@@ -118,6 +128,7 @@ export class Session {
   private finish(): void {
     if (this.done) return
     this.done = true
+    clearTimeout(this.loginTimer)
     clearTimeout(this.idleTimer)
     this.pending = undefined
     // The WebSocket may be paused for backpressure; it must read to finish closing.

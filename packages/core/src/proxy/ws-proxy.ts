@@ -28,6 +28,8 @@ export interface WsProxyOptions {
   maxConnections?: number
   /** Close a session after this long with no bytes either way. Default 5 minutes. */
   idleTimeoutMs?: number
+  /** Close a session Postgres has not accepted the login of this long after its upgrade (1008). Default 10 s. */
+  loginTimeoutMs?: number
   /** Largest WebSocket message once Postgres has accepted the login; bigger closes with 1009. Default 64 MiB. */
   maxMessageBytes?: number
   /**
@@ -65,6 +67,7 @@ export async function startWsProxy(opts: WsProxyOptions): Promise<WsProxy> {
   const maxStartupMessageBytes = opts.maxStartupMessageBytes ?? DEFAULT_MAX_STARTUP_MESSAGE_BYTES
   const limits = {
     idleTimeoutMs: opts.idleTimeoutMs ?? 5 * 60_000,
+    loginTimeoutMs: opts.loginTimeoutMs ?? 10_000,
     maxPendingBytes: maxStartupMessageBytes,
     maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   }
