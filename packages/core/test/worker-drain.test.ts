@@ -175,6 +175,27 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
     expect(await q.sql(`select status::text from pgq.jobs where id = $1`, [id])).toEqual([{ status: 'failed' }])
   })
 
+  it('writes the other results of a batch when one of them cannot be written, and leaves that job picked for rescue', async () => {
+    const queue = queueOn(q.driver).entrypoint('x', () => undefined)
+    const ids = (await queue.enqueueMany([1, 2, 3, 4, 5].map((n) => ({ entrypoint: 'x' as const, payload: n })))) as number[]
+    const bad = ids[2]!
+    // A statement that fails for one result alone (as a bug or a constraint would), not for want of a database.
+    await q.sql(`create function pgq.refuse_one() returns trigger language plpgsql as $$
+      begin if new.job_id = ${bad} then raise exception 'refused'; end if; return new; end $$`)
+    await q.sql('create trigger refuse_one before insert on pgq.log for each row execute function pgq.refuse_one()')
+    try {
+      const errors: unknown[] = []
+      queue.on('worker:error', ({ error }) => void errors.push(error))
+      // Before, the batch was retried whole until the budget ended, with every later result merged into it.
+      expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 5, succeeded: 4, unwritten: 1 })
+      expect((await queue.status(ids)).map((s) => s.status)).toEqual(['successful', 'successful', 'picked', 'successful', 'successful'])
+      expect(errors.length).toBeGreaterThanOrEqual(2)
+    } finally {
+      await q.sql('drop trigger refuse_one on pgq.log')
+      await q.sql('drop function pgq.refuse_one()')
+    }
+  })
+
   it('takes a workerId only as a UUID, and runs its jobs under the one given', async () => {
     let seen: string | undefined
     const queue = queueOn(q.driver).entrypoint('x', (_job, ctx) => {

@@ -24,6 +24,8 @@ export interface ResultBufferOptions {
   onWritten?(): void
   /** Results the write found this worker no longer held (another worker took the job over): nothing was recorded. */
   onNotHeld?(results: BufferedResult[]): void
+  /** Results no write can take (the statement fails for them alone, not for want of a database): dropped. */
+  onUnwritable?(results: BufferedResult[]): void
 }
 
 /** A result in the buffer, as the run counted it. */
@@ -177,9 +179,32 @@ export class ResultBuffer {
     try {
       this.#written(batch, await this.#o.consumer.finish(batch.done, batch.failed, batch))
     } catch (error) {
-      this.#requeue(error, () => this.#putBack(batch))
+      if (waitingMends(error)) this.#requeue(error, () => this.#putBack(batch))
+      else await this.#isolate(batch, error)
     }
     this.#o.onWritten?.()
+  }
+
+  /**
+   * A write failed for a reason retrying will not mend (a constraint, a trigger, a bug): each
+   * result goes alone, so one bad result cannot hold back the others, nor every later one
+   * merged into its batch. One that fails alone is dropped: its job stays picked, unbeaten, and
+   * is rescued after its lease (rerun or held), never lost.
+   */
+  async #isolate(batch: Batch, error: unknown): Promise<void> {
+    this.#o.onError(error)
+    for (const single of singles(batch)) {
+      try {
+        this.#written(single, await this.#o.consumer.finish(single.done, single.failed, single))
+      } catch (alone) {
+        if (waitingMends(alone)) {
+          this.#requeue(alone, () => this.#putBack(single))
+          continue
+        }
+        this.#o.onError(alone)
+        this.#o.onUnwritable?.(resultsOf(single.doneJobs, single.failed, single.failedJobs))
+      }
+    }
   }
 
   /** The worker has stopped: no more timed flushes (what is left stays picked, for stale rescue). */
@@ -223,4 +248,27 @@ export class ResultBuffer {
 function resultsOf(doneJobs: readonly Job[], failures: readonly Failure[], failedJobs: readonly Job[]): BufferedResult[] {
   const failed = failures.map((f, i): BufferedResult => ({ job: failedJobs[i]!, counted: f.action.kind === 'retry' ? 'retried' : 'failed' }))
   return [...doneJobs.map((job): BufferedResult => ({ job, counted: 'succeeded' })), ...failed]
+}
+
+/** Failures that another try may get past: the database away, a conflict, the schema or login being fixed. */
+function waitingMends(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'PGQ_DATABASE_UNAVAILABLE' || code === 'PGQ_TRANSACTION_CONFLICT' || code === 'PGQ_DATABASE_ACCESS' || code === 'PGQ_SCHEMA_OUTDATED'
+}
+
+/** A batch as one batch per result (its statistics counted from its row, not a tally). */
+function singles(batch: Batch): Batch[] {
+  const one = (id: JobId, part: Pick<Batch, 'done' | 'doneJobs' | 'failed' | 'failedJobs'>): Batch => {
+    const runMs = new Map<JobId, number>()
+    const results = new Map<JobId, string>()
+    const ms = batch.runMs.get(id)
+    if (ms !== undefined) runMs.set(id, ms)
+    const result = batch.results.get(id)
+    if (result !== undefined) results.set(id, result)
+    return { ...part, runMs, results, tally: new SuccessTally() }
+  }
+  return [
+    ...batch.doneJobs.map((job) => one(job.id, { done: [job.id], doneJobs: [job], failed: [], failedJobs: [] })),
+    ...batch.failed.map((f, i) => one(f.id, { done: [], doneJobs: [], failed: [f], failedJobs: [batch.failedJobs[i]!] })),
+  ]
 }

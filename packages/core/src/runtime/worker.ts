@@ -77,6 +77,7 @@ export class WorkerCore {
         if (this.limited) this.wakeup.wake()
       },
       onNotHeld: (results) => this.runner.recount(results, 'lost'),
+      onUnwritable: (results) => this.runner.recount(results, 'unwritten'),
     })
     this.runner = new JobRunner({
       workerId: s.workerId,
