@@ -49,6 +49,23 @@ describe.each(DRIVERS)('fleet policy over %s', (driverName) => {
     expect(await q.sql('select updated from pgq.entrypoints')).toEqual([before])
   })
 
+  it('a worker started before a limit was set learns of it, and claims after each job rather than per poll', { timeout: 40_000 }, async () => {
+    let done = 0
+    const queue = queueOn(q.driver).entrypoint('x', () => void done++)
+    const worker = queue.start({ pollInterval: '3s' })
+    try {
+      await queue.enqueue('x', null)
+      await expect.poll(() => done, { timeout: 10_000 }).toBe(1) // started and unlimited
+      await queue.setEntrypointPolicy('x', { concurrencyLimit: 1 })
+      await queue.enqueueMany(Array.from({ length: 20 }, () => ({ entrypoint: 'x' as const, payload: null })))
+      // Before, it claimed one job per poll (3 s each: a minute for these); now it re-reads
+      // the policy within seconds and claims again after each finished job.
+      await expect.poll(() => done, { timeout: 20_000, interval: 50 }).toBe(21)
+    } finally {
+      await worker.stop()
+    }
+  })
+
   it('declaring a value nobody set reports no conflict', async () => {
     await queueOn(q.driver).entrypoint('fresh', () => undefined).entrypointPolicies() // declares nothing: stores 0 and nulls
     const conflicts: unknown[] = []

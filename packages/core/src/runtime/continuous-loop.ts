@@ -70,5 +70,6 @@ async function claimUntilStopped(w: WorkerCore): Promise<void> {
     if (jobs && jobs.length === want) continue // there may be more: claim again at once
     // Less than asked (or a failed claim, already waited for): sleep until a job arrives or finishes, or the poll timer.
     if (jobs) await w.wakeup.wait(s.pollIntervalMs)
+    await w.recheckLimits()
   }
 }

@@ -169,6 +169,7 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
       events: this.#events,
       schedules: this.#schedules,
       ready: () => this.ready(),
+      policies: (names) => this.entrypointPolicies(names),
       pruner: (workerId) => this.#pruner(workerId),
       tracing: this.tracing,
     }

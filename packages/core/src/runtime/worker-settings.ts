@@ -87,6 +87,8 @@ export interface WorkerDeps {
   schedules?: ScheduleSource
   /** The queue's gate: registers its entrypoints' policy (and checks the schema) once; the stored policies. */
   ready: () => Promise<ReadonlyMap<string, EntrypointPolicy>>
+  /** The stored policies of these entrypoints now (a long-lived worker re-reads whether any is limited). */
+  policies?: (names: readonly string[]) => Promise<EntrypointPolicy[]>
   /** The pruner service of a worker with this id (maintenance on). */
   pruner(workerId: string): PrunerService
   /** Run spans, when the queue has tracing on. */

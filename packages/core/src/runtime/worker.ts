@@ -19,6 +19,9 @@ const retryDelayMs = (failures: number) => Math.min(5000, 100 * 2 ** failures)
 
 export type { DrainOptions, DrainSummary, RunSummary, StartOptions, WorkerHandle } from './worker-settings.js'
 
+/** How often a long-lived worker re-reads whether its entrypoints are limited. */
+const POLICY_RECHECK_MS = 5_000
+
 /**
  * What the drain loop and the continuous loop share: the consumer, the runner, the result
  * buffer, the heartbeat, the claim, and the way a run ends. Each loop decides when to claim.
@@ -176,6 +179,23 @@ export class WorkerCore {
 
   /** Jobs due when the last claim began (drains only; at most want + 1; undefined: unknown). */
   lastDue: number | undefined
+
+  #policiesReadAt = Date.now()
+
+  /**
+   * A limit set after this worker started (setEntrypointPolicy, another deployment) makes it
+   * limited: it must then claim after each write and each 'done' event, not only per poll,
+   * or the limit's slots stay empty. Read at most every POLICY_RECHECK_MS.
+   */
+  async recheckLimits(): Promise<void> {
+    if (!this.deps.policies || Date.now() - this.#policiesReadAt < POLICY_RECHECK_MS) return
+    this.#policiesReadAt = Date.now()
+    try {
+      this.limited = (await this.deps.policies([...this.servedNames])).some(isLimited)
+    } catch (error) {
+      this.reportError('claim')(error)
+    }
+  }
 
   /** Claims and starts up to `want` jobs; undefined after a failed claim (reported, then a backoff wait). */
   async claim(want: number, specs: ClaimEntrypoint[]): Promise<Job[] | undefined> {
