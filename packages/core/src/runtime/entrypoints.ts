@@ -44,7 +44,7 @@ export interface EntrypointOptions<P = unknown> extends RetryPolicy {
    * worker and is re-picked by any worker (a rescue counts as an attempt). 0 disables. Default '60s'.
    */
   leaseTimeout?: Duration
-  /** Most jobs started per second across all workers. Default: no limit. */
+  /** Jobs started per second across all workers, as a token bucket (bursts up to this many at once). Default: no limit. */
   requestsPerSecond?: number
   /**
    * A run longer than this fails: the handler's signal aborts, the attempt counts as failed
