@@ -123,13 +123,12 @@ describe('a flow across worker processes, a SIGKILL and a PostgreSQL restart', (
     )
     await driver.end()
 
-    // SIGKILL a worker in the middle of a step, then start a replacement.
+    // SIGKILL a worker in the middle of a step (its replacement starts after the restart below).
     const [killed] = (await waitUntil('a step in flight after 3 successes', inFlight, (rows) => (rows?.[0]?.successful ?? 0) >= 3, 30_000))!
     const victim = byWorkerId.get(killed!.worker_id)!
     victim.child.kill('SIGKILL')
     const tKill = performance.now()
     expect(await exitWithin(victim, 5000)).toMatchObject({ signal: 'SIGKILL' })
-    await startWorker()
 
     // Restart the server in the middle of a step, with 5 steps or more still to succeed.
     const [interrupted] = (await waitUntil('a step in flight, 5 steps or more to go', inFlight, (rows) => rows?.[0] !== undefined && rows[0].successful <= dag.length - 5, 30_000))!
@@ -139,6 +138,9 @@ describe('a flow across worker processes, a SIGKILL and a PostgreSQL restart', (
     const tStart = performance.now()
     server = await startEmbeddedPostgres({ dataDir, port: server.port, fast: true })
     const tUp = performance.now()
+    // Started only now: a process start (1-2 s under tsx) before the restart was long enough
+    // for the rest of the flow to finish, leaving no step in flight to interrupt.
+    await startWorker()
 
     const ended = `select count(*) filter (where status = 'successful')::int as successful, count(*) filter (where status not in ('successful', 'queued'))::int as bad from pgq.log`
     const final = await waitUntil('every step to succeed (or one to end otherwise)', () => whileUp<{ successful: number; bad: number }>(ended), (r) => r !== undefined && (r[0]!.successful >= dag.length || r[0]!.bad > 0), 60_000)

@@ -113,22 +113,22 @@ describe.each(DRIVERS)('job progress over %s', (driverName) => {
     }
   })
 
-  it('a drain writes the last progress of a job it leaves running at its end, without waiting for a heartbeat', async () => {
+  it('a drain writes the last progress of a job its budget cut short, without waiting for a heartbeat', async () => {
     const reported = gate()
     const never = gate()
     const queue = queueOn(q.driver).entrypoint('stuck', async (_job, ctx: JobContext) => {
       ctx.progress(1)
       ctx.progress(42)
       reported.open()
-      await never.opened // ignores its signal: abandoned at the end of the drain
+      await never.opened // ignores its signal: failed at the end of the drain's budget
     })
     const id = await queue.enqueue('stuck', null)
     try {
       const draining = queue.drain({ timeBudget: 1500, heartbeatInterval: '50s' })
       await reported.opened
       expect(await q.sql('select progress from pgq.jobs where id = $1', [id])).toEqual([{ progress: null }]) // not written yet
-      expect(await draining).toMatchObject({ claimed: 1, succeeded: 0 })
-      expect(await queue.status([id])).toEqual([{ id, status: 'picked', attempts: 1, inQueue: true, result: null, progress: 42 }])
+      expect(await draining).toMatchObject({ claimed: 1, succeeded: 0, failed: 1 })
+      expect(await queue.status([id])).toEqual([{ id, status: 'failed', attempts: 1, inQueue: true, result: null, progress: 42 }])
     } finally {
       never.open()
     }

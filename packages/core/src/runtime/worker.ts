@@ -241,6 +241,8 @@ export class WorkerCore {
         this.runner.expireAll((job, ranMs) => new DrainBudgetError(job.id, job.entrypoint, ranMs))
         this.stoppedBy = 'budget'
         this.cutShort = true
+        // Their last progress, while their failures wait in the buffer (the jobs still held).
+        if (this.runner.progress.size > 0) await this.heartbeat.runOnce()
       } else {
         this.stop(true)
       }
