@@ -190,6 +190,11 @@ describe.each(DRIVERS)('drain mode over %s', (driverName) => {
       expect(await queue.drain({ timeBudget: 5000 })).toMatchObject({ claimed: 5, succeeded: 4, unwritten: 1 })
       expect((await queue.status(ids)).map((s) => s.status)).toEqual(['successful', 'successful', 'picked', 'successful', 'successful'])
       expect(errors.length).toBeGreaterThanOrEqual(2)
+      // A failure another try may get past (57014: a statement canceled) is retried whole, not dropped.
+      await q.sql(`create or replace function pgq.refuse_one() returns trigger language plpgsql as $$
+        begin raise exception 'canceled' using errcode = '57014'; end $$`)
+      await queue.enqueue('x', 6)
+      await expect(queue.drain({ timeBudget: 1500 })).rejects.toMatchObject({ code: '57014' })
     } finally {
       await q.sql('drop trigger refuse_one on pgq.log')
       await q.sql('drop function pgq.refuse_one()')

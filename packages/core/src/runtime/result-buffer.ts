@@ -250,10 +250,15 @@ function resultsOf(doneJobs: readonly Job[], failures: readonly Failure[], faile
   return [...doneJobs.map((job): BufferedResult => ({ job, counted: 'succeeded' })), ...failed]
 }
 
-/** Failures that another try may get past: the database away, a conflict, the schema or login being fixed. */
+/**
+ * Failures that another try may get past: the database away, a conflict, the schema or login
+ * being fixed; and, as PostgreSQL's SQLSTATE, resources short (53), a statement canceled or
+ * the server stopping (57), a lock not available (55P03), a rollback (40).
+ */
 function waitingMends(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
-  return code === 'PGQ_DATABASE_UNAVAILABLE' || code === 'PGQ_TRANSACTION_CONFLICT' || code === 'PGQ_DATABASE_ACCESS' || code === 'PGQ_SCHEMA_OUTDATED'
+  if (code === 'PGQ_DATABASE_UNAVAILABLE' || code === 'PGQ_TRANSACTION_CONFLICT' || code === 'PGQ_DATABASE_ACCESS' || code === 'PGQ_SCHEMA_OUTDATED') return true
+  return typeof code === 'string' && /^(53|57|40)[0-9A-Z]{3}$|^55P03$/.test(code)
 }
 
 /** A batch as one batch per result (its statistics counted from its row, not a tally). */
