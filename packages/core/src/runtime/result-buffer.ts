@@ -41,7 +41,6 @@ export interface BufferedResult {
  */
 export class ResultBuffer {
   readonly #o: ResultBufferOptions
-  #done: JobId[] = []
   #doneJobs: Job[] = []
   #failed: Failure[] = []
   #failedJobs: Job[] = []
@@ -64,17 +63,16 @@ export class ResultBuffer {
   }
 
   get size(): number {
-    return this.#done.length + this.#failed.length
+    return this.#doneJobs.length + this.#failed.length
   }
 
   /** Ids whose result is not yet written (they still need heartbeats). */
   pendingIds(): JobId[] {
-    return [...this.#done, ...this.#failed.map((f) => f.id)]
+    return [...this.#doneJobs.map((j) => j.id), ...this.#failed.map((f) => f.id)]
   }
 
   /** `job` as claimed (its wait is from when it was due to its claim). */
   complete(job: Job, runMs: number, result?: string): void {
-    this.#done.push(job.id)
     this.#doneJobs.push(job)
     this.#runMs.set(job.id, runMs)
     this.#tally.add(job.entrypoint, job.priority, runMs, job.updated.getTime() - job.runAt.getTime())
@@ -127,7 +125,7 @@ export class ResultBuffer {
 
   #take(): Batch {
     const batch = {
-      done: this.#done.splice(0), doneJobs: this.#doneJobs.splice(0), failed: this.#failed.splice(0), failedJobs: this.#failedJobs.splice(0),
+      done: this.#doneJobs.map((j) => j.id), doneJobs: this.#doneJobs.splice(0), failed: this.#failed.splice(0), failedJobs: this.#failedJobs.splice(0),
       runMs: this.#runMs, results: this.#results, tally: this.#tally,
     }
     this.#runMs = new Map()
@@ -137,7 +135,6 @@ export class ResultBuffer {
   }
 
   #putBack(batch: Batch): void {
-    this.#done.unshift(...batch.done)
     this.#doneJobs.unshift(...batch.doneJobs)
     this.#failed.unshift(...batch.failed)
     this.#failedJobs.unshift(...batch.failedJobs)
