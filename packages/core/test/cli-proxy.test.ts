@@ -1,10 +1,12 @@
 // `pgq proxy`: the real binary, spawned, between Neon's driver (or a raw WebSocket) and Postgres.
 import { spawn } from 'node:child_process'
 import net from 'node:net'
-import { Pool as NeonPool } from '@neondatabase/serverless'
+import { Pool as NeonPool, neonConfig } from '@neondatabase/serverless'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { proxySettings } from '../src/cli/proxy.js'
+import { wsProxySettings } from '../src/driver/neon-serverless/index.js'
+import { ConfigurationError } from '../src/errors.js'
 import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
 import { createTestDatabase, type TestDatabase } from './setup/database.js'
 import { PGQ_BIN, type RunningProxy, startPgqProxy } from './support/pgq-proxy.js'
@@ -86,6 +88,20 @@ describe('pgq proxy', () => {
     }
   })
 
+  it('reaches the database with the wsProxySettings line it prints', async () => {
+    await expect.poll(() => proxy.output(), { timeout: 5000 }).toContain('wsProxySettings(')
+    const printed = /Object\.assign\(neonConfig, wsProxySettings\('([^']+)'\)\)/.exec(proxy.output())?.[1]
+    expect(printed).toBe(`ws://127.0.0.1:${proxy.port}`)
+    neonConfig.webSocketConstructor = WebSocket
+    Object.assign(neonConfig, wsProxySettings(printed!))
+    const pool = new NeonPool({ connectionString: db.url, max: 1 })
+    try {
+      expect((await pool.query('select current_database() as db')).rows).toEqual([{ db: db.name }])
+    } finally {
+      await pool.end()
+    }
+  })
+
   it('closes its sessions and exits 0 on SIGTERM', async () => {
     const session = new WebSocket(`ws://127.0.0.1:${proxy.port}/v2?address=${pgTarget}`)
     await new Promise((resolve, reject) => session.once('open', resolve).once('error', reject))
@@ -151,5 +167,19 @@ describe('pgq proxy limits', () => {
       expect(() => sizes(bad), bad).toThrow(/--max-message-size must be a size/)
       expect(() => sizes(undefined, bad), bad).toThrow(/--max-startup-message-size must be a size/)
     }
+  })
+})
+
+describe('wsProxySettings', () => {
+  it('keeps a path, uses TLS for wss and refuses what is not a WebSocket URL', () => {
+    const secure = wsProxySettings('wss://pg-proxy.example.com/pg/')
+    expect(secure.wsProxy('db.internal', 5432)).toBe('pg-proxy.example.com/pg/v2?address=db.internal:5432')
+    expect(secure).toMatchObject({ useSecureWebSocket: true, pipelineConnect: false, forceDisablePgSSL: true, coalesceWrites: false })
+    expect(wsProxySettings('ws://[::1]:8080').wsProxy('h', '1')).toBe('[::1]:8080/v2?address=h:1')
+    expect(() => wsProxySettings('https://pg-proxy.example.com')).toThrow(ConfigurationError)
+    expect(() => wsProxySettings('https://pg-proxy.example.com')).toThrow('must start with ws:// or wss://, not https://')
+    expect(() => wsProxySettings('pg-proxy.example.com:8080')).toThrow(ConfigurationError)
+    expect(() => wsProxySettings('ws://user:secret@pg-proxy.example.com')).toThrow(/no query, fragment or credentials/)
+    expect(() => wsProxySettings('ws://user:secret@pg-proxy.example.com')).not.toThrow(/secret/)
   })
 })

@@ -2,20 +2,12 @@
 // handler, reaching Postgres with Neon's driver through `pgq proxy` (PGQ_WS_PROXY).
 import { neonConfig, Pool } from '@neondatabase/serverless'
 import { createQueue } from '@pgq/core/edge'
-import { neonServerlessDriver } from '@pgq/core/neon-serverless'
+import { neonServerlessDriver, wsProxySettings } from '@pgq/core/neon-serverless'
 import { createQueueApi } from '@pgq/hono'
 import { scheduledHandler } from '@pgq/hono/workers'
 
-function useWsProxy(proxyUrl) {
-  const url = new URL(proxyUrl)
-  neonConfig.wsProxy = (host, port) => `${url.host}/v2?address=${host}:${port}`
-  neonConfig.useSecureWebSocket = url.protocol === 'wss:'
-  neonConfig.pipelineConnect = false
-  neonConfig.forceDisablePgSSL = true
-}
-
 function queueFor(env) {
-  useWsProxy(env.PGQ_WS_PROXY)
+  Object.assign(neonConfig, wsProxySettings(env.PGQ_WS_PROXY))
   const pool = new Pool({ connectionString: env.DATABASE_URL })
   let ending = false
   pool.on('error', (error) => ending || console.warn('idle connection lost:', error.message))

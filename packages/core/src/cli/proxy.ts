@@ -93,13 +93,19 @@ function duration(text: string, flag: string): number {
 function neonSnippet(where: string): string {
   return [
     '',
-    'Point Neon\'s driver at it (behind a TLS-terminating reverse proxy use wss: useSecureWebSocket = true):',
+    "Point Neon's driver at it (behind a TLS-terminating reverse proxy use wss://):",
     '',
     "  import { neonConfig } from '@neondatabase/serverless'",
+    "  import { wsProxySettings } from '@pgq/core/neon-serverless'",
+    `  Object.assign(neonConfig, wsProxySettings('ws://${where}'))`,
+    '',
+    'which sets:',
+    '',
     `  neonConfig.wsProxy = (host, port) => \`${where}/v2?address=\${host}:\${port}\``,
     '  neonConfig.useSecureWebSocket = false',
     '  neonConfig.pipelineConnect = false // required unless Postgres asks for a cleartext password',
     '  neonConfig.forceDisablePgSSL = true',
+    '  neonConfig.coalesceWrites = false',
     '',
   ].join('\n')
 }

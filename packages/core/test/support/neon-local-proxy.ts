@@ -3,6 +3,7 @@
 // Deliberately no `node:` imports, so this file bundles anywhere `ws` does.
 import { type NeonConfigGlobalAndClient, neonConfig } from '@neondatabase/serverless'
 import ws from 'ws'
+import { wsProxySettings } from '../../src/driver/neon-serverless/ws-proxy.js'
 
 /**
  * Configures the global `neonConfig` (default) or one client's `client.neonConfig`, so that
@@ -15,13 +16,5 @@ export function configureNeonForLocalProxy(
   const proxyHost = options.proxyHost ?? '127.0.0.1'
   const cfg: NeonConfigGlobalAndClient = options.target ?? neonConfig
   cfg.webSocketConstructor = ws
-  cfg.wsProxy = (host, port) => `${proxyHost}:${proxyPort}/v2?address=${host}:${port}`
-  // Plain ws:// to a loopback proxy; Postgres itself is not using TLS either.
-  cfg.useSecureWebSocket = false
-  cfg.forceDisablePgSSL = true
-  // Pipelining the startup/password/query only works with cleartext-password auth against
-  // Neon's proxy; against a real Postgres (trust, md5, SCRAM) it breaks the handshake.
-  cfg.pipelineConnect = false
-  // The default coalescing batches writes behind a timer: ~1.2 ms per query instead of ~0.1 ms.
-  cfg.coalesceWrites = false
+  Object.assign(cfg, wsProxySettings(`ws://${proxyHost}:${proxyPort}`))
 }

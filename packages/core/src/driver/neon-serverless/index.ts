@@ -4,6 +4,8 @@ import type { PoolConfig, PoolLike } from '../pool-config.js'
 import { poolDriver } from '../pool-driver.js'
 import { loadNeon } from './load.js'
 
+export { type WsProxySettings, wsProxySettings } from './ws-proxy.js'
+
 /**
  * `preparedStatements` defaults to false: an edge invocation's connection runs each
  * statement once, and Neon's pooled endpoints need PgBouncer's prepared-statement support.
