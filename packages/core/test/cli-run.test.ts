@@ -102,12 +102,17 @@ describe('pgq run', () => {
       [[INSTANCE, '--database-url', f.url], /exports a queue with its own driver; --database-url and --schema are only passed to a module that exports a function/],
     ]
     for (const [args, reason] of cases) {
-      const result = await run(args)
+      // The instance module makes its driver from $DATABASE_URL as it loads.
+      const result = await run(args, args[0] === INSTANCE ? { DATABASE_URL: f.url } : {})
       expect(result.code, args.join(' ')).toBe(2)
       expect(result.stderr, args.join(' ')).toMatch(reason)
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)
       expect(result.stdout, args.join(' ')).toBe('')
     }
+    // Without it, the module's own driver refuses the unset URL as it is made, not at a login.
+    const unset = await run([INSTANCE])
+    expect(unset.code).toBe(1)
+    expect(unset.stderr).toMatch(/could not load .*cli-worker-instance\.mjs: connectionString must be a postgres:\/\/ URL, got undefined \(is DATABASE_URL set\?\)/)
     expect(await f.producer().status([id])).toMatchObject([{ status: 'queued', attempts: 0 }])
   })
 })

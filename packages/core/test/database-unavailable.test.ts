@@ -3,13 +3,16 @@
 // refused is DatabaseAccessError), from real drivers' real errors. Starting while the server is down: worker-resilience.test.ts.
 import { findFreePort, startEmbeddedPostgres } from '@pgq/embedded'
 import { Pool as NeonPool, neonConfig } from '@neondatabase/serverless'
+import net from 'node:net'
 import pg from 'pg'
 import { neonServerlessDriver } from '../src/driver/neon-serverless/index.js'
+import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { translateError } from '../src/driver/translate-error.js'
 import { ConfigurationError, DatabaseAccessError, DatabaseUnavailableError } from '../src/errors.js'
+import { createProducer } from '../src/runtime/producer.js'
 import { startWsProxy } from '../src/proxy/ws-proxy.js'
-import { wsProxyPort } from './setup/database.js'
+import { testDatabaseUrl, wsProxyPort } from './setup/database.js'
 import { configureNeonForLocalProxy } from './support/neon-local-proxy.js'
 import { DRIVERS, makeDriver, useQueueDatabase } from './support/queue-database.js'
 import { queueOn } from './support/runtime.js'
@@ -56,6 +59,30 @@ describe.each(DRIVERS)('database unavailable, over %s', (driverName) => {
       expect((error as Error).message).toMatch(/database "pgq_no_such_database" does not exist.*user, password and database name; retrying will not help/)
       expect(startErrors).toBe(0)
     } finally {
+      await driver.end()
+    }
+  })
+
+  it('a database not accepting connections (ALLOW_CONNECTIONS false, a FATAL 55000 at login) is unavailable, not a raw error, and mends once allowed', async () => {
+    const name = new URL(q.url).pathname.slice(1)
+    const driver = makeDriver(driverName, q.url, 2)
+    // From another database: PostgreSQL refuses this for the session's own.
+    const allow = async (on: boolean) => {
+      const admin = new pg.Client({ connectionString: testDatabaseUrl() })
+      await admin.connect()
+      await admin.query(`alter database "${name}" allow_connections ${on}`).finally(() => admin.end())
+    }
+    await allow(false)
+    try {
+      const queue = queueOn(driver).entrypoint('step', {}, () => undefined)
+      const error = await queue.enqueue('step', { card: 'SECRET-4242' }).then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(DatabaseUnavailableError)
+      expect(error).toMatchObject({ code: 'PGQ_DATABASE_UNAVAILABLE', reason: '55000' })
+      expect((error as Error).message).not.toContain('SECRET-4242')
+      await allow(true)
+      expect(await queue.queueSize()).toEqual([])
+    } finally {
+      await allow(true)
       await driver.end()
     }
   })
@@ -160,6 +187,27 @@ describe('the Neon driver when its WebSocket endpoint fails', () => {
       }
     } finally {
       await refusing.close()
+    }
+  })
+})
+
+describe('a server that takes the connection and never answers', () => {
+  it('fails the query as unavailable after connectTimeout (default 10 s), instead of hanging', async () => {
+    const held: net.Socket[] = []
+    const silent = net.createServer((socket) => void held.push(socket))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as net.AddressInfo
+    const driver = nodePostgresDriver({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres`, connectTimeout: '300ms' })
+    try {
+      // Without the timeout this waits for ever (the test's own timeout fails it).
+      const error = await createProducer({ driver }).queueSize().then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(DatabaseUnavailableError)
+      expect(error).toMatchObject({ reason: 'connection lost' })
+      expect(held.length).toBeGreaterThan(0)
+    } finally {
+      await driver.end()
+      for (const socket of held) socket.destroy()
+      silent.close()
     }
   })
 })

@@ -67,6 +67,7 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
     }
     refuse(() => queue.schedule('x', 'every night'), /invalid cron expression "every night".*5 fields/)
     refuse(() => queue.schedule('x', '61 * * * *'), /invalid cron expression "61 \* \* \* \*": Invalid value for minute: 61/)
+    refuse(() => queue.schedule('x', '61 * * * *'), /: Invalid value for minute: 61\. Use 5 fields/)
     refuse(() => queue.schedule('x', '0 0 0 1 1 * 2031'), /invalid cron expression.*5 or 6 parts/)
     refuse(() => queue.schedule('x', '0 0 30 2 *'), /never fires/)
     refuse(() => queue.schedule('x', '0 3 * * *', { timezone: 'Mars/Olympus_Mons' }), /unknown time zone "Mars\/Olympus_Mons"/)

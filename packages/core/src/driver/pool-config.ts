@@ -1,3 +1,4 @@
+import type { Duration } from '../validation/duration.js'
 import type { Row } from './driver.js'
 
 /** Sees every statement pgq sends; Drizzle's loggers (DefaultLogger) fit. */
@@ -19,7 +20,16 @@ export interface PoolLike extends ClientLike {
 }
 
 /** The settings every pool driver takes: a pool of yours, or a URL to make one from. */
-export type PoolConfig<P> = ({ connectionString: string; max?: number } | { pool: P }) & {
+export type PoolConfig<P> = (
+  | {
+      connectionString: string
+      /** Most connections in the pool pgq makes. Default 10. */
+      max?: number
+      /** How long making a connection may take (then DatabaseUnavailableError). Default '10s'. */
+      connectTimeout?: Duration
+    }
+  | { pool: P }
+) & {
   logger?: QueryLogger | undefined
   /** Prepare hot-path statements (see PgqDriver.preparedStatements). */
   preparedStatements?: boolean | undefined

@@ -2,6 +2,7 @@ import { ConfigurationError, TransactionConflictError } from '../errors.js'
 import type { Executor, ListenerConnection, PgqDriver, QueryOptions } from './driver.js'
 import type { ClientLike, PoolConfig, PoolLike } from './pool-config.js'
 import { type StandaloneClient, standaloneConnection } from './listener-connection.js'
+import { checkPoolConfig, type NewPoolSettings } from './pool-settings.js'
 import { translateError } from './translate-error.js'
 import { textTimestamps, type TypeParsers } from './type-parsers.js'
 
@@ -10,7 +11,7 @@ const TRANSACTION_ATTEMPTS = 3
 
 /** What a driver folder loads on first use: its package's Pool and Client classes and type parsers. */
 export interface DriverModule {
-  Pool: new (settings: { connectionString: string; max: number }) => PoolLike
+  Pool: new (settings: NewPoolSettings) => PoolLike
   Client: new (options: object) => StandaloneClient
   types: TypeParsers
 }
@@ -29,12 +30,9 @@ export interface PoolDriverOptions {
  * (`load`), so a missing one fails with an error naming it, not at import time.
  */
 export function poolDriver(options: PoolDriverOptions): PgqDriver {
-  const { config } = options
-  if (typeof config !== 'object' || config === null) throw new ConfigurationError(`the ${options.name} driver needs { connectionString } or { pool }`)
-  const given = 'pool' in config ? config.pool : undefined
-  const settings = 'pool' in config ? undefined : { connectionString: config.connectionString, max: config.max ?? 10 }
-  const prepared = config.preparedStatements ?? options.preparedByDefault
-  const logger = config.logger
+  const checked = checkPoolConfig(options.name, options.config)
+  const { given, settings, logger } = checked
+  const prepared = checked.prepared ?? options.preparedByDefault
   let loading: Promise<{ pool: PoolLike; newClient(): StandaloneClient; types: TypeParsers }> | undefined
   let ended: Promise<void> | undefined
   const parts = () =>

@@ -27,6 +27,15 @@ const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED'
 // What node-postgres (and Neon's copy of it) and pg-pool say, without a code, when a connection goes or never comes.
 const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
 
+/**
+ * A FATAL error ends the session: at login, a database not accepting connections (55000 after
+ * ALTER DATABASE ... ALLOW_CONNECTIONS false), later an idle timeout (25P03, 57P05). Waiting
+ * may mend it, unlike a login refused for its credentials (class 28, 3D000: DatabaseAccessError).
+ */
+function endedSession(code: string, severity: unknown): boolean {
+  return (severity === 'FATAL' || severity === 'PANIC') && /^[0-9A-Z]{5}$/.test(code) && !ACCESS_STATES.test(code)
+}
+
 // Neon's driver when no WebSocket it tried could even be made (Node 20 has no global WebSocket).
 const NO_WEBSOCKET = /^All attempts to open a WebSocket/
 // What ws says when the WebSocket endpoint (Neon's, or a local proxy) answers with an HTTP status instead of upgrading.
@@ -41,6 +50,7 @@ function unavailableReason(error: unknown): string | undefined {
   for (let e = error as { cause?: unknown; errors?: unknown[]; error?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && (UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return code
+    if (typeof code === 'string' && endedSession(code, (e as { severity?: unknown }).severity)) return code
     const message = (e as { message?: unknown }).message
     if (typeof message === 'string' && CONNECTION_LOST.test(message)) return 'connection lost'
     const refused = typeof message === 'string' ? WEBSOCKET_REFUSED.exec(message) : null

@@ -10,6 +10,7 @@ import type { DeclaredPolicy, PolicyChange } from '../types.js'
 import type { QueueConnectionOptions } from './options.js'
 import { schemaGate } from './schema-check.js'
 import { entrypointNameProblem } from '../validation/entrypoint-names.js'
+import { shown } from '../validation/shown.js'
 
 /** An entrypoint's fleet policy as stored: what every worker's claim obeys. */
 export interface EntrypointPolicy {
@@ -74,8 +75,8 @@ function checkChange(name: unknown, c: PolicyChange): void {
   if (lim !== undefined && (!Number.isSafeInteger(lim) || lim < 0 || lim > 2 ** 31 - 1)) throw new ConfigurationError(`concurrencyLimit must be an integer >= 0 (0: no limit), got ${lim}`)
   if (rate !== undefined && (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0)) throw new ConfigurationError(`requestsPerSecond must be a finite number >= 0 (0: no limit), got ${rate}`)
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1 || max > 2 ** 31 - 1)) throw new ConfigurationError(`maxAttempts must be an integer >= 1, got ${max}`)
-  if (on !== undefined && !FAILURE_ACTIONS.includes(on)) throw new ConfigurationError(`onExhausted must be 'hold' or 'delete', got ${JSON.stringify(on)}`)
-  if (c.paused !== undefined && typeof c.paused !== 'boolean') throw new ConfigurationError(`paused must be true or false, got ${JSON.stringify(c.paused)}`)
+  if (on !== undefined && !FAILURE_ACTIONS.includes(on)) throw new ConfigurationError(`onExhausted must be 'hold' or 'delete', got ${shown(on)}`)
+  if (c.paused !== undefined && typeof c.paused !== 'boolean') throw new ConfigurationError(`paused must be true or false, got ${shown(c.paused)}`)
 }
 
 /**

@@ -15,6 +15,7 @@ import { checkOptionNames } from '../validation/option-names.js'
 import { fingerprintOf } from './failure-groups.js'
 import { HEALTH_DEFAULTS } from './health.js'
 import { toJob } from './rows.js'
+import { shown } from '../validation/shown.js'
 
 /** One entrypoint's state right now. */
 export interface EntrypointOverview {
@@ -76,7 +77,7 @@ function checkFailureQuery(q: FailureQuery) {
   if (typeof q !== 'object' || q === null) throw new ConfigurationError('failures() takes { entrypoints?, olderThan?, newerThan?, held?, limit? }')
   checkOptionNames(q, ['entrypoints', 'olderThan', 'newerThan', 'held', 'limit'], 'failures')
   const limit = q.limit ?? 100
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_FAILURES) throw new ConfigurationError(`limit must be an integer from 1 to ${MAX_FAILURES}, got ${JSON.stringify(q.limit)}`)
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_FAILURES) throw new ConfigurationError(`limit must be an integer from 1 to ${MAX_FAILURES}, got ${shown(q.limit)}`)
   const names = q.entrypoints === undefined ? null : entrypointNamesProblem(q.entrypoints, 'entrypoints')
   if (names) throw new ConfigurationError(names)
   if (q.held !== undefined && typeof q.held !== 'boolean') throw new ConfigurationError('held must be true, false or left out')

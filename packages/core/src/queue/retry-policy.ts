@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors.js'
 import { type Duration, toMs } from '../validation/duration.js'
 import type { Failure, FailureAction, Job, Traceback } from '../types.js'
+import { shown } from '../validation/shown.js'
 import { storableText } from '../validation/text.js'
 
 export interface RetryPolicy {
@@ -55,9 +56,9 @@ export function backoffDelayMs(retry: number, backoff: Backoff = {}, random = Ma
 
 export function checkRetryPolicy(p: RetryPolicy): void {
   const max = p.maxAttempts ?? 1
-  if (!Number.isInteger(max) || max < 1 || max > 2 ** 31 - 1) throw new ConfigurationError(`maxAttempts must be an integer from 1 to 2147483647, got ${max}`)
+  if (!Number.isInteger(max) || max < 1 || max > 2 ** 31 - 1) throw new ConfigurationError(`maxAttempts must be an integer from 1 to 2147483647, got ${shown(max)}`)
   if (p.onFailure !== undefined && p.onFailure !== 'hold' && p.onFailure !== 'delete') {
-    throw new ConfigurationError(`onFailure must be 'hold' or 'delete', got ${JSON.stringify(p.onFailure)}`)
+    throw new ConfigurationError(`onFailure must be 'hold' or 'delete', got ${shown(p.onFailure)}`)
   }
   checkBackoff(p.backoff ?? {})
 }

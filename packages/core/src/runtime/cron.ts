@@ -37,7 +37,7 @@ export function parseCron(expression: unknown, timezone: unknown = 'UTC'): CronE
   try {
     cron = new Cron(normalised, { paused: true, timezone, mode: '5-or-6-parts' })
   } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error)
+    const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, '').replace(/\.+$/, '') : String(error)
     throw new ConfigurationError(
       `invalid cron expression ${JSON.stringify(expression)}: ${reason}. Use 5 fields (minute hour day month weekday) or 6 (with seconds first)`,
     )

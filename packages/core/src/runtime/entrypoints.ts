@@ -8,6 +8,7 @@ import { entrypointNameProblem } from '../validation/entrypoint-names.js'
 import { checkOptionNames } from '../validation/option-names.js'
 import { redactValue, valueAt } from '../validation/redact-values.js'
 import { type Duration, timerMs, toMs } from '../validation/duration.js'
+import { shown } from '../validation/shown.js'
 
 export interface JobContext {
   /** Aborts when the job is canceled, lost to another worker, or the worker is forced to stop. */
@@ -161,7 +162,7 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
   const rate = options.requestsPerSecond ?? 0
   if (!Number.isFinite(rate) || rate < 0) throw new ConfigurationError(`requestsPerSecond must be a number >= 0, got ${rate}`)
   const logSuccess = options.logSuccess ?? true
-  if (typeof logSuccess !== 'boolean') throw new ConfigurationError(`logSuccess must be true or false, got ${JSON.stringify(logSuccess)}`)
+  if (typeof logSuccess !== 'boolean') throw new ConfigurationError(`logSuccess must be true or false, got ${shown(logSuccess)}`)
   const concurrencyLimit = count(options.concurrencyLimit, 'concurrencyLimit', 1)
   checkSchema(options.schema, name)
   const retention = checkEntrypointRetention(options.retention, name)
@@ -192,7 +193,7 @@ export function defineEntrypoint(name: string, options: EntrypointOptions<unknow
 
 function positiveMs(value: Duration, what: string): number {
   const ms = timerMs(value, what)
-  if (ms <= 0) throw new ConfigurationError(`${what} must be more than 0, got ${JSON.stringify(value)}`)
+  if (ms <= 0) throw new ConfigurationError(`${what} must be more than 0, got ${shown(value)}`)
   return ms
 }
 

@@ -7,6 +7,7 @@ import type { NewJob } from '../validation/job-input.js'
 import { entrypointNameProblem } from '../validation/entrypoint-names.js'
 import { jsonProblem } from '../validation/json-value.js'
 import { type CronExpression, parseCron } from './cron.js'
+import { shown } from '../validation/shown.js'
 
 /**
  * 'enqueue' (default): each tick enqueues a job, so retries, dedupe, concurrency and rate
@@ -75,7 +76,7 @@ export function defineSchedule(entrypoint: string, expression: string, options: 
   }
   const { handler } = options
   const mode = options.mode ?? 'enqueue'
-  if (mode !== 'enqueue' && mode !== 'inline') throw new ConfigurationError(`schedule mode must be 'enqueue' or 'inline', got ${JSON.stringify(mode)}`)
+  if (mode !== 'enqueue' && mode !== 'inline') throw new ConfigurationError(`schedule mode must be 'enqueue' or 'inline', got ${shown(mode)}`)
   if (handler !== undefined && typeof handler !== 'function') throw new ConfigurationError(`the handler of schedule ${JSON.stringify(entrypoint)} must be a function`)
   if (mode === 'inline' && !handler) {
     throw new ConfigurationError(`schedule ${JSON.stringify(entrypoint)} is inline but has no handler: pass { mode: 'inline', handler }`)
@@ -86,7 +87,7 @@ export function defineSchedule(entrypoint: string, expression: string, options: 
     )
   }
   if (options.cleanOld !== undefined && typeof options.cleanOld !== 'boolean') {
-    throw new ConfigurationError(`cleanOld of schedule ${JSON.stringify(entrypoint)} must be true or false, got ${JSON.stringify(options.cleanOld)}`)
+    throw new ConfigurationError(`cleanOld of schedule ${JSON.stringify(entrypoint)} must be true or false, got ${shown(options.cleanOld)}`)
   }
   const payload = (options.payload ?? null) as Json
   const problem = jsonProblem(payload, 'schedule payload')

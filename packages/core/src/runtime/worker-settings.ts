@@ -13,6 +13,7 @@ import type { PrunerService } from '../services/pruner.js'
 import type { ScheduleSource } from '../services/scheduler.js'
 import { entrypointNamesProblem } from '../validation/entrypoint-names.js'
 import type { Tracing } from '../observability/tracing.js'
+import { shown } from '../validation/shown.js'
 
 /** What both run verbs take. */
 export interface WorkerOptions {
@@ -137,7 +138,7 @@ export function settings(o: DrainOptions & StartOptions, deps: WorkerDeps, verb:
   })
   if (served.length === 0 && !firesSchedules(o, deps)) throw new ConfigurationError('no entrypoints to serve: register one with queue.entrypoint()')
   const timeBudgetMs = timerMs(o.timeBudget ?? 25_000, 'timeBudget')
-  if (!(timeBudgetMs > 0)) throw new ConfigurationError(`timeBudget must be more than 0, got ${JSON.stringify(o.timeBudget)}`)
+  if (!(timeBudgetMs > 0)) throw new ConfigurationError(`timeBudget must be more than 0, got ${shown(o.timeBudget)}`)
   const heartbeatIntervalMs = o.heartbeatInterval === undefined ? heartbeatInterval(served.map((d) => d.retryAfterMs)) : timerMs(o.heartbeatInterval, 'heartbeatInterval')
   if (!(heartbeatIntervalMs > 0)) throw new ConfigurationError('heartbeatInterval must be more than 0')
   // A heartbeat slower than a lease lets another worker rescue, and rerun, a job still running here.
@@ -181,4 +182,3 @@ function workerIdOf(workerId: unknown): string {
 }
 
 /** A number as is; anything else quoted with its type, so '20' does not read as 20. */
-const shown = (value: unknown) => (typeof value === 'number' ? String(value) : `${JSON.stringify(value)} (${value === null ? 'null' : typeof value})`)
