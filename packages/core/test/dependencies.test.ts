@@ -1,5 +1,6 @@
 // dependsOn: a job waits ('blocked') until every job it depends on has succeeded; finishing
 // the last parent releases it in the same statement (link_dependencies, release_dependents
+import { nodePostgresDriver } from '../src/driver/node-postgres/index.js'
 // and fail_dependents in drizzle/0009). Flows enqueue a DAG of such jobs in one transaction.
 import { beforeEach, describe, expect, it } from 'vitest'
 import { InvalidJobError } from '../src/errors.js'
@@ -299,7 +300,21 @@ describe.each(DRIVERS)('flows, over %s', (driverName) => {
         { key: 'a', entrypoint: 's', payload: 1 },
         { key: 'b', entrypoint: 's', payload: 2, priority: 1e9, after: ['a'] },
       ]),
-    ).rejects.toMatchObject({ field: 'priority' })
+    ).rejects.toMatchObject({ field: 'priority', index: 1 })
     expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
+  })
+
+  it("checks every step before its first statement: a later level's bad step is InvalidJobError even with the database unreachable", async () => {
+    const unreachable = nodePostgresDriver({ connectionString: 'postgresql://postgres@127.0.0.1:1/none', connectTimeout: '1s' })
+    try {
+      const flow = queueOn(unreachable).flow([
+        { key: 'a', entrypoint: 's', payload: 1 },
+        { key: 'b', entrypoint: 's', payload: { when: new Date() }, after: ['a'] },
+      ])
+      await expect(flow).rejects.toBeInstanceOf(InvalidJobError)
+      await expect(flow).rejects.toMatchObject({ field: 'payload.when', index: 1 })
+    } finally {
+      await unreachable.end()
+    }
   })
 })

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { InvalidJobError } from '../src/errors.js'
 import type { QueueEvents } from '../src/runtime/queue-events.js'
 import type { Job } from '../src/types.js'
 import { DRIVERS, useQueueDatabase } from './support/queue-database.js'
@@ -108,6 +109,25 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
     } finally {
       await worker.stop()
     }
+  })
+
+  it('a queue that has the entrypoint refuses a payload its schema rejects at enqueue: InvalidJobError naming the field, nothing written', async () => {
+    const queue = queueOn(q.driver).entrypoint('sized', { schema: v.object({ width: v.pipe(v.number(), v.minValue(1)) }) }, () => undefined)
+    const one = await queue.enqueue('sized', { width: 'SECRET-wide' } as never).then(() => undefined, (e: unknown) => e)
+    expect(one).toBeInstanceOf(InvalidJobError)
+    expect(one).toMatchObject({ field: 'payload.width', index: undefined })
+    expect((one as Error).message).toBe('payload rejected by the schema of "sized": width: Invalid type: Expected number but received <redacted>')
+    const many = await queue
+      .enqueueMany([{ entrypoint: 'sized', payload: { width: 2 } }, { entrypoint: 'sized', payload: { width: 0 } }])
+      .then(() => undefined, (e: unknown) => e)
+    expect(many).toMatchObject({ field: 'payload.width', index: 1 })
+    expect((many as Error).message).toMatch(/^job #1: payload rejected by the schema of "sized": width: /)
+    const flow = await queue
+      .flow([{ key: 'a', entrypoint: 'sized', payload: { width: 1 } }, { key: 'b', after: ['a'], entrypoint: 'sized', payload: {} }])
+      .then(() => undefined, (e: unknown) => e)
+    expect(flow).toMatchObject({ field: 'payload.width', index: 1 })
+    expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
+    expect(await queue.enqueue('sized', { width: 4 })).toBeGreaterThan(0)
   })
 
   it('heartbeats all running jobs of a worker with one statement per tick', async () => {

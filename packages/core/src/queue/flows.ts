@@ -1,7 +1,7 @@
 import type { PgqDriver } from '../driver/driver.js'
 import { InvalidJobError } from '../errors.js'
 import type { CallerTransaction, JobId } from '../types.js'
-import { MAX_DEPENDENCIES, type NewJob } from '../validation/job-input.js'
+import { MAX_DEPENDENCIES, type NewJob, toInsertColumns } from '../validation/job-input.js'
 import type { JobOperations } from './jobs.js'
 
 /** One job of a flow: a NewJob with a key, waiting for the steps named in `after`. */
@@ -72,14 +72,24 @@ function levels(steps: readonly FlowStep[]): FlowStep[][] {
 export async function enqueueFlow(jobs: JobOperations, driver: PgqDriver, steps: readonly FlowStep[], options: FlowOptions = {}): Promise<Record<string, JobId>> {
   const order = levels(steps)
   const position = new Map(steps.map((step, i) => [step.key, i]))
+  // A level's batch is not the flow: its errors name the step's place in `steps`.
+  const atStep = (level: readonly FlowStep[]) => (error: unknown) => {
+    throw error instanceof InvalidJobError && error.index !== undefined ? error.at(position.get(level[error.index]!.key)!) : error
+  }
+  // Every step checked before the first statement: a bad payload in a later level is refused
+  // as such, even with the database down. (The `after` ids come from the inserts.)
+  for (const level of order) {
+    try {
+      toInsertColumns(level.map(({ key: _key, after: _after, ...job }) => job))
+    } catch (error) {
+      atStep(level)(error)
+    }
+  }
   const run = async (tx: CallerTransaction) => {
     const ids: Record<string, JobId> = {}
     for (const level of order) {
       const batch = level.map(({ key: _key, after, ...job }) => ({ ...job, dependsOn: [...(job.dependsOn ?? []), ...(after ?? []).map((k) => ids[k]!)] }))
-      const inserted = await jobs.enqueueMany(batch, { tx }).catch((error: unknown) => {
-        // A level's batch is not the flow: its errors name the step's place in `steps`.
-        throw error instanceof InvalidJobError && error.index !== undefined ? error.at(position.get(level[error.index]!.key)!) : error
-      })
+      const inserted = await jobs.enqueueMany(batch, { tx }).catch(atStep(level))
       level.forEach((step, i) => {
         // Defined, not assigned: a key such as "__proto__" is a key like any other.
         Object.defineProperty(ids, step.key, { value: inserted[i]!, enumerable: true, writable: true, configurable: true })

@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { ConfigurationError, PgqError } from '../errors.js'
+import { ConfigurationError, InvalidJobError, PgqError } from '../errors.js'
 import { checkRetention, type RetentionPolicy } from '../queue/retention.js'
 import { checkRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js'
 import type { DeclaredPolicy, DependencyResult, Job, Json } from '../types.js'
@@ -212,6 +212,15 @@ export async function validatePayload(def: EntrypointDefinition, payload: unknow
   const result = await def.schema['~standard'].validate(payload)
   if (result.issues) throw new PayloadValidationError(def.name, result.issues, payload)
   return result.value
+}
+
+/** The schema's verdict on a payload being enqueued: InvalidJobError naming its first refused field, and nothing written. */
+export async function checkPayloadAtEnqueue(def: EntrypointDefinition, payload: unknown, index: number | undefined): Promise<void> {
+  const result = await def.schema!['~standard'].validate(payload)
+  if (!result.issues) return
+  const path = (result.issues[0]?.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p))
+  const { message } = new PayloadValidationError(def.name, result.issues, payload)
+  throw new InvalidJobError(message, index, ['payload', ...path].join('.'))
 }
 
 function checkEntrypointRetention(policy: RetentionPolicy | undefined, name: string) {

@@ -122,13 +122,15 @@ export class Producer<R extends Registry = {}> {
   ): Promise<JobId | null>
   enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options?: EnqueueOptions & BatchOptions): Promise<JobId>
   enqueue(entrypoint: string, payload: unknown, options?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
-    return this.#jobs.enqueue(entrypoint, payload, options)
+    const checking = this.checkPayloads([{ entrypoint, payload }], false)
+    return checking ? checking.then(() => this.#jobs.enqueue(entrypoint, payload, options)) : this.#jobs.enqueue(entrypoint, payload, options)
   }
 
   enqueueMany(jobs: readonly TypedNewJob<R>[], options: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
   enqueueMany<J extends TypedNewJob<R>>(jobs: readonly J[], options?: BatchOptions): Promise<EnqueuedId<J>[]>
   enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<(JobId | null)[]> {
-    return this.#jobs.enqueueMany(jobs, options)
+    const checking = Array.isArray(jobs) ? this.checkPayloads(jobs, true) : undefined
+    return checking ? checking.then(() => this.#jobs.enqueueMany(jobs, options)) : this.#jobs.enqueueMany(jobs, options)
   }
 
   /**
@@ -137,7 +139,17 @@ export class Producer<R extends Registry = {}> {
    * step's job id by key.
    */
   flow(steps: readonly FlowStep[], options?: FlowOptions): Promise<Record<string, JobId>> {
-    return enqueueFlow(this.#jobs, this.driver, steps, options)
+    const checking = Array.isArray(steps) ? this.checkPayloads(steps, true) : undefined
+    return checking ? checking.then(() => enqueueFlow(this.#jobs, this.driver, steps, options)) : enqueueFlow(this.#jobs, this.driver, steps, options)
+  }
+
+  /**
+   * Checks payloads against what this handle knows of their entrypoints, before anything is
+   * written; undefined when there is nothing to check. A producer knows no handlers: a Queue
+   * checks each payload its entrypoint's schema is given for.
+   */
+  protected checkPayloads(_jobs: readonly unknown[], _batch: boolean): Promise<void> | undefined {
+    return undefined
   }
 
   /** Removes the jobs from the queue, logs them as canceled and aborts them where they run. */

@@ -10,7 +10,7 @@ import { eventsChannel } from '../schema/schema-name.js'
 import { drain } from './drain-loop.js'
 import { startContinuous } from './continuous-loop.js'
 import { Emitter } from './emitter.js'
-import { defineEntrypoint, type EntrypointDefinition, type EntrypointOptions, type Handler } from './entrypoints.js'
+import { checkPayloadAtEnqueue, defineEntrypoint, type EntrypointDefinition, type EntrypointOptions, type Handler } from './entrypoints.js'
 import { type EntrypointName, type PayloadOf, Producer, type ProducerOptions, type Registry } from './producer.js'
 import type { QueueEvents } from './queue-events.js'
 import { defineSchedule, type InlineHandler, type ScheduleFiring, type ScheduleOptions, Schedules } from './schedules.js'
@@ -72,6 +72,17 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
     if (this.#definitions.has(name)) throw new ConfigurationError(`entrypoint ${JSON.stringify(name)} is registered twice`)
     this.#definitions.set(name, defineEntrypoint(name, options, handler))
     return this
+  }
+
+  /** Payloads of entrypoints with a schema are checked at enqueue: a payload it refuses is never written. */
+  protected override checkPayloads(jobs: readonly unknown[], batch: boolean): Promise<void> | undefined {
+    let checks: Promise<void>[] | undefined
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i] as { entrypoint?: unknown; payload?: unknown } | null | undefined
+      const definition = typeof job?.entrypoint === 'string' ? this.#definitions.get(job.entrypoint) : undefined
+      if (definition?.schema) (checks ??= []).push(checkPayloadAtEnqueue(definition, job!.payload, batch ? i : undefined))
+    }
+    return checks && Promise.all(checks).then(() => undefined)
   }
 
   /**
