@@ -1,4 +1,4 @@
-import { ConfigurationError, TransactionConflictError } from '../errors.js'
+import { TransactionConflictError } from '../errors.js'
 import type { Executor, ListenerConnection, PgqDriver, QueryOptions } from './driver.js'
 import type { ClientLike, PoolConfig, PoolLike } from './pool-config.js'
 import { type StandaloneClient, standaloneConnection } from './listener-connection.js'

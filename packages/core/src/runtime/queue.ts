@@ -76,13 +76,13 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
 
   /** Payloads of entrypoints with a schema are checked at enqueue: a payload it refuses is never written. */
   protected override checkPayloads(jobs: readonly unknown[], batch: boolean): Promise<void> | undefined {
-    let checks: Promise<void>[] | undefined
+    const checks: Promise<void>[] = []
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i] as { entrypoint?: unknown; payload?: unknown } | null | undefined
       const definition = typeof job?.entrypoint === 'string' ? this.#definitions.get(job.entrypoint) : undefined
-      if (definition?.schema) (checks ??= []).push(checkPayloadAtEnqueue(definition, job!.payload, batch ? i : undefined))
+      if (definition?.schema) checks.push(checkPayloadAtEnqueue(definition, job!.payload, batch ? i : undefined))
     }
-    return checks && Promise.all(checks).then(() => undefined)
+    return checks.length > 0 ? Promise.all(checks).then(() => undefined) : undefined
   }
 
   /**
