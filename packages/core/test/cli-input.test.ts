@@ -134,6 +134,9 @@ describe('pgq command-line input', () => {
       expect(controls, args.join(' ')).toEqual([])
     }
     expect((await pgq(['failed'])).stdout).toContain('esc\\x1b[2J\\x1b]0;pwned\\x07name')
+    // In a table cell a line break or tab would break the table: escaped too.
+    await f.producer().enqueue('line\nbreak\tname', null)
+    expect((await pgq(['stats'])).stdout).toContain('line\\nbreak\\tname')
   })
 
   it('failed --group counts every failure it can read, not the 100 a plain list shows', async () => {

@@ -183,6 +183,15 @@ describe('pgq operations commands', () => {
     expect(text.stdout).toMatch(/^3 jobs, 2 held \(pgq requeue <ids> puts them back\)$/m)
     await expectRefused(['failed', '--limit', '0'], /--limit must be an integer from 1 to 1000, got "0"/)
     await expectRefused(['failed', '--older-than', 'a while'], /--older-than must be a duration/)
+
+    // A group's held ids: the first five and how many more, so the table stays readable.
+    const more = await q.enqueueMany(Array.from({ length: 6 }, (_, i) => ({ entrypoint: 'greet' as const, payload: 10 + i })))
+    await q.drain()
+    const held = [a, b, ...more].sort((x, y) => x - y)
+    const grouped = (await pgq(['failed', '--group'])).stdout
+    expect(grouped).toMatch(/ 3 more /)
+    expect(grouped.split('\n').every((l) => l.length < 400)).toBe(true)
+    expect(json<Group[]>(await pgq(['failed', '--group', '--json']))[0]!.heldJobIds.sort((x, y) => x - y)).toEqual(held)
   })
 
   it('requeue puts a held job back, attempts reset, and it then succeeds', async () => {

@@ -36,8 +36,8 @@ export async function failed(flags: FailedFlags, io: CliIo): Promise<number> {
     if (flags.json) printJson(io, groups)
     else if (groups.length === 0) line(io.stdout, 'no failed jobs')
     else {
-      const rows = groups.map((g) => [g.count, g.fingerprint, firstLine(g.message), g.entrypoints.join(', '), g.heldJobIds.join(', ') || '-', when(g.lastAt)])
-      line(io.stdout, table(['count', 'fingerprint', 'last message', 'entrypoints', 'held (requeue-able)', 'last failed'], rows))
+      const rows = groups.map((g) => [g.count, g.fingerprint, firstLine(g.message), g.entrypoints.join(', '), someIds(g.heldJobIds), when(g.lastAt)])
+      line(io.stdout, table(['count', 'fingerprint', 'last message', 'entrypoints', 'held (requeue-able)', 'last failed'], rows, ['last message']))
       if (records.length === query.limit) line(io.stdout, `counts cover the newest ${query.limit} failures only (narrow with --entrypoint or --newer-than to see the rest)`)
     }
     return 0
@@ -46,9 +46,18 @@ export async function failed(flags: FailedFlags, io: CliIo): Promise<number> {
   else if (records.length === 0) line(io.stdout, 'no failed jobs')
   else {
     const rows = records.map((r) => [r.jobId, r.entrypoint, r.held ? 'held' : 'dropped', r.attempts, when(r.at), tracebackLines(r.traceback, 1).join('\n') || '-'])
-    line(io.stdout, table(['job', 'entrypoint', 'state', 'attempts', 'failed', 'last error'], rows))
+    line(io.stdout, table(['job', 'entrypoint', 'state', 'attempts', 'failed', 'last error'], rows, ['last error']))
     const held = records.filter((r) => r.held).length
     line(io.stdout, `${count(records.length, 'job')}, ${held} held (pgq requeue <ids> puts them back)`)
   }
   return 0
 }
+
+/** A table cell stays readable: the first ids and how many more (--json lists them all). */
+function someIds(ids: readonly number[]): string {
+  if (ids.length === 0) return '-'
+  const shown = ids.slice(0, SHOWN_IDS).join(', ')
+  return ids.length > SHOWN_IDS ? `${shown} and ${ids.length - SHOWN_IDS} more` : shown
+}
+
+const SHOWN_IDS = 5

@@ -6,12 +6,17 @@ import { type CliIo, line } from './context.js'
 
 type Cell = string | number | boolean | null | undefined
 
-/** Columns separated by two spaces, no borders and no colours, so the output greps and diffs. */
-export function table(head: string[], rows: Cell[][]): string {
+/**
+ * Columns separated by two spaces, no borders and no colours, so the output greps and diffs.
+ * A cell is one line (a line break or tab in a name is shown escaped) unless its column is
+ * one of `multiline` (an error with its stack frames).
+ */
+export function table(head: string[], rows: Cell[][], multiline: readonly string[] = []): string {
+  const keepsLines = head.map((h) => multiline.includes(h))
   const none = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '' }
   const sides = { left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' }
   const t = new Table({ head, chars: { ...none, ...sides }, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 } })
-  for (const row of rows) t.push(row.map((cell) => (cell === null || cell === undefined ? '-' : typeof cell === 'string' ? printable(cell) : cell)))
+  for (const row of rows) t.push(row.map((cell, i) => (cell === null || cell === undefined ? '-' : typeof cell === 'string' ? printable(cell, !keepsLines[i]) : cell)))
   // cli-table3 pads the last column too; trailing spaces only get in the way.
   return t
     .toString()

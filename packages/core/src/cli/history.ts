@@ -23,7 +23,7 @@ export async function history(flags: HistoryFlags, io: CliIo, args: string[]): P
   else if (entries.length === 0) line(io.stdout, `job ${id} is ${statusLabel(state!.status)} and has no log entries yet`)
   else {
     const rows = entries.map((e) => [when(e.created), statusLabel(e.status), e.attempts, e.entrypoint, tracebackLines(e.traceback).join('\n')])
-    line(io.stdout, table(['at', 'status', 'attempts', 'entrypoint', 'error'], rows))
+    line(io.stdout, table(['at', 'status', 'attempts', 'entrypoint', 'error'], rows, ['error']))
   }
   return unknown ? 1 : 0
 }
