@@ -52,7 +52,7 @@ describe.each(['nodenext', 'bundler'])('module resolution %s', (mode) => {
       const m = /\/\/ ERROR (.+)$/.exec(text)
       return m ? [{ line: i + 1, text: m[1]! }] : []
     })
-    expect(expected).toHaveLength(5)
+    expect(expected).toHaveLength(6)
     expect(diagnostics.every((d) => d.file === 'types/wrong-payload.ts'), show(diagnostics)).toBe(true)
     expect([...new Set(diagnostics.map((d) => d.line))]).toEqual(expected.map((e) => e.line))
     for (const { line, text } of expected) {

@@ -20,6 +20,8 @@ export async function calls() {
   await q.enqueue('resize', { width: '3' }) // ERROR 'string' is not assignable to type 'number'
   await q.enqueue('nope', {}) // ERROR '"nope"'
   await q.enqueueMany([{ entrypoint: 'resize', payload: { to: 'x', subject: 'y' } }]) // ERROR 'to'
+  await q.flow([{ key: 'a', entrypoint: 'resize', payload: { width: 1 } }, { key: 'b', after: ['a'], entrypoint: 'send_email', payload: { to: 'a@b.c', subject: 'done' } }])
+  await q.flow([{ key: 'c', entrypoint: 'resize', payload: { too: 1 } }]) // ERROR 'too'
 }
 
 // A producer-only process declares the payload types without handlers.

@@ -15,7 +15,8 @@ it('completes a flow enqueued in a Worker whose steps run on edge drains and on 
   const pool = new Pool({ connectionString: env.DATABASE_URL })
   pool.on('error', () => undefined)
   try {
-    const queue = createQueue({ driver: neonServerlessDriver({ pool }), schema }).entrypoint('edge_step', (job) => ({
+    // vm_step is served by the VM worker: declared here for its payload type, not registered.
+    const queue = createQueue<{ vm_step: { step: string } }>({ driver: neonServerlessDriver({ pool }), schema }).entrypoint('edge_step', (job) => ({
       ranOn: 'workerd',
       step: (job.payload as { step: string }).step,
     }))

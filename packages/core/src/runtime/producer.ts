@@ -31,6 +31,11 @@ export type TypedNewJob<R extends Registry> = keyof R extends never
   ? NewJob
   : { [N in keyof R & string]: NewJob<R[N]> & { entrypoint: N } }[keyof R & string]
 
+/** A flow step typed by the registry, as TypedNewJob: its payload is its entrypoint's. */
+export type TypedFlowStep<R extends Registry> = keyof R extends never
+  ? FlowStep
+  : { [N in keyof R & string]: FlowStep<R[N]> & { entrypoint: N } }[keyof R & string]
+
 export interface ProducerOptions extends QueueConnectionOptions {
   /** waitFor's poll, the fallback to notifications. Default 1 s. */
   waitPollInterval?: Duration
@@ -138,7 +143,7 @@ export class Producer<R extends Registry = {}> {
    * the steps named in its `after`, and runs once they have all succeeded. Returns each
    * step's job id by key.
    */
-  flow(steps: readonly FlowStep[], options?: FlowOptions): Promise<Record<string, JobId>> {
+  flow(steps: readonly TypedFlowStep<R>[], options?: FlowOptions): Promise<Record<string, JobId>> {
     const checking = Array.isArray(steps) ? this.checkPayloads(steps, true) : undefined
     return checking ? checking.then(() => enqueueFlow(this.#jobs, this.driver, steps, options)) : enqueueFlow(this.#jobs, this.driver, steps, options)
   }
