@@ -20,7 +20,7 @@ export { type FinalStatus, type ProgressCallback, WaitTimeoutError } from './run
 export { DrainBudgetError, type EntrypointOptions, type Handler, type JobContext, JobTimeoutError, PayloadValidationError } from './runtime/entrypoints.js'
 export { createProducer, type JobOutcome, Producer, type ProducerOptions, type WaitOptions } from './runtime/producer.js'
 export { DEFAULT_MAX_RESULT_BYTES, InvalidProgressError, MAX_PROGRESS_BYTES } from './runtime/job-output.js'
-export { createQueue, type EntrypointName, type MaintenanceSummary, type PayloadOf, Queue, type QueueOptions, type Registry, type TypedNewJob } from './runtime/queue.js'
+export { createQueue, type EntrypointName, type MaintenanceSummary, type PayloadOf, Queue, type QueueOptions, type Registry, type TypedFlowStep, type TypedNewJob } from './runtime/queue.js'
 export type { QueueEvents } from './runtime/queue-events.js'
 export type { InlineHandler, ScheduleFiring, ScheduleMode, ScheduleOptions, ScheduleTick } from './runtime/schedules.js'
 export type { DrainOptions, DrainSummary, RunSummary, StartOptions, WorkerHandle } from './runtime/worker.js'

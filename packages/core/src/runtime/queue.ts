@@ -17,7 +17,7 @@ import { defineSchedule, type InlineHandler, type ScheduleFiring, type ScheduleO
 import type { DrainOptions, DrainSummary, StartOptions, WorkerHandle } from './worker.js'
 import type { WorkerDeps } from './worker-settings.js'
 
-export type { EntrypointName, PayloadOf, Registry, TypedNewJob } from './producer.js'
+export type { EntrypointName, PayloadOf, Registry, TypedFlowStep, TypedNewJob } from './producer.js'
 
 export interface QueueOptions extends ProducerOptions {
   /**
