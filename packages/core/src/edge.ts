@@ -34,6 +34,8 @@ export { MAX_ENTRYPOINT_LENGTH } from './validation/entrypoint-names.js'
 export { MAX_DEDUPE_KEY_LENGTH } from './validation/dedupe-input.js'
 export { MAX_DEPENDENCIES } from './validation/job-input.js'
 export { MAX_FLOW_KEY_LENGTH } from './queue/flows.js'
+// The option-name check, for the packages built on pgq (@pgq/hono): one message style everywhere.
+export { checkOptionNames } from './validation/option-names.js'
 export type { EnqueueOptions, NewJob } from './validation/job-input.js'
 export type { Dedupe, DedupeMode } from './validation/dedupe-input.js'
 export { escapeLabelValue, type MetricFamily, type MetricSample, PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from './observability/prometheus-text.js'

@@ -3,11 +3,12 @@ import { Hono } from 'hono'
 import { apiTokenAuth } from './auth.js'
 import { DEFAULT_MAX_BODY_BYTES, limitBody } from './body-limit.js'
 import type { PgqEnv } from './context.js'
-import { type DashboardMount, dashboardPath } from './dashboard/mount.js'
+import { type DashboardMount, dashboardMount } from './dashboard/mount.js'
 import type { DashboardQueue } from './dashboard/options.js'
 import { createDashboard } from './dashboard/routes.js'
 import { durationMs } from './duration.js'
 import { errorsAsErrors, notFound, onError } from './errors.js'
+import { checkOptionNames, exactlyOne } from './option-names.js'
 import { flowRoutes } from './routes/flows.js'
 import { jobRoutes } from './routes/jobs.js'
 import { type MetricsOptions, metricsRoutes } from './routes/metrics.js'
@@ -51,39 +52,43 @@ export type QueueApiOptions<Bindings> = (
 
 /** What the routes call beyond a producer's methods. */
 const QUEUE_METHODS = ['entrypoints', 'drain', 'fireDueSchedules', 'enqueueMany'] as const
+const API_OPTIONS = ['queue', 'queueFor', 'token', 'tokenFrom', 'dashboard', 'maxDrain', 'maxBodyBytes', 'metrics']
 
 /**
  * pgq's HTTP API as a Hono app. Every route but GET /healthz needs `Authorization: Bearer <token>`.
  * Add routes of your own to the returned app, or mount it under a path with app.route().
  */
 export function createQueueApi<Bindings extends object = object>(options: QueueApiOptions<Bindings>): QueueApi<Bindings> {
-  // From plain JavaScript anything may come: no token option at all is no usable token (every request refused).
-  const tokenFrom = (options as { tokenFrom?: unknown }).tokenFrom
+  checkOptionNames(options, API_OPTIONS, 'createQueueApi')
+  const source = exactlyOne(options, 'queue', 'queueFor', 'createQueueApi needs { queue } (a queue from createQueue()) or { queueFor: (env) => ({ queue, end? }) }')
+  // From plain JavaScript anything may come, so the union's members are read as optional.
+  const { queue, queueFor, tokenFrom } = options as { queue?: AppQueue; queueFor?: unknown; tokenFrom?: unknown }
+  if (source === 'queueFor' && typeof queueFor !== 'function') throw new ConfigurationError('createQueueApi queueFor must be a function: (env) => ({ queue, end? })')
+  if (tokenFrom !== undefined && typeof tokenFrom !== 'function') throw new ConfigurationError('createQueueApi tokenFrom must be a function: (env) => the token')
+  // No token option at all is no usable token: every request is refused (500), never served open.
   const tokenFor = 'token' in options ? () => options.token : typeof tokenFrom === 'function' ? (env: Bindings) => options.tokenFrom(env) : () => undefined
-  if (!('queue' in options && options.queue) && typeof (options as { queueFor?: unknown }).queueFor !== 'function') {
-    throw new ConfigurationError('createQueueApi needs { queue } (a queue from createQueue()) or { queueFor: (env) => ({ queue, end? }) }')
-  }
   const checked = <S extends { queue: unknown }>(scope: S): S => {
     const missing = QUEUE_METHODS.filter((m) => typeof (scope.queue as Record<string, unknown> | null)?.[m] !== 'function')
     // A producer (createProducer()) enqueues but serves nothing: POST /jobs checks entrypoints, /drain runs them.
     if (missing.length > 0) throw new ConfigurationError(`createQueueApi needs a queue from createQueue(), with its entrypoints; this one has no ${missing.join(', ')} (a producer cannot serve the API)`)
     return scope
   }
-  if ('queue' in options) checked({ queue: options.queue })
-  const scopeFor = 'queue' in options ? () => ({ queue: options.queue, end: undefined }) : (env: Bindings) => checked(options.queueFor(env))
+  const perRequest = queueFor as (env: Bindings) => QueueScope<AppQueue>
+  if (source === 'queue') checked({ queue })
+  const scopeFor = source === 'queue' ? () => ({ queue: queue!, end: undefined }) : (env: Bindings) => checked(perRequest(env))
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new ConfigurationError(`maxBodyBytes must be a positive integer, not ${maxBodyBytes}`)
+  const mount = options.dashboard === undefined || options.dashboard === false ? undefined : dashboardMount(options.dashboard)
   const app = new Hono<PgqEnv<Bindings>>()
   app.onError(onError)
   app.notFound(notFound)
   app.use(errorsAsErrors)
   app.get('/healthz', (c) => c.json({ ok: true }))
   // Before the API's bearer check: the dashboard has its own (a login cookie, or the same bearer token).
-  if (options.dashboard) {
+  if (mount) {
     // The option's type asked for a queue with the dashboard's methods whenever it is set.
-    const source = 'queue' in options ? { queue: options.queue as DashboardQueue } : { queueFor: options.queueFor as (env: Bindings) => QueueScope<AppQueue & DashboardQueue> }
-    const { path: _path, ...settings } = options.dashboard === true ? {} : options.dashboard
-    app.route(dashboardPath(options.dashboard), createDashboard<Bindings>({ ...source, tokenFrom: tokenFor, ...settings }))
+    const dashboardSource = source === 'queue' ? { queue: queue as unknown as DashboardQueue } : { queueFor: perRequest as (env: Bindings) => QueueScope<AppQueue & DashboardQueue> }
+    app.route(mount.path, createDashboard<Bindings>({ ...dashboardSource, tokenFrom: tokenFor, ...mount.settings }))
   }
   // Order matters: no body is read before the token is checked, and no queue is made for an oversized one.
   app.use(apiTokenAuth((c) => tokenFor(c.env as Bindings)))

@@ -3,8 +3,9 @@
 import type { AddressInfo } from 'node:net'
 import type { serve as ServeHttp } from '@hono/node-server'
 import type { RunSummary, StartOptions, WorkerHandle } from '@pgq/core'
-import { MissingDependencyError, stopOnSignals } from '@pgq/core'
+import { ConfigurationError, MissingDependencyError, stopOnSignals } from '@pgq/core'
 import { logError } from './log.js'
+import { checkOptionNames } from './option-names.js'
 import type { NodeQueue } from './types.js'
 
 export interface ServeOptions {
@@ -44,12 +45,32 @@ async function loadNodeServer(): Promise<typeof ServeHttp> {
 /** How long the process may stay up after a signal's shutdown (pgq run's CLI waits as long). */
 const EXIT_GRACE_MS = 2000
 
+const SERVE_OPTIONS = ['app', 'queue', 'port', 'hostname', 'worker', 'signals', 'onClose']
+/** A host name or an IP address (v6 without brackets, maybe with a %zone): no scheme, port or path. */
+const HOSTNAME = /^[A-Za-z0-9._%:-]{1,253}$/
+
+/** serve()'s options checked before anything starts: a bad port found by listen() would leave the worker running. */
+function checkServeOptions(options: ServeOptions): { port: number; hostname: string } {
+  checkOptionNames(options, SERVE_OPTIONS, 'serve')
+  if (typeof options.app?.fetch !== 'function') throw new ConfigurationError('serve needs { app }: a Hono app (anything with fetch(request))')
+  if (typeof options.queue?.start !== 'function') throw new ConfigurationError('serve needs { queue }: a queue from createQueue(), which can start a worker')
+  const { port = 3000, hostname = '127.0.0.1' } = options
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigurationError(`serve port must be an integer from 0 to 65535 (0: a free one), got ${typeof port === 'number' ? port : JSON.stringify(port)?.slice(0, 64)}`)
+  }
+  if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) {
+    throw new ConfigurationError(`serve hostname must be a host name or IP address such as 127.0.0.1, 0.0.0.0 or ::, got ${JSON.stringify(hostname)?.slice(0, 64)}`)
+  }
+  return { port, hostname }
+}
+
 export async function serve(options: ServeOptions): Promise<NodeDeployment> {
+  const { port: listenPort, hostname: host } = checkServeOptions(options)
   const { queue } = options
   const serveHttp = await loadNodeServer()
   const worker = queue.start(options.worker)
   const server = await new Promise<ReturnType<typeof ServeHttp>>((resolve, reject) => {
-    const s = serveHttp({ fetch: options.app.fetch, port: options.port ?? 3000, hostname: options.hostname ?? '127.0.0.1' }, () => resolve(s))
+    const s = serveHttp({ fetch: options.app.fetch, port: listenPort, hostname: host }, () => resolve(s))
     s.once('error', reject)
   })
   const { port } = server.address() as AddressInfo
@@ -93,6 +114,5 @@ export async function serve(options: ServeOptions): Promise<NodeDeployment> {
     },
   )
   closed.catch(() => undefined) // the caller may only ever call close()
-  const host = options.hostname ?? '127.0.0.1'
   return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, worker, close, closed }
 }

@@ -1,6 +1,8 @@
 // Cloudflare Workers adapter: the `scheduled` handler. Web APIs only, like the app itself.
-import type { Duration } from '@pgq/core/edge'
+import { ConfigurationError, type Duration } from '@pgq/core/edge'
+import { durationMs } from './duration.js'
 import { logError } from './log.js'
+import { checkOptionNames } from './option-names.js'
 import { type TickResult, tick } from './tick.js'
 import type { QueueScope } from './types.js'
 
@@ -24,11 +26,16 @@ export interface ScheduledOptions<Bindings> {
 
 /** A Workers `scheduled()` handler: fires due schedules, drains, releases connections in waitUntil. */
 export function scheduledHandler<Bindings>(options: ScheduledOptions<Bindings>) {
+  // Checked when the Worker's module loads: a typo must not wait for the first cron tick to fail.
+  checkOptionNames(options, ['queueFor', 'timeBudget', 'onTick'], 'scheduledHandler')
+  if (typeof options.queueFor !== 'function') throw new ConfigurationError('scheduledHandler needs { queueFor: (env) => ({ queue, end }) }')
+  if (options.onTick !== undefined && typeof options.onTick !== 'function') throw new ConfigurationError('scheduledHandler onTick must be a function: (result, event) => void')
+  const timeBudget = durationMs(options.timeBudget ?? 25_000, 'scheduledHandler timeBudget')
   const onTick = options.onTick ?? logTick
   return async (event: ScheduledEventLike, env: Bindings, ctx: WaitUntil): Promise<void> => {
     const { queue, end } = options.queueFor(env)
     try {
-      const result = await tick(queue, { timeBudget: options.timeBudget ?? 25_000 })
+      const result = await tick(queue, { timeBudget })
       onTick(result, event)
     } finally {
       ctx.waitUntil(end().catch((error) => logError('pgq scheduled: releasing the queue failed', error)))

@@ -1,5 +1,5 @@
 // The runtime adapters: Workers' scheduled() helper and the Node server with its worker.
-import { type DrainSummary, type PgqDriver, type ScheduleFiring, withPgClient } from '@pgq/core'
+import { ConfigurationError, type DrainSummary, type PgqDriver, type ScheduleFiring, withPgClient } from '@pgq/core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { TestDatabase } from '../../core/test/setup/database.js'
 import { type AppQueue, createQueueApi, firingsJson, tick } from '../src/index.js'
@@ -48,6 +48,26 @@ describe('scheduledHandler', () => {
     await expect(handler({ cron: '* * * * *', scheduledTime: 0 }, {}, { waitUntil: (p) => waited.push(p) })).rejects.toThrow('db down')
     await Promise.all(waited)
     expect(ended).toBe(true)
+  })
+})
+
+describe('scheduledHandler options', () => {
+  const queueFor = () => ({ queue: {} as AppQueue, end: async () => undefined })
+
+  it('refuses unknown options and a bad timeBudget when the handler is made, not on the first cron tick', () => {
+    const refusals: [unknown, string][] = [
+      [{ queueFor, timeBuget: '25s' }, 'unknown scheduledHandler option "timeBuget"; known: queueFor, timeBudget, onTick'],
+      [{ queueFor, timeBudget: 'soon' }, 'scheduledHandler timeBudget must be a duration > 0'],
+      [{ queueFor, timeBudget: 0 }, 'scheduledHandler timeBudget must be a duration > 0'],
+      [{ queueFor, timeBudget: -5 }, 'scheduledHandler timeBudget must be a duration > 0'],
+      [{ timeBudget: '25s' }, 'scheduledHandler needs { queueFor: (env) => ({ queue, end }) }'],
+      [{ queueFor, onTick: 'log' }, 'scheduledHandler onTick must be a function'],
+    ]
+    for (const [options, message] of refusals) {
+      expect(() => scheduledHandler(options as never), message).toThrow(ConfigurationError)
+      expect(() => scheduledHandler(options as never), message).toThrow(message)
+    }
+    for (const timeBudget of [undefined, 5000, '25s']) expect(() => scheduledHandler({ queueFor, timeBudget, onTick: () => undefined })).not.toThrow()
   })
 })
 
@@ -102,6 +122,38 @@ describe('serve (Node)', () => {
     expect(await server.closed).toEqual(summary)
     expect(closedDriver).toBe(1)
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow()
+  })
+
+  it('refuses unknown options, a bad port or hostname before it starts the worker or listens', async () => {
+    const driver = driverFor(db)
+    try {
+      const queue = testQueue(driver)
+      const start = vi.spyOn(queue, 'start')
+      const app = createQueueApi({ queue, token: 't' })
+      const refusals: [Record<string, unknown>, string][] = [
+        [{ prot: 3000 }, 'unknown serve option "prot"; known: app, queue, port, hostname, worker, signals, onClose'],
+        // Before, listen() threw a RangeError with the worker already running.
+        [{ port: 70_000 }, 'serve port must be an integer from 0 to 65535 (0: a free one), got 70000'],
+        [{ port: -1 }, 'serve port must be an integer from 0 to 65535'],
+        [{ port: 80.5 }, 'serve port must be an integer from 0 to 65535'],
+        [{ port: Number.NaN }, 'serve port must be an integer from 0 to 65535 (0: a free one), got NaN'], // Number(process.env.PORT) unset
+        [{ port: '3000' }, 'serve port must be an integer from 0 to 65535 (0: a free one), got "3000"'],
+        [{ hostname: 'http://localhost' }, 'serve hostname must be a host name or IP address such as 127.0.0.1, 0.0.0.0 or ::, got "http://localhost"'],
+        [{ hostname: '' }, 'serve hostname must be a host name or IP address'],
+        [{ hostname: '[::1]' }, 'serve hostname must be a host name or IP address'],
+        [{ hostname: 'localhost:3000 ' }, 'serve hostname must be a host name or IP address'],
+        [{ app: {} }, 'serve needs { app }'],
+        [{ queue: {} }, 'serve needs { queue }'],
+      ]
+      for (const [options, message] of refusals) {
+        const served = serve({ app, queue, signals: [], ...options } as never)
+        await expect(served, message).rejects.toThrow(ConfigurationError)
+        await expect(served, message).rejects.toThrow(message)
+      }
+      expect(start).not.toHaveBeenCalled()
+    } finally {
+      await driver.end()
+    }
   })
 
   it('shuts the server down and rejects `closed` when the worker cannot start', async () => {

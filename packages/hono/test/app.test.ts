@@ -1,6 +1,6 @@
 // The app in Node over node-postgres: what the workerd tests leave out (drain budget cap,
 // requeue by id, per-request scopes, a server without a token, errors that must not leak).
-import { createProducer } from '@pgq/core'
+import { ConfigurationError, createProducer } from '@pgq/core'
 import { describe, expect, it } from 'vitest'
 import { type AppQueue, createQueueApi } from '../src/index.js'
 import { bearer, testQueue, useAppDatabase } from './support.js'
@@ -79,12 +79,49 @@ describe('createQueueApi', () => {
     expect(res.status).toBe(500)
     expect(await res.json()).toEqual({ error: 'server_misconfigured', message: 'no API token is configured on the server' })
     expect((await app.request('/stats', {}, {})).status).toBe(500)
-    // From plain JavaScript: no token option at all, or a misspelt one, is refused the same way.
-    for (const options of [{ queue: testQueue(fixture.driver) }, { queue: testQueue(fixture.driver), tokne: 't' }]) {
-      const untyped = createQueueApi(options as never)
-      expect(await (await untyped.request('/stats', { headers: bearer('t') })).json()).toEqual({ error: 'server_misconfigured', message: 'no API token is configured on the server' })
-    }
+    // From plain JavaScript: no token option at all is refused the same way (a misspelt one throws: below).
+    const untyped = createQueueApi({ queue: testQueue(fixture.driver) } as never)
+    expect(await (await untyped.request('/stats', { headers: bearer('t') })).json()).toEqual({ error: 'server_misconfigured', message: 'no API token is configured on the server' })
     expect(() => createQueueApi({ token: 't' } as never)).toThrow(/createQueueApi needs \{ queue \}/)
+  })
+
+  it('refuses unknown options, in its own and the dashboard and metrics objects, when it is made', () => {
+    const queue = testQueue(fixture.driver)
+    // Before, each was ignored: a misspelt token served 500s, a misspelt dashboard setting its default.
+    const refusals: [unknown, string][] = [
+      [{ queue, tokne: 't' }, 'unknown createQueueApi option "tokne"; known: queue, queueFor, token, tokenFrom, dashboard, maxDrain, maxBodyBytes, metrics'],
+      // Cut to 64 characters: the quote closes after them.
+      [{ queue, token: 't', [`x${'y'.repeat(99)}`]: 1 }, `unknown createQueueApi option "x${'y'.repeat(63)}"; known: `],
+      [{ queue, token: 't', dashboard: { path: '/ops', sesionTtl: '8h' } }, 'unknown dashboard option "sesionTtl"; known: path, sessionTtl, secureCookie, origin'],
+      [{ queue, token: 't', metrics: { heath: false } }, 'unknown metrics option "heath"; known: append, health'],
+      [{ queue, queueFor: () => ({ queue, end: async () => undefined }), token: 't' }, 'createQueueApi needs { queue } (a queue from createQueue()) or { queueFor: (env) => ({ queue, end? }) }, not both'],
+      [{ token: 't', tokenFrom: undefined }, 'createQueueApi needs { queue } (a queue from createQueue()) or { queueFor: (env) => ({ queue, end? }) }'],
+      [{ queueFor: queue, token: 't' }, 'createQueueApi queueFor must be a function'],
+      [{ queue, tokenFrom: 'PGQ_TOKEN' }, 'createQueueApi tokenFrom must be a function'],
+      [{ queue, token: 't', dashboard: 'yes' }, 'createQueueApi dashboard must be true, false or { path, sessionTtl, secureCookie, origin }'],
+      [{ queue, token: 't', dashboard: null }, 'createQueueApi dashboard must be true, false'],
+      [null, 'createQueueApi options must be an object'],
+    ]
+    for (const [options, message] of refusals) {
+      expect(() => createQueueApi(options as never), message).toThrow(ConfigurationError)
+      expect(() => createQueueApi(options as never), message).toThrow(message)
+    }
+  })
+
+  it('still takes every documented option, and undefined for the one of queue and queueFor not used', async () => {
+    const queue = testQueue(fixture.driver)
+    const everything = createQueueApi({
+      queue,
+      token: 't',
+      dashboard: { path: '/ops/queue', sessionTtl: '8h', secureCookie: true, origin: ['https://ops.example'] },
+      maxDrain: '10s',
+      maxBodyBytes: 2048,
+      metrics: { append: () => '', health: false },
+    })
+    expect((await everything.request('/ops/queue', { headers: bearer('t') })).status).toBe(200)
+    const perRequest = createQueueApi({ queue: undefined, queueFor: () => ({ queue, end: async () => undefined }), tokenFrom: () => 't', dashboard: false } as never)
+    expect((await perRequest.request('/stats', { headers: bearer('t') })).status).toBe(200)
+    expect((await perRequest.request('/dashboard', { headers: bearer('t') })).status).toBe(404)
   })
 
   it('refuses a producer for a queue: it has no entrypoints to check or drain', async () => {

@@ -50,6 +50,28 @@ describe('dashboard in Chromium', () => {
     await new Promise((resolve) => server?.close(resolve))
   })
 
+  /** What the browser logged as errors, and every answer it got, on `page` from now on. */
+  function watch(page: Page) {
+    const seen = { errors: [] as string[], responses: [] as { url: string; status: number; type: string | undefined }[] }
+    page.on('console', (m) => {
+      if (m.type() === 'error') seen.errors.push(`${m.text()} (${m.location().url})`)
+    })
+    page.on('pageerror', (e) => seen.errors.push(e.message))
+    page.on('response', (r) => void seen.responses.push({ url: r.url(), status: r.status(), type: r.headers()['content-type'] }))
+    return seen
+  }
+
+  /**
+   * No console errors but the login page's own 401 (the refusal logIn expects); before, every
+   * page added the 401 of /favicon.ico. The dashboard's own icon is served instead.
+   */
+  async function expectCleanConsole(page: Page, seen: ReturnType<typeof watch>) {
+    await expect.poll(() => seen.responses.filter((r) => r.url === `${url}/dashboard/favicon.svg`)).toContainEqual({ url: `${url}/dashboard/favicon.svg`, status: 200, type: 'image/svg+xml' })
+    await page.close()
+    expect(seen.errors).toEqual([`Failed to load resource: the server responded with a status of 401 (Unauthorized) (${url}/dashboard)`])
+    expect(seen.responses.filter((r) => r.url.endsWith('/favicon.ico'))).toEqual([])
+  }
+
   async function logIn(page: Page) {
     const refused = await page.goto(`${url}/dashboard`)
     expect(refused?.status()).toBe(401)
@@ -72,8 +94,13 @@ describe('dashboard in Chromium', () => {
     await queue.enqueueMany([{ entrypoint: 'send-invoice', payload: { invoice: 2000 } }, { entrypoint: 'send-invoice', payload: { invoice: 2001 }, delay: '10m' }])
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const seen = watch(page)
     await logIn(page)
     expect(await count(page, 'charge-card', 'held')).toBe('1')
+    // As sent over HTTP: no HSTS for the operator's domain, no framing.
+    const headers = await (await page.reload())!.allHeaders()
+    expect(headers['strict-transport-security']).toBeUndefined()
+    expect(headers['x-frame-options']).toBe('DENY')
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-overview.png'), fullPage: true })
 
     await Promise.all([page.waitForURL(`${url}/dashboard/failures`), page.getByRole('link', { name: 'Failures' }).click()])
@@ -88,10 +115,13 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('dd[data-field="status"]').innerText()).toBe('failed')
     expect(await page.locator('pre[data-field="payload"]').innerText()).toContain('"customer": "Ada Lovelace"')
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-job.png'), fullPage: true })
-    await Promise.all([page.waitForURL(`${url}/dashboard/failures`), page.goBack()])
 
-    await Promise.all([page.waitForURL(`${url}/dashboard/failures`), group.getByRole('button', { name: 'Requeue 1 held' }).click()])
+    // Requeued from a filtered view, the page comes back with its filters (before: a bare /dashboard/failures).
+    const filtered = `${url}/dashboard/failures?held=held&entrypoint=charge-card&limit=1000`
+    await page.goto(filtered)
+    await Promise.all([page.waitForURL(filtered), group.getByRole('button', { name: 'Requeue 1 held' }).click()])
     await expect.poll(() => page.getByRole('status').innerText()).toContain('Requeued 1 of 1 held job.')
+    expect(await page.getByLabel('Entrypoint').inputValue()).toBe('charge-card')
     expect(await page.locator('tr[data-fingerprint]', { hasText: 'payment provider' }).count()).toBe(0)
 
     flag.fixed = true
@@ -99,18 +129,21 @@ describe('dashboard in Chromium', () => {
     await page.goto(`${url}/dashboard/jobs/${chargeId}`)
     expect(await page.locator('dd[data-field="status"]').innerText()).toBe('successful')
     expect(await page.locator('#history').innerText()).toContain('payment provider rejected the API version')
-    await page.close()
+    await page.goto(`${url}/dashboard/schedules`)
+    await expectCleanConsole(page, seen)
   }, 60_000)
 
   it('logs in and reads the counts with JavaScript disabled', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false })
     const page = await context.newPage()
+    const seen = watch(page)
     await logIn(page)
     const overview = await queue.overview()
     const invoices = overview.find((e) => e.entrypoint === 'send-invoice')!
     expect(await count(page, 'send-invoice', 'queued')).toBe(String(invoices.queued))
     expect(await count(page, 'send-invoice', 'scheduled')).toBe('1')
     expect(await count(page, 'render-pdf', 'failed')).toBe('1')
+    await expectCleanConsole(page, seen)
     await context.close()
   }, 60_000)
 })

@@ -1,6 +1,6 @@
 // The dashboard through app.request(): auth (bearer, login cookie, never open), what the pages
 // show for seeded jobs, CSRF on every action, and 400s for parameters out of bounds.
-import { createQueue, type Job } from '@pgq/core'
+import { ConfigurationError, createQueue, type Job } from '@pgq/core'
 import { Hono } from 'hono'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createDashboard, createQueueApi } from '../src/index.js'
@@ -15,6 +15,32 @@ const form = (fields: Record<string, string | string[]>) =>
 function cell(html: string, entrypoint: string, field: string): string | undefined {
   const row = new RegExp(`<tr data-entrypoint="${entrypoint}">(.*?)</tr>`, 's').exec(html)?.[1] ?? ''
   return new RegExp(`data-field="${field}">(.*?)</td>`, 's').exec(row)?.[1]?.replace(/<[^>]+>/g, '').trim()
+}
+
+/** What the dashboard sends on every answer: Hono's secureHeaders with its CSP, no HSTS (the operator's to set) and no framing. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'DENY',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+}
+const HTML = { 'content-type': 'text/html; charset=UTF-8', 'cache-control': 'no-store' }
+
+/** The hidden fields of the POST form for `action`, unescaped, as the browser sends them. */
+function formFields(html: string, action: string): Record<string, string[]> {
+  const body = new RegExp(`<form method="post" action="${action}"[^>]*>(.*?)</form>`, 's').exec(html)?.[1]
+  if (body === undefined) throw new Error(`no form posts to ${action}`)
+  const text = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  const fields: Record<string, string[]> = {}
+  for (const [, name, value] of body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields[name!] = [...(fields[name!] ?? []), text(value!)]
+  return fields
 }
 
 /** The session cookie from a login answer, as a Cookie header value. */
@@ -210,6 +236,37 @@ describe('dashboard', () => {
       expect(row).not.toContain('overdue</span>')
     })
 
+    it('sends its security headers without HSTS and with X-Frame-Options DENY: on pages, refusals, errors and redirects', async () => {
+      // Before: Strict-Transport-Security: max-age=15552000; includeSubDomains (over http too) and X-Frame-Options: SAMEORIGIN.
+      expect(Object.fromEntries((await get('/dashboard')).headers)).toEqual({ ...SECURITY_HEADERS, ...HTML })
+      expect(Object.fromEntries((await get('/dashboard', {})).headers)).toEqual({ ...SECURITY_HEADERS, ...HTML, 'www-authenticate': 'Bearer realm="pgq"' })
+      expect(Object.fromEntries((await get('/dashboard?window=soon')).headers)).toEqual({ ...SECURITY_HEADERS, ...HTML })
+      const login = await post('/dashboard/login', { token: TOKEN }, {})
+      expect(login.status).toBe(303)
+      expect(login.headers.get('strict-transport-security')).toBeNull()
+      expect(login.headers.get('x-frame-options')).toBe('DENY')
+      // Over https as well: HSTS stays the operator's (or their proxy's) to send for the domain.
+      expect((await app().request('https://ops.example/dashboard', { headers: bearer(TOKEN) })).headers.get('strict-transport-security')).toBeNull()
+    })
+
+    it('serves its icon without a session (even with no token configured), and links it from every page', async () => {
+      // Before: no icon, so browsers asked for /favicon.ico and the API's bearer auth answered 401.
+      const unconfigured = createQueueApi<{ TOKEN?: string }>({ queue, tokenFrom: (env) => env.TOKEN, dashboard: true })
+      for (const served of [app(), unconfigured]) {
+        const res = await served.request('/dashboard/favicon.svg', {}, {})
+        expect(res.status).toBe(200)
+        expect(Object.fromEntries(res.headers)).toEqual({ ...SECURITY_HEADERS, 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=604800' })
+        expect(await res.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 16 16">.*<\/svg>$/)
+      }
+      const link = '<link rel="icon" type="image/svg+xml" href="/dashboard/favicon.svg"/>'
+      for (const res of [await get('/dashboard'), await get('/dashboard', {}), await get('/dashboard/jobs/987654'), await unconfigured.request('/dashboard', {}, {})]) {
+        expect(await res.text()).toContain(link)
+      }
+      const own = new Hono().route('/ops/queue', createDashboard({ queue, token: TOKEN }))
+      expect(await (await own.request('/ops/queue/login')).text()).toContain('href="/ops/queue/favicon.svg"')
+      expect((await own.request('/ops/queue/favicon.svg')).status).toBe(200)
+    })
+
     it('follows the mount path when mounted on your own app', async () => {
       const own = new Hono().route('/ops/queue', createDashboard({ queue, token: TOKEN }))
       const html = await (await own.request('/ops/queue/failures', { headers: bearer(TOKEN) })).text()
@@ -217,6 +274,23 @@ describe('dashboard', () => {
       expect(html).toContain(`href="/ops/queue/jobs/${ids.dropped}"`)
       expect((await own.request('/ops/queue/', { headers: bearer(TOKEN) })).headers.get('location')).toBe('/ops/queue')
     })
+  })
+
+  it('createDashboard refuses unknown options (path is createQueueApi\'s), and both or neither of queue and queueFor', () => {
+    const queueFor = () => ({ queue, end: async () => undefined })
+    const refusals: [unknown, string][] = [
+      [{ queue, token: TOKEN, path: '/ops' }, 'unknown createDashboard option "path"; known: queue, queueFor, token, tokenFrom, sessionTtl, secureCookie, origin'],
+      [{ queue, token: TOKEN, sessionTTL: '8h' }, 'unknown createDashboard option "sessionTTL"'],
+      [{ queue, queueFor, token: TOKEN }, 'createDashboard needs { queue } or { queueFor: (env) => ({ queue, end }) }, not both'],
+      [{ token: TOKEN }, 'createDashboard needs { queue } or { queueFor: (env) => ({ queue, end }) }'],
+      [{ queueFor: queue, token: TOKEN }, 'createDashboard queueFor must be a function'],
+      ['yes', 'createDashboard options must be an object'],
+    ]
+    for (const [options, message] of refusals) {
+      expect(() => createDashboard(options as never), message).toThrow(ConfigurationError)
+      expect(() => createDashboard(options as never), message).toThrow(message)
+    }
+    expect(() => createDashboard({ queueFor, tokenFrom: () => TOKEN, sessionTtl: '8h', secureCookie: false, origin: [ORIGIN] })).not.toThrow()
   })
 
   describe('actions', () => {
@@ -261,6 +335,62 @@ describe('dashboard', () => {
       expect((await post('/dashboard/entrypoints/resume', { entrypoint: 'ok', _csrf: csrf }, { cookie })).status).toBe(303)
       expect((await queue.overview()).find((e) => e.entrypoint === 'ok')?.paused).toBe(false)
       expect((await post('/dashboard/entrypoints/pause', { entrypoint: 'typo', _csrf: csrf }, { cookie })).status).toBe(400)
+    })
+
+    it('returns to the page an action was posted from, with its filters', async () => {
+      const { cookie, csrf } = await login()
+      // Before, to a bare /dashboard/failures (and /dashboard): the filters were lost.
+      const filtered = '/dashboard/failures?held=held&entrypoint=fail&limit=1000'
+      const fields = formFields(await (await get(filtered, { cookie })).text(), '/dashboard/failures/requeue')
+      expect({ ...fields, ids: fields.ids?.toSorted() }).toEqual({ _csrf: [csrf], back: [filtered], ids: ids.held.map(String).toSorted() })
+      const requeued = await post('/dashboard/failures/requeue', fields, { cookie })
+      expect(requeued.status).toBe(303)
+      expect(requeued.headers.get('location')).toBe(filtered)
+      const flash = requeued.headers.getSetCookie().find((c) => c.startsWith('pgq_flash='))!.split(';')[0]!
+      const after = await (await get(filtered, { cookie: `${cookie}; ${flash}` })).text()
+      expect(after).toContain('Requeued 2 of 2 held jobs.')
+      expect(after).toContain('<option value="held" selected="">')
+      expect((await queue.status(ids.held)).map((s) => s.status)).toEqual(['queued', 'queued'])
+
+      const overview = formFields(await (await get('/dashboard?window=6h', { cookie })).text(), '/dashboard/entrypoints/pause')
+      expect(overview.back).toEqual(['/dashboard?window=6h'])
+      expect((await post('/dashboard/entrypoints/pause', { ...overview, entrypoint: 'ok' }, { cookie })).headers.get('location')).toBe('/dashboard?window=6h')
+      expect((await post('/dashboard/entrypoints/resume', { ...overview, entrypoint: 'ok' }, { cookie })).headers.get('location')).toBe('/dashboard?window=6h')
+    })
+
+    it('never follows a back field off the dashboard: another site, another path, or a malformed one', async () => {
+      const { cookie, csrf } = await login()
+      const requeue = (back: string) => post('/dashboard/failures/requeue', { ids: [String(ids.dropped)], _csrf: csrf, back }, { cookie })
+      const elsewhere = [
+        'https://evil.example/dashboard',
+        '//evil.example/dashboard',
+        '/\\evil.example/dashboard',
+        '\\\\evil.example/dashboard',
+        '/\t/evil.example/dashboard',
+        'javascript:alert(1)//dashboard',
+        'dashboard/failures',
+        '/dashboard/../stats',
+        '/dashboard/%2e%2e/stats',
+        '/dashboardx/failures',
+        '/stats',
+        '',
+        `/dashboard/failures?held=${'x'.repeat(3000)}`,
+      ]
+      for (const back of elsewhere) {
+        const res = await requeue(back)
+        expect(res.status, back).toBe(303)
+        expect(res.headers.get('location'), back).toBe('/dashboard/failures')
+      }
+      // A line break cannot reach the Location header: URLs drop it, and what is left is under the mount.
+      expect((await requeue('/dashboard/failures?held=held\r\nSet-Cookie: a=b')).headers.get('location')).toBe('/dashboard/failures?held=heldSet-Cookie:%20a=b')
+
+      // Mounted at the root, a path that resolves to `//host` is another site's too.
+      const root = new Hono().route('/', createDashboard({ queue, token: TOKEN }))
+      const rootCsrf = /name="_csrf" value="([^"]+)"/.exec(await (await root.request('/', { headers: bearer(TOKEN) })).text())![1]!
+      const rootRequeue = (back: string) =>
+        root.request('/failures/requeue', { method: 'POST', body: form({ ids: [String(ids.dropped)], _csrf: rootCsrf, back }), headers: { ...bearer(TOKEN), 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN } })
+      for (const back of ['/.//evil.example/x', '//evil.example/x', '/%2e//evil.example/x']) expect((await rootRequeue(back)).headers.get('location'), back).toBe('/failures')
+      expect((await rootRequeue('/failures?held=held')).headers.get('location')).toBe('/failures?held=held')
     })
 
     it('cancels a queued job and requeues a fingerprint group of held jobs', async () => {

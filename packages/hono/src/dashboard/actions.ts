@@ -1,13 +1,16 @@
 // The POST handlers: each changes one thing, then redirects (303) to the page it was asked
-// from with a flash message. The CSRF checks ran before any of them.
+// from (its `back` field, filters kept; else the action's own page) with a flash message. The
+// CSRF checks ran before any of them.
 import type { JobId } from '@pgq/core/edge'
 import { Hono } from 'hono'
+import { BACK_FIELD, backTo } from './back.js'
 import { type DashboardContext, type DashboardEnv, type Flash, to } from './env.js'
 import { redirectWithFlash } from './flash.js'
 import { badParam, entrypointParam, formIds, formOf as form, formText, jobIdParam } from './params.js'
 
 export function actionRoutes(secureCookie: boolean | undefined) {
-  const done = (c: DashboardContext, path: string, flash: Flash) => redirectWithFlash(c, to(c, path), flash, secureCookie)
+  const done = async (c: DashboardContext, path: string, flash: Flash) =>
+    redirectWithFlash(c, backTo(c, (await form(c))[BACK_FIELD]) ?? to(c, path), flash, secureCookie)
 
   return new Hono<DashboardEnv>()
     .post('/jobs/:id/requeue', async (c) => {

@@ -1,6 +1,8 @@
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
+import { BACK_FIELD } from './back.js'
 import { CSRF_FIELD } from './csrf.js'
+import { ICON_PATH } from './icon.js'
 import { STYLES } from './styles.js'
 import type { View } from './view.js'
 
@@ -20,6 +22,7 @@ export function Layout({ view, title, section, children }: { view: View; title: 
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · pgq`}</title>
+        <link rel="icon" type="image/svg+xml" href={view.to(ICON_PATH)} />
         <style>{raw(STYLES)}</style>
       </head>
       <body>
@@ -53,11 +56,12 @@ export function Layout({ view, title, section, children }: { view: View; title: 
   )
 }
 
-/** A POST form carrying the session's CSRF token; `fields` become hidden inputs (a repeated name for arrays). */
+/** A POST form carrying the session's CSRF token and its page (to return to); `fields` become hidden inputs (a repeated name for arrays). */
 export function ActionForm({ view, action, fields = {}, children }: { view: View; action: string; fields?: Record<string, string | number | (string | number)[]>; children?: Child }) {
   return (
     <form method="post" action={view.to(action)} class="inline">
       <input type="hidden" name={CSRF_FIELD} value={view.session?.csrfToken ?? ''} />
+      <input type="hidden" name={BACK_FIELD} value={view.here} />
       {Object.entries(fields).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => <input type="hidden" name={name} value={String(v)} />))}
       {children}
     </form>

@@ -11,6 +11,7 @@ import { formTokenCheck, originCheck } from './csrf.js'
 import { type DashboardEnv, to } from './env.js'
 import { ErrorPage, onDashboardError } from './error-page.js'
 import { takeFlash } from './flash.js'
+import { ICON_PATH, icon } from './icon.js'
 import { keysFor } from './keys.js'
 import { LoginPage } from './login.js'
 import { type DashboardOptions, dashboardConfig } from './options.js'
@@ -42,18 +43,25 @@ export function createDashboard<Bindings extends object = object>(options: Dashb
   app.use(async (c, next) => {
     c.set('base', basePath(c).replace(/\/+$/, ''))
     await next()
-    c.header('cache-control', 'no-store')
+    // Pages are never cached; the icon says how long it may be.
+    if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store')
   })
-  // No scripts at all; inline styles only; no framing; forms post only here.
+  // No scripts at all; inline styles only; images (the icon) from here; no framing; forms post only here.
   app.use(
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
       referrerPolicy: 'same-origin',
+      // HSTS is the operator's choice for the whole domain (and includeSubDomains), not a library's.
+      strictTransportSecurity: false,
+      // As frame-ancestors 'none', for browsers without CSP Level 2.
+      xFrameOptions: 'DENY',
     }),
   )
   app.use(originCheck(config.origin))
   app.use(bodyLimit({ maxSize: MAX_FORM_BYTES, onError: () => { throw new HTTPException(413, { message: `A form must be at most ${MAX_FORM_BYTES} bytes.` }) } }))
-  // Never open: without a usable token configured, nothing is served.
+  // Before any check: every page links it, the login and "not configured" pages too.
+  app.get(ICON_PATH, icon)
+  // Never open: without a usable token configured, nothing else is served.
   app.use(async (c, next) => {
     const token = config.tokenFor(c.env as object)
     const problem = tokenProblem(token)

@@ -1,6 +1,7 @@
 import { ConfigurationError, PROMETHEUS_CONTENT_TYPE, queueGauges, renderPrometheusText } from '@pgq/core/edge'
 import { Hono } from 'hono'
 import type { QueueVariables } from '../context.js'
+import { checkOptionNames } from '../option-names.js'
 
 /**
  * More exposition text for GET /metrics: a prom-client Registry (its metrics()), or a function
@@ -17,6 +18,7 @@ export interface MetricsOptions {
 
 /** GET /metrics: the queue's state from the database, in Prometheus' text format. */
 export function metricsRoutes(options: MetricsOptions = {}) {
+  checkOptionNames(options, ['append', 'health'], 'metrics')
   const append = options.append === undefined ? [] : Array.isArray(options.append) ? options.append : [options.append as MetricsSource]
   append.forEach((source, i) => {
     if (typeof source !== 'function' && typeof (source as { metrics?: unknown })?.metrics !== 'function') {
