@@ -65,6 +65,7 @@ export function createQueueApi<Bindings extends object = object>(options: QueueA
   const { queue, queueFor, tokenFrom } = options as { queue?: AppQueue; queueFor?: unknown; tokenFrom?: unknown }
   if (source === 'queueFor' && typeof queueFor !== 'function') throw new ConfigurationError('createQueueApi queueFor must be a function: (env) => ({ queue, end? })')
   if (tokenFrom !== undefined && typeof tokenFrom !== 'function') throw new ConfigurationError('createQueueApi tokenFrom must be a function: (env) => the token')
+  if (tokenFrom !== undefined && (options as { token?: unknown }).token !== undefined) throw new ConfigurationError('createQueueApi takes { token } or { tokenFrom: (env) => the token }, not both')
   // No token option at all is no usable token: every request is refused (500), never served open.
   const tokenFor = 'token' in options ? () => options.token : typeof tokenFrom === 'function' ? (env: Bindings) => options.tokenFrom(env) : () => undefined
   const checked = <S extends { queue: unknown }>(scope: S): S => {

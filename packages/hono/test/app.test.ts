@@ -98,6 +98,7 @@ describe('createQueueApi', () => {
       [{ token: 't', tokenFrom: undefined }, 'createQueueApi needs { queue } (a queue from createQueue()) or { queueFor: (env) => ({ queue, end? }) }'],
       [{ queueFor: queue, token: 't' }, 'createQueueApi queueFor must be a function'],
       [{ queue, tokenFrom: 'PGQ_TOKEN' }, 'createQueueApi tokenFrom must be a function'],
+      [{ queue, token: 't', tokenFrom: () => 't' }, 'createQueueApi takes { token } or { tokenFrom: (env) => the token }, not both'],
       [{ queue, token: 't', dashboard: 'yes' }, 'createQueueApi dashboard must be true, false or { path, sessionTtl, secureCookie, origin }'],
       [{ queue, token: 't', dashboard: null }, 'createQueueApi dashboard must be true, false'],
       [null, 'createQueueApi options must be an object'],
