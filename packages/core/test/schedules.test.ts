@@ -1,3 +1,4 @@
+import * as v from 'valibot'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConfigurationError } from '../src/errors.js'
 import type { ScheduleFiring, ScheduleTick } from '../src/runtime/schedules.js'
@@ -40,6 +41,22 @@ describe.each(DRIVERS)('schedules over %s', (driverName) => {
     ])
     await queueOn(q.driver).schedule('winter', '0 3 * * *', { timezone: 'Europe/London' }).fireDueSchedules({ now: at('2030-01-15T00:00:00Z') })
     expect((await rows())[1]).toMatchObject({ timezone: 'Europe/London', next_run: at('2030-01-15T03:00:00Z') })
+  })
+
+  it("a tick whose payload the entrypoint's schema refuses is still enqueued (it fails when it runs): it does not hold back the other ticks", async () => {
+    const queue = queueOn(q.driver)
+      .entrypoint('sized', { schema: v.object({ width: v.number() }) }, () => undefined)
+      .entrypoint('plain', () => undefined)
+      .schedule('sized', '* * * * *', { payload: { width: 'wide' } as never })
+      .schedule('plain', '* * * * *')
+    await queue.fireDueSchedules({ now: T0 })
+    await queue.fireDueSchedules({ now: at('2030-01-01T00:01:30Z') })
+    expect(await q.sql('select entrypoint, payload from pgq.jobs order by entrypoint')).toEqual([
+      { entrypoint: 'plain', payload: null },
+      { entrypoint: 'sized', payload: { width: 'wide' } },
+    ])
+    // An enqueue of the same payload by hand is refused before anything is written.
+    await expect(queue.enqueue('sized', { width: 'wide' } as never)).rejects.toMatchObject({ code: 'PGQ_INVALID_JOB', field: 'payload.width' })
   })
 
   it('takes 5 fields (minutes) and 6 fields (seconds first)', async () => {

@@ -148,6 +148,11 @@ export class Producer<R extends Registry = {}> {
     return checking ? checking.then(() => enqueueFlow(this.#jobs, this.driver, steps, options)) : enqueueFlow(this.#jobs, this.driver, steps, options)
   }
 
+  /** enqueueMany without checkPayloads: for a schedule's ticks, where one refused payload would hold back every due tick. */
+  protected enqueueUnchecked(jobs: readonly NewJob[], options: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]> {
+    return this.#jobs.enqueueMany(jobs, options)
+  }
+
   /**
    * Checks payloads against what this handle knows of their entrypoints, before anything is
    * written; undefined when there is nothing to check. A producer knows no handlers: a Queue

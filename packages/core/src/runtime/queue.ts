@@ -57,7 +57,8 @@ export class Queue<R extends Registry = {}> extends Producer<R> {
       driver: this.driver,
       schema: this.schema,
       ready: () => this.ready(),
-      enqueueMany: (jobs, o) => this.enqueueMany(jobs as never, o),
+      // A tick's job whose payload the schema refuses fails when it runs, as a producer's would.
+      enqueueMany: (jobs, o) => this.enqueueUnchecked(jobs, o),
       onFired: (firing) => this.#reportFiring(firing),
       clock: options.clock ?? (() => new Date()),
     })
