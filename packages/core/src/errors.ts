@@ -105,8 +105,11 @@ export class TransactionConflictError extends PgqError {
 
 /** A setting passed to pgq is invalid. */
 export class ConfigurationError extends PgqError {
-  constructor(message: string) {
+  /** The option at fault, where the check knows one (`timeBudget`, `backoff.base`, an unknown option's name). */
+  readonly field: string | undefined
+  constructor(message: string, options?: { field?: string }) {
     super('PGQ_CONFIGURATION', message)
+    this.field = options?.field
   }
 }
 

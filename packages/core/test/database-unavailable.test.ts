@@ -202,7 +202,7 @@ describe('a server that takes the connection and never answers', () => {
       // Without the timeout this waits for ever (the test's own timeout fails it).
       const error = await createProducer({ driver }).queueSize().then(() => undefined, (e: unknown) => e)
       expect(error).toBeInstanceOf(DatabaseUnavailableError)
-      expect(error).toMatchObject({ reason: 'connection lost' })
+      expect(error).toMatchObject({ reason: 'connect timeout' })
       expect(held.length).toBeGreaterThan(0)
     } finally {
       await driver.end()

@@ -26,7 +26,7 @@ describe.each(Object.entries(factories))('%s driver config', (name, make) => {
     ['a max that is not a count', { connectionString: 'postgresql://u:hunter2@h/db', max: 'three' }, /max must be an integer from 1 to 10000, got "three" \(string\)/],
     ['a bad connectTimeout', { connectionString: 'postgresql://u:hunter2@h/db', connectTimeout: 'soon' }, /connectTimeout must be a duration .*, got "soon" \(string\)/],
     ['a NaN connectTimeout', { connectionString: 'postgresql://u:hunter2@h/db', connectTimeout: Number.NaN }, /connectTimeout must be a duration .*, got NaN$/],
-    ['a pool and a URL', { pool: { connect() {}, query() {} }, connectionString: 'postgresql://u:hunter2@h/db' }, /not both: connectionString belong/],
+    ['a pool and a URL', { pool: { connect() {}, query() {} }, connectionString: 'postgresql://u:hunter2@h/db' }, /not both: connectionString are the pool's own settings/],
     ['a pool that is not one', { pool: {} }, /pool must be a pg-style Pool/],
     ['a logger without logQuery', { connectionString: 'postgresql://u:hunter2@h/db', logger: {} }, /logger must be an object with a logQuery/],
   ])('refuses %s with ConfigurationError', (_, config, message) => {
@@ -34,6 +34,12 @@ describe.each(Object.entries(factories))('%s driver config', (name, make) => {
     expect(error).toBeInstanceOf(ConfigurationError)
     expect(error.message).toMatch(message)
     expect(error.message).not.toContain('hunter2')
+  })
+
+  it('names the option at fault as error.field', () => {
+    expect(refusal(() => driver({ connectionString: 'postgresql://u@h/db', maxx: 3 }))).toMatchObject({ field: 'maxx' })
+    expect(refusal(() => driver({ connectionString: 'postgresql://u@h/db', connectTimeout: 'soon' }))).toMatchObject({ field: 'connectTimeout' })
+    expect(refusal(() => driver({ connectionString: undefined }))).toMatchObject({ field: 'connectionString' })
   })
 
   it('accepts a URL with its options, and a pool', async () => {
@@ -46,4 +52,6 @@ describe.each(Object.entries(factories))('%s driver config', (name, make) => {
 it('the hyperdrive driver checks what it passes on the same way', () => {
   expect(refusal(() => hyperdriveDriver({ hyperdrive: { connectionString: 'postgresql://u@h/db' }, maxx: 1 } as never))).toBeInstanceOf(ConfigurationError)
   expect(refusal(() => hyperdriveDriver({} as never))).toBeInstanceOf(ConfigurationError)
+  expect(refusal(() => hyperdriveDriver(null as never))).toBeInstanceOf(ConfigurationError)
+  expect(refusal(() => hyperdriveDriver({ hyperdrive: { connectionString: 'postgresql://u@h/db' }, connectionString: 'postgresql://u@h/other' } as never)).message).toMatch(/one of them/)
 })

@@ -121,6 +121,8 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
       .enqueueMany([{ entrypoint: 'sized', payload: { width: 2 } }, { entrypoint: 'sized', payload: { width: 0 } }])
       .then(() => undefined, (e: unknown) => e)
     expect(many).toMatchObject({ field: 'payload.width', index: 1 })
+    const listed = queueOn(q.driver).entrypoint('listed', { schema: v.object({ items: v.array(v.object({ name: v.string() })) }) }, () => undefined)
+    await expect(listed.enqueue('listed', { items: [{ name: 'a' }, { name: 2 }] } as never)).rejects.toMatchObject({ field: 'payload.items[1].name' })
     expect((many as Error).message).toMatch(/^job #1: payload rejected by the schema of "sized": width: /)
     const flow = await queue
       .flow([{ key: 'a', entrypoint: 'sized', payload: { width: 1 } }, { key: 'b', after: ['a'], entrypoint: 'sized', payload: {} as never }])
@@ -128,6 +130,10 @@ describe.each(DRIVERS)('continuous mode over %s', (driverName) => {
     expect(flow).toMatchObject({ field: 'payload.width', index: 1 })
     expect(await q.sql('select count(*)::int as n from pgq.jobs')).toEqual([{ n: 0 }])
     expect(await queue.enqueue('sized', { width: 4 })).toBeGreaterThan(0)
+    // Standard Schema allows a symbol in a path: named, not a TypeError from joining it.
+    const symbolic = { '~standard': { version: 1, vendor: 'test', validate: () => ({ issues: [{ message: 'no', path: [Symbol('tag'), { key: 'x' }] }] }) } }
+    const custom = queueOn(q.driver).entrypoint('custom', { schema: symbolic as never }, () => undefined)
+    await expect(custom.enqueue('custom', {})).rejects.toMatchObject({ code: 'PGQ_INVALID_JOB', field: 'payload.Symbol(tag).x' })
   })
 
   it('heartbeats all running jobs of a worker with one statement per tick', async () => {

@@ -6,9 +6,9 @@ import type { PgqEnv } from './context.js'
 import { type DashboardMount, dashboardMount } from './dashboard/mount.js'
 import type { DashboardQueue } from './dashboard/options.js'
 import { createDashboard } from './dashboard/routes.js'
-import { durationMs } from './duration.js'
+import { budgetMs } from './duration.js'
 import { errorsAsErrors, notFound, onError } from './errors.js'
-import { checkOptionNames, exactlyOne } from './option-names.js'
+import { checkOptionNames, exactlyOne, tokenSource } from './option-names.js'
 import { flowRoutes } from './routes/flows.js'
 import { jobRoutes } from './routes/jobs.js'
 import { type MetricsOptions, metricsRoutes } from './routes/metrics.js'
@@ -62,12 +62,9 @@ export function createQueueApi<Bindings extends object = object>(options: QueueA
   checkOptionNames(options, API_OPTIONS, 'createQueueApi')
   const source = exactlyOne(options, 'queue', 'queueFor', 'createQueueApi needs { queue } (a queue from createQueue()) or { queueFor: (env) => ({ queue, end? }) }')
   // From plain JavaScript anything may come, so the union's members are read as optional.
-  const { queue, queueFor, tokenFrom } = options as { queue?: AppQueue; queueFor?: unknown; tokenFrom?: unknown }
+  const { queue, queueFor } = options as { queue?: AppQueue; queueFor?: unknown }
   if (source === 'queueFor' && typeof queueFor !== 'function') throw new ConfigurationError('createQueueApi queueFor must be a function: (env) => ({ queue, end? })')
-  if (tokenFrom !== undefined && typeof tokenFrom !== 'function') throw new ConfigurationError('createQueueApi tokenFrom must be a function: (env) => the token')
-  if (tokenFrom !== undefined && (options as { token?: unknown }).token !== undefined) throw new ConfigurationError('createQueueApi takes { token } or { tokenFrom: (env) => the token }, not both')
-  // No token option at all is no usable token: every request is refused (500), never served open.
-  const tokenFor = 'token' in options ? () => options.token : typeof tokenFrom === 'function' ? (env: Bindings) => options.tokenFrom(env) : () => undefined
+  const tokenFor = tokenSource<Bindings>(options, 'createQueueApi')
   const checked = <S extends { queue: unknown }>(scope: S): S => {
     const missing = QUEUE_METHODS.filter((m) => typeof (scope.queue as Record<string, unknown> | null)?.[m] !== 'function')
     // A producer (createProducer()) enqueues but serves nothing: POST /jobs checks entrypoints, /drain runs them.
@@ -97,7 +94,7 @@ export function createQueueApi<Bindings extends object = object>(options: QueueA
   app.use(queueScope((env) => scopeFor(env as Bindings)))
   app.route('/', jobRoutes())
   app.route('/', flowRoutes())
-  app.route('/', queueRoutes({ maxDrainMs: durationMs(options.maxDrain ?? 25_000, 'maxDrain') }))
+  app.route('/', queueRoutes({ maxDrainMs: budgetMs(options.maxDrain ?? 25_000, 'maxDrain') }))
   app.route('/', metricsRoutes(options.metrics))
   return app
 }

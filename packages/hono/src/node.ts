@@ -61,6 +61,10 @@ function checkServeOptions(options: ServeOptions): { port: number; hostname: str
   if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) {
     throw new ConfigurationError(`serve hostname must be a host name or IP address such as 127.0.0.1, 0.0.0.0 or ::, got ${JSON.stringify(hostname)?.slice(0, 64)}`)
   }
+  if (options.signals !== undefined && !(Array.isArray(options.signals) && options.signals.every((x) => typeof x === 'string' && /^SIG[A-Z0-9]+$/.test(x)))) {
+    throw new ConfigurationError("serve signals must be an array of signal names such as ['SIGTERM', 'SIGINT']")
+  }
+  if (options.onClose !== undefined && typeof options.onClose !== 'function') throw new ConfigurationError('serve onClose must be a function')
   return { port, hostname }
 }
 
@@ -68,11 +72,13 @@ export async function serve(options: ServeOptions): Promise<NodeDeployment> {
   const { port: listenPort, hostname: host } = checkServeOptions(options)
   const { queue } = options
   const serveHttp = await loadNodeServer()
-  const worker = queue.start(options.worker)
+  // Listening first: a port taken or an address not here (EADDRINUSE, EADDRNOTAVAIL) rejects
+  // before any worker runs, never leaving one claiming jobs behind no server.
   const server = await new Promise<ReturnType<typeof ServeHttp>>((resolve, reject) => {
     const s = serveHttp({ fetch: options.app.fetch, port: listenPort, hostname: host }, () => resolve(s))
     s.once('error', reject)
   })
+  const worker = queue.start(options.worker)
   const { port } = server.address() as AddressInfo
 
   let closing: Promise<RunSummary | undefined> | undefined

@@ -1,5 +1,5 @@
 import type { DrainSummary, Duration, ScheduleFiring } from '@pgq/core/edge'
-import { durationMs } from './duration.js'
+import { budgetMs } from './duration.js'
 import type { AppQueue } from './types.js'
 
 export interface TickOptions {
@@ -20,11 +20,11 @@ export interface TickResult {
  * left. The firings are fired here, not by the drain (maintenance off), so the result can list them.
  */
 export async function tick(queue: AppQueue, options: TickOptions): Promise<TickResult> {
-  const budgetMs = durationMs(options.timeBudget, 'timeBudget')
+  const budget = budgetMs(options.timeBudget, 'timeBudget')
   const started = Date.now()
   // Inline handlers get the budget too: past it their signal aborts and the tick goes on.
-  const schedules = await queue.fireDueSchedules({ timeoutMs: budgetMs })
-  const timeBudget = Math.max(1, budgetMs - (Date.now() - started))
+  const schedules = await queue.fireDueSchedules({ timeoutMs: budget })
+  const timeBudget = Math.max(1, budget - (Date.now() - started))
   // A queue with schedules but no entrypoints has nothing to drain here.
   const summary =
     queue.entrypoints().length === 0 && !options.entrypoints

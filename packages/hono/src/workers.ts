@@ -1,6 +1,6 @@
 // Cloudflare Workers adapter: the `scheduled` handler. Web APIs only, like the app itself.
 import { ConfigurationError, type Duration } from '@pgq/core/edge'
-import { durationMs } from './duration.js'
+import { budgetMs } from './duration.js'
 import { logError } from './log.js'
 import { checkOptionNames } from './option-names.js'
 import { type TickResult, tick } from './tick.js'
@@ -30,7 +30,7 @@ export function scheduledHandler<Bindings>(options: ScheduledOptions<Bindings>) 
   checkOptionNames(options, ['queueFor', 'timeBudget', 'onTick'], 'scheduledHandler')
   if (typeof options.queueFor !== 'function') throw new ConfigurationError('scheduledHandler needs { queueFor: (env) => ({ queue, end }) }')
   if (options.onTick !== undefined && typeof options.onTick !== 'function') throw new ConfigurationError('scheduledHandler onTick must be a function: (result, event) => void')
-  const timeBudget = durationMs(options.timeBudget ?? 25_000, 'scheduledHandler timeBudget')
+  const timeBudget = budgetMs(options.timeBudget ?? 25_000, 'scheduledHandler timeBudget')
   const onTick = options.onTick ?? logTick
   return async (event: ScheduledEventLike, env: Bindings, ctx: WaitUntil): Promise<void> => {
     const { queue, end } = options.queueFor(env)

@@ -1,4 +1,5 @@
 // The runtime adapters: Workers' scheduled() helper and the Node server with its worker.
+import { type AddressInfo, createServer } from 'node:net'
 import { ConfigurationError, type DrainSummary, type PgqDriver, type ScheduleFiring, withPgClient } from '@pgq/core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { TestDatabase } from '../../core/test/setup/database.js'
@@ -58,6 +59,8 @@ describe('scheduledHandler options', () => {
     const refusals: [unknown, string][] = [
       [{ queueFor, timeBuget: '25s' }, 'unknown scheduledHandler option "timeBuget"; known: queueFor, timeBudget, onTick'],
       [{ queueFor, timeBudget: 'soon' }, 'scheduledHandler timeBudget must be a duration > 0'],
+      // Past a timer's reach every tick's drain would refuse it.
+      [{ queueFor, timeBudget: '100d' }, 'scheduledHandler timeBudget must be at most 24 days (2147483647 ms), got "100d"'],
       [{ queueFor, timeBudget: 0 }, 'scheduledHandler timeBudget must be a duration > 0'],
       [{ queueFor, timeBudget: -5 }, 'scheduledHandler timeBudget must be a duration > 0'],
       [{ timeBudget: '25s' }, 'scheduledHandler needs { queueFor: (env) => ({ queue, end }) }'],
@@ -144,11 +147,22 @@ describe('serve (Node)', () => {
         [{ hostname: 'localhost:3000 ' }, 'serve hostname must be a host name or IP address'],
         [{ app: {} }, 'serve needs { app }'],
         [{ queue: {} }, 'serve needs { queue }'],
+        [{ signals: 'SIGTERM' }, 'serve signals must be an array of signal names'],
+        [{ onClose: 5 }, 'serve onClose must be a function'],
       ]
       for (const [options, message] of refusals) {
         const served = serve({ app, queue, signals: [], ...options } as never)
         await expect(served, message).rejects.toThrow(ConfigurationError)
         await expect(served, message).rejects.toThrow(message)
+      }
+      // A port another server holds passes the checks; listen() refuses it before any worker starts.
+      const taken = createServer()
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+      try {
+        const { port } = taken.address() as AddressInfo
+        await expect(serve({ app, queue, port, signals: [] })).rejects.toMatchObject({ code: 'EADDRINUSE' })
+      } finally {
+        taken.close()
       }
       expect(start).not.toHaveBeenCalled()
     } finally {

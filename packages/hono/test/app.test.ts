@@ -83,6 +83,9 @@ describe('createQueueApi', () => {
     const untyped = createQueueApi({ queue: testQueue(fixture.driver) } as never)
     expect(await (await untyped.request('/stats', { headers: bearer('t') })).json()).toEqual({ error: 'server_misconfigured', message: 'no API token is configured on the server' })
     expect(() => createQueueApi({ token: 't' } as never)).toThrow(/createQueueApi needs \{ queue \}/)
+    // `token: process.env.X` unset beside tokenFrom is no token given: tokenFrom is read, not a 500.
+    const fromEnv = createQueueApi<{ T: string }>({ queue: testQueue(fixture.driver), token: undefined, tokenFrom: (env: { T: string }) => env.T } as never)
+    expect((await fromEnv.request('/stats', { headers: bearer('from-env') }, { T: 'from-env' })).status).toBe(200)
   })
 
   it('refuses unknown options, in its own and the dashboard and metrics objects, when it is made', () => {
@@ -99,6 +102,8 @@ describe('createQueueApi', () => {
       [{ queueFor: queue, token: 't' }, 'createQueueApi queueFor must be a function'],
       [{ queue, tokenFrom: 'PGQ_TOKEN' }, 'createQueueApi tokenFrom must be a function'],
       [{ queue, token: 't', tokenFrom: () => 't' }, 'createQueueApi takes { token } or { tokenFrom: (env) => the token }, not both'],
+      [{ queue, token: 't', maxDrain: '365d' }, 'maxDrain must be at most 24 days'],
+      [{ queue, token: 't', metrics: { health: 'no' } }, 'metrics health must be true or false'],
       [{ queue, token: 't', dashboard: 'yes' }, 'createQueueApi dashboard must be true, false or { path, sessionTtl, secureCookie, origin }'],
       [{ queue, token: 't', dashboard: null }, 'createQueueApi dashboard must be true, false'],
       [null, 'createQueueApi options must be an object'],

@@ -285,12 +285,22 @@ describe('dashboard', () => {
       [{ token: TOKEN }, 'createDashboard needs { queue } or { queueFor: (env) => ({ queue, end }) }'],
       [{ queueFor: queue, token: TOKEN }, 'createDashboard queueFor must be a function'],
       ['yes', 'createDashboard options must be an object'],
+      [{ queue, token: TOKEN, tokenFrom: () => TOKEN }, 'createDashboard takes { token } or { tokenFrom: (env) => the token }, not both'],
+      [{ queue, tokenFrom: 5 }, 'createDashboard tokenFrom must be a function'],
+      [{ queue: {}, token: TOKEN }, 'createDashboard needs a queue from createQueue() or createProducer(); this one has no overview,'],
+      // A string from an env var would set Secure over http, and the login would never stick.
+      [{ queue, token: TOKEN, secureCookie: 'false' }, 'dashboard secureCookie must be true or false'],
+      [{ queue, token: TOKEN, origin: 'ops.example.com' }, 'dashboard origin must be an origin such as'],
+      [{ queue, token: TOKEN, origin: ['https://ops.example.com/'] }, 'dashboard origin must be an origin such as'],
+      [{ queue, token: TOKEN, origin: 5 }, 'dashboard origin must be an origin such as'],
     ]
     for (const [options, message] of refusals) {
       expect(() => createDashboard(options as never), message).toThrow(ConfigurationError)
       expect(() => createDashboard(options as never), message).toThrow(message)
     }
     expect(() => createDashboard({ queueFor, tokenFrom: () => TOKEN, sessionTtl: '8h', secureCookie: false, origin: [ORIGIN] })).not.toThrow()
+    // An unset env var's token beside tokenFrom is no token given: tokenFrom is read.
+    expect(() => createDashboard({ queue, token: undefined, tokenFrom: () => TOKEN } as never)).not.toThrow()
   })
 
   describe('actions', () => {

@@ -36,6 +36,9 @@ function endedSession(code: string, severity: unknown): boolean {
   return (severity === 'FATAL' || severity === 'PANIC') && /^[0-9A-Z]{5}$/.test(code) && !ACCESS_STATES.test(code)
 }
 
+// The driver's connectTimeout passed: node-postgres's client, or pg-pool waiting for one.
+const CONNECT_TIMEOUT = /^(Connection terminated due to connection timeout|timeout exceeded when trying to connect)/
+
 // Neon's driver when no WebSocket it tried could even be made (Node 20 has no global WebSocket).
 const NO_WEBSOCKET = /^All attempts to open a WebSocket/
 // What ws says when the WebSocket endpoint (Neon's, or a local proxy) answers with an HTTP status instead of upgrading.
@@ -52,6 +55,7 @@ function unavailableReason(error: unknown): string | undefined {
     if (typeof code === 'string' && (UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return code
     if (typeof code === 'string' && endedSession(code, (e as { severity?: unknown }).severity)) return code
     const message = (e as { message?: unknown }).message
+    if (typeof message === 'string' && CONNECT_TIMEOUT.test(message)) return 'connect timeout'
     if (typeof message === 'string' && CONNECTION_LOST.test(message)) return 'connection lost'
     const refused = typeof message === 'string' ? WEBSOCKET_REFUSED.exec(message) : null
     if (refused) return `WebSocket ${refused[1]}`

@@ -117,7 +117,7 @@ export class PayloadValidationError extends PgqError {
   constructor(entrypoint: string, issues: readonly StandardSchemaV1.Issue[], payload?: unknown) {
     const detail = issues
       .map((i) => {
-        const path = (i.path ?? []).map((p) => (typeof p === 'object' ? p.key : p))
+        const path = issuePath(i)
         // The library's message may quote the refused value (or the whole payload): cut out.
         const message = redactValue(redactValue(i.message, valueAt(payload, path)), payload)
         return `${path.join('.') || '(payload)'}: ${message}`
@@ -214,13 +214,19 @@ export async function validatePayload(def: EntrypointDefinition, payload: unknow
   return result.value
 }
 
+/** An issue's path as text keys: Standard Schema allows symbols, which join() would throw on. */
+function issuePath(issue: StandardSchemaV1.Issue): string[] {
+  return (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p))
+}
+
 /** The schema's verdict on a payload being enqueued: InvalidJobError naming its first refused field, and nothing written. */
 export async function checkPayloadAtEnqueue(def: EntrypointDefinition, payload: unknown, index: number | undefined): Promise<void> {
   const result = await def.schema!['~standard'].validate(payload)
   if (!result.issues) return
-  const path = (result.issues[0]?.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p))
+  const path = result.issues[0] ? issuePath(result.issues[0]) : []
   const { message } = new PayloadValidationError(def.name, result.issues, payload)
-  throw new InvalidJobError(message, index, ['payload', ...path].join('.'))
+  // As enqueue's own checks write a field: payload.items[3].name.
+  throw new InvalidJobError(message, index, `payload${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')}`)
 }
 
 function checkEntrypointRetention(policy: RetentionPolicy | undefined, name: string) {

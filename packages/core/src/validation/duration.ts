@@ -23,15 +23,15 @@ export const MAX_TIMER_MS = 2 ** 31 - 1
 export function toMs(value: Duration, what: string): number {
   const parsed = parseDuration(value)
   if (parsed === undefined || parsed < 0) {
-    throw new ConfigurationError(`${what} must be a duration >= 0 (milliseconds or text like '30s'), got ${shown(value)}`)
+    throw new ConfigurationError(`${what} must be a duration >= 0 (milliseconds or text like '30s'), got ${shown(value)}`, { field: what })
   }
-  if (parsed > MAX_DURATION_MS) throw new ConfigurationError(`${what} must be at most 100 years, got ${shown(value)}`)
+  if (parsed > MAX_DURATION_MS) throw new ConfigurationError(`${what} must be at most 100 years, got ${shown(value)}`, { field: what })
   return parsed
 }
 
 /** A duration a timer waits for: at most MAX_TIMER_MS. */
 export function timerMs(value: Duration, what: string): number {
   const ms = toMs(value, what)
-  if (ms > MAX_TIMER_MS) throw new ConfigurationError(`${what} must be at most 24 days (${MAX_TIMER_MS} ms: a longer JavaScript timer fires at once), got ${shown(value)}`)
+  if (ms > MAX_TIMER_MS) throw new ConfigurationError(`${what} must be at most 24 days (${MAX_TIMER_MS} ms: a longer JavaScript timer fires at once), got ${shown(value)}`, { field: what })
   return ms
 }

@@ -7,6 +7,8 @@ export function checkOptionNames(options: unknown, known: readonly string[], wha
   }
   const unknown = Object.keys(options).filter((key) => !known.includes(key))
   if (unknown.length > 0) {
-    throw new ConfigurationError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k.slice(0, 64))).join(', ')}; known: ${known.join(', ')}`)
+    throw new ConfigurationError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k.slice(0, 64))).join(', ')}; known: ${known.join(', ')}`, {
+      field: unknown[0]!.slice(0, 64),
+    })
   }
 }

@@ -19,6 +19,7 @@ export interface MetricsOptions {
 /** GET /metrics: the queue's state from the database, in Prometheus' text format. */
 export function metricsRoutes(options: MetricsOptions = {}) {
   checkOptionNames(options, ['append', 'health'], 'metrics')
+  if (options.health !== undefined && typeof options.health !== 'boolean') throw new ConfigurationError('metrics health must be true or false')
   const append = options.append === undefined ? [] : Array.isArray(options.append) ? options.append : [options.append as MetricsSource]
   append.forEach((source, i) => {
     if (typeof source !== 'function' && typeof (source as { metrics?: unknown })?.metrics !== 'function') {

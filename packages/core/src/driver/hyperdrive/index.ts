@@ -23,6 +23,10 @@ export type HyperdriveConfig = PoolConfig<PoolLike> | ({ hyperdrive: HyperdriveB
  * There is no LISTEN through Hyperdrive: drain per invocation.
  */
 export function hyperdriveDriver(config: HyperdriveConfig): PgqDriver {
+  if (typeof config !== 'object' || config === null) throw new ConfigurationError('hyperdriveDriver needs { hyperdrive: env.HYPERDRIVE } (a Hyperdrive binding) or { connectionString }')
+  if ('hyperdrive' in config && ('connectionString' in config || 'pool' in config)) {
+    throw new ConfigurationError('hyperdriveDriver takes { hyperdrive } or { connectionString } or { pool }, one of them', { field: 'hyperdrive' })
+  }
   const resolved: PoolConfig<PoolLike> =
     typeof config === 'object' && config !== null && 'hyperdrive' in config
       ? (({ hyperdrive, ...rest }) => ({ ...rest, connectionString: hyperdrive?.connectionString, max: rest.max ?? 5 }))(config)
