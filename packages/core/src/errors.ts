@@ -59,12 +59,16 @@ export class SchemaOutdatedError extends PgqError {
  * whose answer was lost may have committed; a dedupe key makes its retry safe.
  */
 export class DatabaseUnavailableError extends PgqError {
-  /** What the driver reported: a Node error code (ECONNREFUSED), an SQLSTATE (57P03), or 'connection lost'. */
+  /** What the driver reported: a Node error code (ECONNREFUSED), an SQLSTATE (57P03, 55000), 'connect timeout' or 'connection lost'. */
   readonly reason: string
   constructor(reason: string, options?: { cause?: unknown }) {
     super(
       'PGQ_DATABASE_UNAVAILABLE',
-      `PostgreSQL is unavailable (${reason}). Check that the server is up and reachable at the connection string's host and port; the call may be retried.`,
+      `PostgreSQL is unavailable (${reason}). ${
+        /^[0-9A-Z]{5}$/.test(reason)
+          ? 'The server answered but is not taking this session now (shutting down or starting up, out of connections, or not accepting connections to this database)'
+          : "Check that the server is up and reachable at the connection string's host and port"
+      }; the call may be retried.`,
       options,
     )
     this.reason = reason
@@ -77,7 +81,7 @@ export class DatabaseUnavailableError extends PgqError {
  * connection string (or the server's grants) must change.
  */
 export class DatabaseAccessError extends PgqError {
-  /** The server's SQLSTATE (28P01 wrong password, 28000 role refused, 3D000 no such database), or 'no password'. */
+  /** The server's SQLSTATE (28P01 wrong password, 28000 role refused, 3D000 no such database), 'no password' or 'no ssl'. */
   readonly reason: string
   constructor(reason: string, detail: string, options?: { cause?: unknown }) {
     super(

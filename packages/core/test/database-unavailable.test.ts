@@ -78,6 +78,7 @@ describe.each(DRIVERS)('database unavailable, over %s', (driverName) => {
       const error = await queue.enqueue('step', { card: 'SECRET-4242' }).then(() => undefined, (e: unknown) => e)
       expect(error).toBeInstanceOf(DatabaseUnavailableError)
       expect(error).toMatchObject({ code: 'PGQ_DATABASE_UNAVAILABLE', reason: '55000' })
+      expect((error as Error).message).toContain('The server answered but is not taking this session now')
       expect((error as Error).message).not.toContain('SECRET-4242')
       await allow(true)
       expect(await queue.queueSize()).toEqual([])
@@ -187,6 +188,21 @@ describe('the Neon driver when its WebSocket endpoint fails', () => {
       }
     } finally {
       await refusing.close()
+    }
+  })
+})
+
+describe('sslmode=require against a server without TLS', () => {
+  it('is DatabaseAccessError (no ssl): waiting will not mend it', async () => {
+    const url = new URL(testDatabaseUrl())
+    url.searchParams.set('sslmode', 'require')
+    const driver = nodePostgresDriver({ connectionString: url.toString(), max: 1 })
+    try {
+      const error = await createProducer({ driver }).queueSize().then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(DatabaseAccessError)
+      expect(error).toMatchObject({ reason: 'no ssl' })
+    } finally {
+      await driver.end()
     }
   })
 })

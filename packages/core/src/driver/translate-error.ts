@@ -71,6 +71,8 @@ function unavailableReason(error: unknown): string | undefined {
 const ACCESS_STATES = /^(28[0-9A-Z]{3}|3D000)$/
 // node-postgres's own words when the server asks for a password and none was given.
 const NO_PASSWORD = /client password must be a string/
+// ...and when sslmode=require meets a server without TLS.
+const NO_SSL = /^The server does not support SSL connections/
 
 /** Maps Postgres errors with a meaning for pgq users to typed errors; others pass through. */
 export function translateError(error: unknown): unknown {
@@ -84,6 +86,9 @@ export function translateError(error: unknown): unknown {
   if (reason) return new DatabaseUnavailableError(reason, { cause: error })
   const pg = pgFields(error)
   if (!pg) {
+    if (typeof message === 'string' && NO_SSL.test(message)) {
+      return new DatabaseAccessError('no ssl', 'the server does not accept TLS and the connection string asks for it (sslmode=require or ssl=true)', { cause: error })
+    }
     return typeof message === 'string' && NO_PASSWORD.test(message) ? new DatabaseAccessError('no password', 'the server asks for a password and the connection string has none', { cause: error }) : error
   }
   if (pg.code && ACCESS_STATES.test(pg.code)) return new DatabaseAccessError(pg.code, pg.message ?? 'refused', { cause: error })
