@@ -65,7 +65,8 @@ export class DatabaseUnavailableError extends PgqError {
     super(
       'PGQ_DATABASE_UNAVAILABLE',
       `PostgreSQL is unavailable (${reason}). ${
-        /^[0-9A-Z]{5}$/.test(reason)
+        // An SQLSTATE the server sent (not an errno such as EPIPE, nor class 08, the client's own connection failure).
+        /^(?!08)[0-9][0-9A-Z]{4}$/.test(reason)
           ? 'The server answered but is not taking this session now (shutting down or starting up, out of connections, or not accepting connections to this database)'
           : "Check that the server is up and reachable at the connection string's host and port"
       }; the call may be retried.`,

@@ -79,6 +79,8 @@ describe.each(DRIVERS)('database unavailable, over %s', (driverName) => {
       expect(error).toBeInstanceOf(DatabaseUnavailableError)
       expect(error).toMatchObject({ code: 'PGQ_DATABASE_UNAVAILABLE', reason: '55000' })
       expect((error as Error).message).toContain('The server answered but is not taking this session now')
+      // An errno of five letters is no SQLSTATE: the server may be down.
+      expect(new DatabaseUnavailableError('EPIPE').message).toContain('Check that the server is up')
       expect((error as Error).message).not.toContain('SECRET-4242')
       await allow(true)
       expect(await queue.queueSize()).toEqual([])

@@ -25,7 +25,7 @@ const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300'])
 // Node's socket and DNS errors, as the pg drivers pass them on (or an AggregateError of them).
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
 // What node-postgres (and Neon's copy of it) and pg-pool say, without a code, when a connection goes or never comes.
-const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
+const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable)/
 
 /**
  * A FATAL error ends the session: at login, a database not accepting connections (55000 after

@@ -127,15 +127,13 @@ export class Producer<R extends Registry = {}> {
   ): Promise<JobId | null>
   enqueue<N extends EntrypointName<R>>(entrypoint: N, payload: PayloadOf<R, N>, options?: EnqueueOptions & BatchOptions): Promise<JobId>
   enqueue(entrypoint: string, payload: unknown, options?: EnqueueOptions & BatchOptions): Promise<JobId | null> {
-    const checking = this.checkPayloads([{ entrypoint, payload }], false)
-    return checking ? checking.then(() => this.#jobs.enqueue(entrypoint, payload, options)) : this.#jobs.enqueue(entrypoint, payload, options)
+    return this.#afterChecks([{ entrypoint, payload }], false, () => this.#jobs.enqueue(entrypoint, payload, options))
   }
 
   enqueueMany(jobs: readonly TypedNewJob<R>[], options: BatchOptions & { onConflict: 'skip' }): Promise<(JobId | null)[]>
   enqueueMany<J extends TypedNewJob<R>>(jobs: readonly J[], options?: BatchOptions): Promise<EnqueuedId<J>[]>
   enqueueMany(jobs: readonly TypedNewJob<R>[], options?: BatchOptions): Promise<(JobId | null)[]> {
-    const checking = Array.isArray(jobs) ? this.checkPayloads(jobs, true) : undefined
-    return checking ? checking.then(() => this.#jobs.enqueueMany(jobs, options)) : this.#jobs.enqueueMany(jobs, options)
+    return this.#afterChecks(jobs, true, () => this.#jobs.enqueueMany(jobs, options))
   }
 
   /**
@@ -144,8 +142,13 @@ export class Producer<R extends Registry = {}> {
    * step's job id by key.
    */
   flow(steps: readonly TypedFlowStep<R>[], options?: FlowOptions): Promise<Record<string, JobId>> {
-    const checking = Array.isArray(steps) ? this.checkPayloads(steps, true) : undefined
-    return checking ? checking.then(() => enqueueFlow(this.#jobs, this.driver, steps, options)) : enqueueFlow(this.#jobs, this.driver, steps, options)
+    return this.#afterChecks(steps, true, () => enqueueFlow(this.#jobs, this.driver, steps, options))
+  }
+
+  /** `write` once checkPayloads passed; at once when there is nothing to check (no await on the hot path). A non-array is write's to refuse. */
+  #afterChecks<T>(jobs: readonly unknown[], batch: boolean, write: () => Promise<T>): Promise<T> {
+    const checking = Array.isArray(jobs) ? this.checkPayloads(jobs, batch) : undefined
+    return checking ? checking.then(write) : write()
   }
 
   /** enqueueMany without checkPayloads: for a schedule's ticks, where one refused payload would hold back every due tick. */
